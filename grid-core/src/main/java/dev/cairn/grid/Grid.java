@@ -1,0 +1,95 @@
+package dev.cairn.grid;
+
+import java.util.List;
+import java.util.Objects;
+
+import dev.cairn.membership.ClusterView;
+import dev.cairn.membership.Member;
+import dev.cairn.membership.Membership;
+import dev.cairn.membership.MembershipListener;
+
+/**
+ * A Cairn node embedded in this application. Start one with {@link #start(GridConfig)}; close it to leave the cluster.
+ *
+ * <pre>{@code
+ * try (Grid grid = Grid.start(GridConfig.builder().nodeName("a").seeds("10.0.0.1:7800").build())) {
+ *     System.out.println(grid.members());
+ * }
+ * }</pre>
+ */
+public final class Grid implements AutoCloseable {
+    private final GridConfig config;
+    private final Membership membership;
+    private final Codec codec;
+
+    private Grid(GridConfig config, Membership membership, Codec codec) {
+        this.config = config;
+        this.membership = membership;
+        this.codec = codec;
+    }
+
+    /**
+     * Starts a node and joins the cluster; returns once the node has its first view.
+     *
+     * @throws dev.cairn.GridException when the cluster cannot be joined (the port is taken, the stack is invalid)
+     */
+    public static Grid start(GridConfig config) {
+        Objects.requireNonNull(config, "config");
+        Codec codec = new KryoCodec(config.codecClasses());
+        Membership membership = Membership.start(config.channelSettings(), config.meterRegistry());
+        return new Grid(config, membership, codec);
+    }
+
+    public GridConfig config() {
+        return config;
+    }
+
+    /** This node. */
+    public Member localMember() {
+        return membership.localMember();
+    }
+
+    /** The members of the current view, in view order, this node included. */
+    public List<Member> members() {
+        return membership.members();
+    }
+
+    /** The current view. */
+    public ClusterView view() {
+        return membership.view();
+    }
+
+    /** Whether this side holds a majority of {@link GridConfig#expectedMembers()}; always true when that is 0. */
+    public boolean hasQuorum() {
+        return membership.hasQuorum();
+    }
+
+    /** Listeners run on one thread per node, in view order, never on a network thread. */
+    public void addMembershipListener(MembershipListener listener) {
+        membership.addListener(listener);
+    }
+
+    public void removeMembershipListener(MembershipListener listener) {
+        membership.removeListener(listener);
+    }
+
+    /** The codec this node turns values into bytes with. */
+    public Codec codec() {
+        return codec;
+    }
+
+    /** Nanoseconds from the start of {@link #start} to the first view. */
+    public long nanosToFirstView() {
+        return membership.nanosToFirstView();
+    }
+
+    Membership membership() {
+        return membership;
+    }
+
+    /** Leaves the cluster gracefully; the others see this node leave at once. Idempotent. */
+    @Override
+    public void close() {
+        membership.close();
+    }
+}

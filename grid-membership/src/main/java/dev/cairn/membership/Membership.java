@@ -1,0 +1,548 @@
+package dev.cairn.membership;
+
+import java.net.BindException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.jgroups.Address;
+import org.jgroups.BytesMessage;
+import org.jgroups.Event;
+import org.jgroups.JChannel;
+import org.jgroups.MergeView;
+import org.jgroups.Message;
+import org.jgroups.PhysicalAddress;
+import org.jgroups.Receiver;
+import org.jgroups.SuspectedException;
+import org.jgroups.View;
+import org.jgroups.blocks.MessageDispatcher;
+import org.jgroups.blocks.RequestOptions;
+import org.jgroups.blocks.Response;
+import org.jgroups.blocks.ResponseMode;
+import org.jgroups.protocols.TP;
+import org.jgroups.util.NameCache;
+import org.jgroups.util.Util;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.cairn.GridClosedException;
+import dev.cairn.GridException;
+import dev.cairn.GridTimeoutException;
+import dev.cairn.MemberUnreachableException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+
+/**
+ * This node's place in the cluster: the JGroups channel, the current view, membership events, quorum and
+ * request/response messaging for the modules above.
+ *
+ * <p>Requests are sent out-of-band and unbundled (DESIGN.md decision 11): a synchronous caller waits for each reply,
+ * so bundling only adds latency. Handlers run on this node's worker pool unless registered inline; JGroups' own
+ * threads only hand work over and never wait on it.
+ */
+public final class Membership implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Membership.class);
+
+    /** Request types below zero are this class's own; modules above use 0 and up. */
+    private static final short LEAVING = -1;
+    private static final byte OK = 0;
+    private static final byte FAILED = 1;
+    /** Times out pending requests: JGroups' future ignores the timeout in its request options. */
+    private static final ScheduledThreadPoolExecutor TIMER = timer();
+
+    private final ChannelSettings settings;
+    private final JChannel channel;
+    private final MessageDispatcher dispatcher;
+    private final ExecutorService events;
+    private final ThreadPoolExecutor workers;
+    private final Map<Short, Registration> handlers = new ConcurrentHashMap<>();
+    private final Map<Address, Member> known = new ConcurrentHashMap<>();
+    private final Set<Address> announcedLeaving = ConcurrentHashMap.newKeySet();
+    private final List<MembershipListener> listeners = new CopyOnWriteArrayList<>();
+    private final List<Meter> meters = new ArrayList<>();
+    private final MeterRegistry registry;
+    private final Counter viewChanges;
+    private final long startedNanos = System.nanoTime();
+    private volatile ClusterView view;
+    private volatile long firstViewNanos;
+    private volatile boolean closed;
+    /** The last view listeners were told of; touched only on the events thread. */
+    private ClusterView delivered;
+
+    private record Registration(RequestHandler handler, boolean inline) {
+    }
+
+    private Membership(ChannelSettings settings, MeterRegistry registry) throws Exception {
+        this.settings = settings;
+        this.registry = registry;
+        String node = settings.nodeName();
+        this.events = Executors.newSingleThreadExecutor(daemon("cairn-events-" + node));
+        int threads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+        this.workers = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                daemon("cairn-worker-" + node));
+        this.workers.allowCoreThreadTimeOut(true);
+        Tags tags = Tags.of("node", node);
+        this.viewChanges = Counter.builder("cairn.cluster.view.changes").tags(tags)
+                .description("Views installed by this node").register(registry);
+        meters.add(viewChanges);
+        this.channel = Stacks.channel(settings);
+        channel.name(node);
+        this.dispatcher = new MessageDispatcher(channel, new Dispatch()).asyncDispatching(true).setReceiver(new Views());
+        meters.add(Gauge.builder("cairn.cluster.members", this, m -> m.view == null ? 0 : m.view.size()).tags(tags)
+                .description("Members in this node's current view").register(registry));
+        TP transport = channel.getProtocolStack().getTransport();
+        transport.getMessageStats().enable(true);
+        meters.add(FunctionCounter.builder("cairn.transport.messages.sent", transport,
+                t -> t.getMessageStats().getNumMsgsSent()).tags(tags).register(registry));
+        meters.add(FunctionCounter.builder("cairn.transport.messages.received", transport,
+                t -> t.getMessageStats().getNumMsgsReceived()).tags(tags).register(registry));
+        meters.add(FunctionCounter.builder("cairn.transport.bytes.sent", transport,
+                t -> t.getMessageStats().getNumBytesSent()).tags(tags).baseUnit("bytes").register(registry));
+        meters.add(FunctionCounter.builder("cairn.transport.bytes.received", transport,
+                t -> t.getMessageStats().getNumBytesReceived()).tags(tags).baseUnit("bytes").register(registry));
+        handlers.put(LEAVING, new Registration((from, payload) -> {
+            announcedLeaving.add(from.address());
+            return CompletableFuture.completedFuture(new byte[0]);
+        }, true));
+    }
+
+    /**
+     * Builds the channel and joins the cluster; returns once this node has its first view.
+     *
+     * @throws GridException when the channel cannot be built or the cluster cannot be joined (the port is taken,
+     *                       the stack file is invalid), naming the node and the cause
+     */
+    public static Membership start(ChannelSettings settings, MeterRegistry registry) {
+        Objects.requireNonNull(settings, "settings");
+        Objects.requireNonNull(registry, "registry");
+        Membership m = null;
+        try {
+            m = new Membership(settings, registry);
+            m.channel.connect(settings.clusterName());
+            return m;
+        } catch (GridException e) {
+            closeQuietly(m);
+            throw e;
+        } catch (Exception e) {
+            closeQuietly(m);
+            Throwable root = rootCause(e);
+            String why = root instanceof BindException
+                    ? "port " + settings.port() + " on " + settings.bindAddress() + " is in use (" + root.getMessage() + ")"
+                    : root.toString();
+            throw new GridException("node '" + settings.nodeName() + "' could not join cluster '"
+                    + settings.clusterName() + "': " + why, e);
+        }
+    }
+
+    /** This node. */
+    public Member localMember() {
+        return member(channel.getAddress());
+    }
+
+    /** The current view. */
+    public ClusterView view() {
+        return view;
+    }
+
+    /** The members of the current view, in view order. */
+    public List<Member> members() {
+        return view.members();
+    }
+
+    /**
+     * Whether this node's side holds a majority of the expected cluster size. Without an expected size (0) every side
+     * counts as holding one, so quorum checks are off.
+     */
+    public boolean hasQuorum() {
+        int expected = settings.expectedMembers();
+        return expected <= 0 || view.size() > expected / 2;
+    }
+
+    /** The settings this node was started with. */
+    public ChannelSettings settings() {
+        return settings;
+    }
+
+    /** Nanoseconds from the start of {@link #start} until the first view was installed. */
+    public long nanosToFirstView() {
+        return firstViewNanos - startedNanos;
+    }
+
+    /** The pool handlers run on; modules above may use it for work that must leave JGroups' threads. */
+    public ExecutorService workers() {
+        return workers;
+    }
+
+    public void addListener(MembershipListener listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    public void removeListener(MembershipListener listener) {
+        listeners.remove(listener);
+    }
+
+    /** Answers requests of {@code type} (0 and up) on the worker pool. */
+    public void handle(short type, RequestHandler handler) {
+        register(type, handler, false);
+    }
+
+    /**
+     * Answers requests of {@code type} (0 and up) on the JGroups thread that received them, saving a thread hand-off.
+     * Only for handlers that never block.
+     */
+    public void handleInline(short type, RequestHandler handler) {
+        register(type, handler, true);
+    }
+
+    private void register(short type, RequestHandler handler, boolean inline) {
+        if (type < 0) {
+            throw new IllegalArgumentException("request type must be 0 or more but was " + type);
+        }
+        Objects.requireNonNull(handler, "handler");
+        if (handlers.putIfAbsent(type, new Registration(handler, inline)) != null) {
+            throw new IllegalStateException("request type " + type + " already has a handler");
+        }
+    }
+
+    /**
+     * Sends a request to one member and returns its reply.
+     *
+     * <p>The future fails with {@link GridTimeoutException} when no reply comes in time, with
+     * {@link MemberUnreachableException} when {@code to} is not in the view or leaves before replying, with
+     * {@link GridClosedException} when this node is closed, and with {@link GridException} carrying the remote error
+     * when the handler failed.
+     */
+    public CompletableFuture<byte[]> request(Member to, short type, byte[] payload, Duration timeout) {
+        Objects.requireNonNull(to, "to");
+        Objects.requireNonNull(payload, "payload");
+        if (closed) {
+            return CompletableFuture.failedFuture(new GridClosedException("node '" + settings.nodeName() + "' is closed"));
+        }
+        ClusterView current = view;
+        if (!current.members().contains(to)) {
+            return CompletableFuture.failedFuture(new MemberUnreachableException(
+                    "member '" + to.name() + "' is not in the current " + current));
+        }
+        byte[] buf = new byte[payload.length + 2];
+        buf[0] = (byte) (type >> 8);
+        buf[1] = (byte) type;
+        System.arraycopy(payload, 0, buf, 2, payload.length);
+        Message msg = new BytesMessage(to.address(), buf).setFlag(Message.Flag.OOB, Message.Flag.DONT_BUNDLE);
+        RequestOptions opts = RequestOptions.SYNC().timeout(timeout.toMillis())
+                .flags(Message.Flag.OOB, Message.Flag.DONT_BUNDLE);
+        CompletableFuture<byte[]> result = new CompletableFuture<>();
+        CompletableFuture<Object> sent;
+        try {
+            sent = dispatcher.sendMessageWithFuture(msg, opts);
+        } catch (Exception e) {
+            result.completeExceptionally(failure(to, type, timeout, e));
+            return result;
+        }
+        ScheduledFuture<?> expiry = TIMER.schedule(() -> {
+            if (result.completeExceptionally(new GridTimeoutException("request type " + type + " to member '"
+                    + to.name() + "' got no reply within " + timeout.toMillis() + " ms"))) {
+                sent.cancel(false); // frees the request's slot in JGroups' correlator
+            }
+        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        sent.whenComplete((reply, error) -> {
+            expiry.cancel(false);
+            if (error != null) {
+                result.completeExceptionally(failure(to, type, timeout, error));
+            } else {
+                byte[] r = (byte[]) reply;
+                if (r[0] == OK) {
+                    result.complete(Arrays.copyOfRange(r, 1, r.length));
+                } else {
+                    result.completeExceptionally(new GridException("member '" + to.name() + "' failed request type "
+                            + type + ": " + new String(r, 1, r.length - 1, StandardCharsets.UTF_8)));
+                }
+            }
+        });
+        return result;
+    }
+
+    /** {@link #request} that waits for the reply, with the same errors thrown directly. */
+    public byte[] call(Member to, short type, byte[] payload, Duration timeout) {
+        try {
+            return request(to, type, payload, timeout).get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof GridException g ? g : new GridException(e.getCause().toString(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new GridException("interrupted waiting for member '" + to.name() + "'", e);
+        }
+    }
+
+    private GridException failure(Member to, short type, Duration timeout, Throwable error) {
+        Throwable e = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (e instanceof TimeoutException) {
+            return new GridTimeoutException("request type " + type + " to member '" + to.name() + "' got no reply within "
+                    + timeout.toMillis() + " ms", e);
+        }
+        if (e instanceof SuspectedException) {
+            return new MemberUnreachableException("member '" + to.name() + "' left before replying to request type "
+                    + type, e);
+        }
+        if (closed) {
+            return new GridClosedException("node '" + settings.nodeName() + "' closed while waiting for member '"
+                    + to.name() + "'");
+        }
+        return e instanceof GridException g ? g : new GridException("request type " + type + " to member '"
+                + to.name() + "' failed: " + e, e);
+    }
+
+    /**
+     * Leaves the cluster gracefully: tells the others this is a leave rather than a crash, then leaves the view.
+     * Idempotent.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        ClusterView current = view;
+        if (current != null && channel.isConnected() && current.size() > 1) {
+            announceLeave(current);
+        }
+        closed = true;
+        Util.close(dispatcher);
+        Util.close(channel);
+        release();
+    }
+
+    private void announceLeave(ClusterView current) {
+        List<CompletableFuture<byte[]>> acks = new ArrayList<>();
+        for (Member m : current.members()) {
+            if (!m.address().equals(channel.getAddress())) {
+                acks.add(request(m, LEAVING, new byte[0], settings.leaveTimeout()));
+            }
+        }
+        try {
+            CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new))
+                    .get(settings.leaveTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            log.debug("{}: not every member acknowledged the leave announcement: {}", settings.nodeName(), e.toString());
+        }
+    }
+
+    /** Stops the channel without a leave, as a crash would: the others see this node crash. For tests. */
+    void crash() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            Util.shutdown(channel);
+        } catch (Exception e) {
+            log.debug("{}: shutdown: {}", settings.nodeName(), e.toString());
+        }
+        Util.close(dispatcher);
+        release();
+    }
+
+    JChannel channel() {
+        return channel;
+    }
+
+    private void release() {
+        events.shutdown();
+        workers.shutdown();
+        for (Meter meter : meters) {
+            registry.remove(meter);
+        }
+    }
+
+    private Member member(Address address) {
+        return known.computeIfAbsent(address, a -> {
+            String name = NameCache.get(a);
+            Object physical = channel.down(new Event(Event.GET_PHYSICAL_ADDRESS, a));
+            return new Member(name == null ? a.toString() : name,
+                    physical instanceof PhysicalAddress p ? p.printIpAddress() : "", a);
+        });
+    }
+
+    private ClusterView toClusterView(View v) {
+        List<Member> ms = new ArrayList<>(v.size());
+        for (Address a : v.getMembersRaw()) {
+            ms.add(member(a));
+        }
+        return new ClusterView(v.getViewId().getId(), ms);
+    }
+
+    /** Receives views on a JGroups thread and hands them to the events thread in order. */
+    private final class Views implements Receiver {
+        @Override
+        public void viewAccepted(View v) {
+            ClusterView next = toClusterView(v);
+            List<ClusterView> subgroups = v instanceof MergeView mv
+                    ? mv.getSubgroups().stream().map(Membership.this::toClusterView).toList()
+                    : List.of();
+            view = next;
+            if (firstViewNanos == 0) {
+                firstViewNanos = System.nanoTime();
+            }
+            viewChanges.increment();
+            log.info("{}: {}", settings.nodeName(), next);
+            if (!events.isShutdown()) {
+                try {
+                    events.execute(() -> deliver(next, subgroups));
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    log.debug("{}: closed, view {} not delivered", settings.nodeName(), next.id());
+                }
+            }
+        }
+    }
+
+    private void deliver(ClusterView next, List<ClusterView> subgroups) {
+        ClusterView previous = delivered;
+        delivered = next;
+        Set<Member> before = previous == null ? Set.of() : new HashSet<>(previous.members());
+        Set<Member> after = new HashSet<>(next.members());
+        for (Member m : next.members()) {
+            if (previous != null && !before.contains(m)) {
+                notify(l -> l.memberJoined(m, next));
+            }
+        }
+        if (previous != null) {
+            for (Member m : previous.members()) {
+                if (!after.contains(m)) {
+                    boolean left = announcedLeaving.remove(m.address());
+                    known.remove(m.address());
+                    notify(left ? l -> l.memberLeft(m, next) : l -> l.memberCrashed(m, next));
+                }
+            }
+        }
+        if (!subgroups.isEmpty()) {
+            notify(l -> l.merged(next, subgroups));
+        }
+        notify(l -> l.viewChanged(next));
+    }
+
+    private void notify(java.util.function.Consumer<MembershipListener> call) {
+        for (MembershipListener l : listeners) {
+            try {
+                call.accept(l);
+            } catch (RuntimeException e) {
+                log.warn("{}: membership listener {} failed", settings.nodeName(), l, e);
+            }
+        }
+    }
+
+    /** Receives requests on a JGroups thread and runs each handler inline or on the worker pool. */
+    private final class Dispatch implements org.jgroups.blocks.RequestHandler {
+        @Override
+        public Object handle(Message msg) {
+            throw new UnsupportedOperationException("requests are dispatched asynchronously");
+        }
+
+        @Override
+        public void handle(Message msg, Response response) {
+            byte[] buf = msg.getArray();
+            int off = msg.getOffset();
+            int len = msg.getLength();
+            short type = (short) ((buf[off] << 8) | (buf[off + 1] & 0xff));
+            byte[] payload = Arrays.copyOfRange(buf, off + 2, off + len);
+            Member from = member(msg.getSrc());
+            Registration r = handlers.get(type);
+            if (r == null) {
+                response.send(failed("no handler for request type " + type + " on member '" + settings.nodeName() + "'"),
+                        false);
+            } else if (r.inline()) {
+                run(r.handler(), from, payload, response);
+            } else {
+                try {
+                    workers.execute(() -> run(r.handler(), from, payload, response));
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    response.send(failed("member '" + settings.nodeName() + "' is closing"), false);
+                }
+            }
+        }
+    }
+
+    private void run(RequestHandler handler, Member from, byte[] payload, Response response) {
+        CompletionStage<byte[]> stage;
+        try {
+            stage = handler.handle(from, payload);
+        } catch (RuntimeException e) {
+            response.send(failed(e.toString()), false);
+            return;
+        }
+        stage.whenComplete((reply, error) -> {
+            if (error != null) {
+                Throwable e = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+                response.send(failed(e.toString()), false);
+            } else {
+                byte[] out = new byte[reply.length + 1];
+                out[0] = OK;
+                System.arraycopy(reply, 0, out, 1, reply.length);
+                response.send(out, false);
+            }
+        });
+    }
+
+    private static byte[] failed(String message) {
+        byte[] text = message.getBytes(StandardCharsets.UTF_8);
+        byte[] out = new byte[text.length + 1];
+        out[0] = FAILED;
+        System.arraycopy(text, 0, out, 1, text.length);
+        return out;
+    }
+
+    private static ThreadFactory daemon(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    private static ScheduledThreadPoolExecutor timer() {
+        ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, daemon("cairn-request-timer"));
+        t.setRemoveOnCancelPolicy(true);
+        return t;
+    }
+
+    private static Throwable rootCause(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    private static void closeQuietly(Membership m) {
+        if (m != null) {
+            m.closed = true;
+            Util.close(m.dispatcher);
+            Util.close(m.channel);
+            m.release();
+        }
+    }
+}
