@@ -24,8 +24,12 @@ import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.KryoException;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
+import com.esotericsoftware.kryo.serializers.DefaultSerializers;
 import com.esotericsoftware.kryo.serializers.ImmutableCollectionsSerializers;
+import com.esotericsoftware.kryo.util.DefaultInstantiatorStrategy;
 import com.esotericsoftware.kryo.util.Pool;
+
+import org.objenesis.strategy.StdInstantiatorStrategy;
 
 import dev.cairn.SerializationException;
 
@@ -44,7 +48,7 @@ public final class KryoCodec implements Codec {
     private static final List<Class<?>> BUILT_IN = List.of(
             byte[].class, int[].class, long[].class, double[].class, Object[].class, String[].class,
             ArrayList.class, HashMap.class, LinkedHashMap.class, HashSet.class, LinkedHashSet.class,
-            TreeMap.class, TreeSet.class, UUID.class, BigInteger.class, BigDecimal.class, Date.class,
+            TreeMap.class, TreeSet.class, BigInteger.class, BigDecimal.class, Date.class,
             Instant.class, Duration.class, LocalDate.class, LocalDateTime.class,
             Collections.emptyList().getClass(), Collections.emptyMap().getClass(), Collections.emptySet().getClass(),
             Collections.singletonList(0).getClass(), Collections.singletonMap(0, 0).getClass(),
@@ -85,10 +89,13 @@ public final class KryoCodec implements Codec {
         Kryo kryo = new Kryo();
         kryo.setRegistrationRequired(true);
         kryo.setReferences(false);
+        // A no-arg constructor when there is one, else Objenesis, so user classes with only final fields work.
+        kryo.setInstantiatorStrategy(new DefaultInstantiatorStrategy(new StdInstantiatorStrategy()));
         ImmutableCollectionsSerializers.addDefaultSerializers(kryo);
         for (Class<?> c : BUILT_IN) {
             kryo.register(c);
         }
+        kryo.register(UUID.class, new DefaultSerializers.UUIDSerializer());
         ImmutableCollectionsSerializers.registerSerializers(kryo);
         int id = FIRST_USER_ID;
         for (Class<?> c : userClasses) {
