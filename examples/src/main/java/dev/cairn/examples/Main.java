@@ -1,10 +1,40 @@
 package dev.cairn.examples;
 
+import java.util.Arrays;
+
+/**
+ * The examples jar's entry point: {@code java -jar examples/target/cairn-examples.jar <command> [options]}.
+ */
 public final class Main {
     private Main() {
     }
 
-    public static void main(String[] args) {
-        System.out.println("cairn");
+    public static void main(String[] args) throws Exception {
+        System.setProperty("chronicle.analytics.disable", "true"); // DESIGN.md decision 8, before any Chronicle class loads
+        String command = args.length == 0 ? "help" : args[0];
+        String[] rest = Arrays.copyOfRange(args, Math.min(1, args.length), args.length);
+        int exit = switch (command) {
+            case "node" -> NodeCommand.run(rest);
+            case "demo" -> Demo.run(rest);
+            case "bench-membership" -> MembershipBench.run(rest);
+            case "help", "-h", "--help" -> help(0);
+            default -> {
+                System.err.println("unknown command '" + command + "'");
+                yield help(2);
+            }
+        };
+        System.exit(exit);
+    }
+
+    private static int help(int exit) {
+        System.out.println("""
+                usage: java -jar cairn-examples.jar <command> [options]
+
+                commands:
+                  demo               start a 3-node cluster as 3 JVMs on 127.0.0.1 and narrate joins, a crash, a restart
+                  node               start one node with an interactive console (node --help for its options)
+                  bench-membership   measure time to first view, crash detection and request round trips between JVMs
+                """);
+        return exit;
     }
 }

@@ -21,11 +21,13 @@ public final class Grid implements AutoCloseable {
     private final GridConfig config;
     private final Membership membership;
     private final Codec codec;
+    private final Diagnostics diagnostics;
 
     private Grid(GridConfig config, Membership membership, Codec codec) {
         this.config = config;
         this.membership = membership;
         this.codec = codec;
+        this.diagnostics = new Diagnostics(membership);
     }
 
     /**
@@ -36,8 +38,10 @@ public final class Grid implements AutoCloseable {
     public static Grid start(GridConfig config) {
         Objects.requireNonNull(config, "config");
         Codec codec = new KryoCodec(config.codecClasses());
-        Membership membership = Membership.start(config.channelSettings(), config.meterRegistry());
-        return new Grid(config, membership, codec);
+        Membership membership = Membership.create(config.channelSettings(), config.meterRegistry());
+        Grid grid = new Grid(config, membership, codec); // registers its request handlers before joining
+        membership.join();
+        return grid;
     }
 
     public GridConfig config() {
@@ -81,6 +85,11 @@ public final class Grid implements AutoCloseable {
     /** Nanoseconds from the start of {@link #start} to the first view. */
     public long nanosToFirstView() {
         return membership.nanosToFirstView();
+    }
+
+    /** Round-trip probes for operators. */
+    public Diagnostics diagnostics() {
+        return diagnostics;
     }
 
     Membership membership() {

@@ -133,24 +133,45 @@ public final class Membership implements AutoCloseable {
     }
 
     /**
-     * Builds the channel and joins the cluster; returns once this node has its first view.
+     * Builds the channel and joins the cluster; returns once this node has its first view. Same as
+     * {@link #create} then {@link #join}.
      *
      * @throws GridException when the channel cannot be built or the cluster cannot be joined (the port is taken,
      *                       the stack file is invalid), naming the node and the cause
      */
     public static Membership start(ChannelSettings settings, MeterRegistry registry) {
+        Membership m = create(settings, registry);
+        m.join();
+        return m;
+    }
+
+    /**
+     * Builds the channel without joining, so that request handlers can be registered before any request can arrive.
+     *
+     * @throws GridException when the channel cannot be built (an invalid stack), naming the node and the cause
+     */
+    public static Membership create(ChannelSettings settings, MeterRegistry registry) {
         Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(registry, "registry");
-        Membership m = null;
         try {
-            m = new Membership(settings, registry);
-            m.channel.connect(settings.clusterName());
-            return m;
+            return new Membership(settings, registry);
         } catch (GridException e) {
-            closeQuietly(m);
             throw e;
         } catch (Exception e) {
-            closeQuietly(m);
+            throw new GridException("node '" + settings.nodeName() + "' could not build its channel: " + rootCause(e), e);
+        }
+    }
+
+    /**
+     * Joins the cluster; returns once this node has its first view. On failure this membership is closed.
+     *
+     * @throws GridException when the cluster cannot be joined (the port is taken), naming the node and the cause
+     */
+    public void join() {
+        try {
+            channel.connect(settings.clusterName());
+        } catch (Exception e) {
+            closeQuietly(this);
             Throwable root = rootCause(e);
             String why = root instanceof BindException
                     ? "port " + settings.port() + " on " + settings.bindAddress() + " is in use (" + root.getMessage() + ")"
@@ -189,7 +210,7 @@ public final class Membership implements AutoCloseable {
         return settings;
     }
 
-    /** Nanoseconds from the start of {@link #start} until the first view was installed. */
+    /** Nanoseconds from {@link #create} until the first view was installed. */
     public long nanosToFirstView() {
         return firstViewNanos - startedNanos;
     }

@@ -1,0 +1,106 @@
+package dev.cairn.examples;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Set;
+
+import dev.cairn.examples.launch.NodeProcess;
+import dev.cairn.examples.launch.ProcessCluster;
+
+/**
+ * {@code demo}: the README's main job. Starts three nodes as three JVMs on 127.0.0.1 and narrates what happens: the
+ * joins, a SIGKILL, the view shrinking, a restart, the view healing, and a graceful shutdown. Each later capability adds
+ * its chapter here.
+ */
+final class Demo {
+    private static final Duration STEP = Duration.ofSeconds(60);
+
+    private Demo() {
+    }
+
+    static int run(String[] args) throws Exception {
+        Options o = new Options(args, Set.of("logs"));
+        Path logs = Path.of(o.get("logs", Files.createTempDirectory("cairn-demo").toString()));
+        long t0 = System.nanoTime();
+        say("Cairn demo: a 3-node cluster, each node in its own JVM on 127.0.0.1.");
+        say("Node logs go to " + logs.toAbsolutePath());
+        try (ProcessCluster cluster = ProcessCluster.builder().logs(logs).build()) {
+            chapterJoin(cluster);
+            chapterCrash(cluster);
+            chapterRestart(cluster);
+            chapterLeave(cluster);
+        } catch (IllegalStateException e) {
+            System.out.println();
+            System.out.println("DEMO FAILED: " + e.getMessage());
+            System.out.println("The node logs in " + logs.toAbsolutePath() + " show what each node saw.");
+            return 1;
+        }
+        say(String.format(Locale.ROOT, "The demo ran to its end in %.1f s. Every JVM it started has exited.",
+                (System.nanoTime() - t0) / 1e9));
+        return 0;
+    }
+
+    private static void chapterJoin(ProcessCluster cluster) {
+        chapter("1. Three nodes join");
+        for (NodeProcess p : cluster.start("n1", "n2", "n3")) {
+            double ms = p.awaitReady(STEP);
+            say(String.format(Locale.ROOT, "%s started as pid %d on 127.0.0.1:%d; its first view came %.0f ms after Grid.start",
+                    p.name(), p.pid(), p.port(), ms));
+        }
+        Duration waited = cluster.awaitView(STEP, "n1", "n2", "n3");
+        say(String.format(Locale.ROOT, "All three agree on the view %s (%.1f s after the last start).",
+                cluster.node("n1").lastView().orElseThrow(), waited.toMillis() / 1e3));
+    }
+
+    private static void chapterCrash(ProcessCluster cluster) {
+        chapter("2. A node is killed");
+        NodeProcess n2 = cluster.node("n2");
+        int m1 = cluster.node("n1").mark();
+        say("kill -9 " + n2.pid() + "  (n2 gets no chance to say goodbye)");
+        long killed = System.nanoTime();
+        n2.kill();
+        NodeProcess.Line crashed = cluster.node("n1").awaitLine(m1, t -> t.equals("CRASHED n2"), STEP);
+        say(String.format(Locale.ROOT, "n1 declared n2 crashed %.2f s after the kill (its TCP connections closed, and "
+                + "failure detection confirmed it).", (crashed.nanos() - killed) / 1e9));
+        cluster.awaitView(STEP, "n1", "n3");
+        say("The view shrank to " + cluster.node("n1").lastView().orElseThrow() + " on n1 and n3.");
+    }
+
+    private static void chapterRestart(ProcessCluster cluster) {
+        chapter("3. The node comes back");
+        NodeProcess n2 = cluster.startNode("n2");
+        long started = System.nanoTime();
+        n2.awaitReady(STEP);
+        cluster.awaitView(STEP, "n1", "n2", "n3");
+        say(String.format(Locale.ROOT, "n2 restarted as pid %d and all three share %s again, %.1f s after the restart.",
+                n2.pid(), cluster.node("n1").lastView().orElseThrow(), (System.nanoTime() - started) / 1e9));
+    }
+
+    private static void chapterLeave(ProcessCluster cluster) {
+        chapter("4. A graceful leave, then shutdown");
+        NodeProcess n1 = cluster.node("n1");
+        int m3 = cluster.node("n3").mark();
+        long asked = System.nanoTime();
+        n1.quit(STEP);
+        NodeProcess.Line left = cluster.node("n3").awaitLine(m3, t -> t.equals("LEFT n1"), STEP);
+        say(String.format(Locale.ROOT, "n1 quit; n3 saw it LEAVE (not crash) %.2f s later, with no failure timeout.",
+                (left.nanos() - asked) / 1e9));
+        cluster.awaitView(STEP, "n2", "n3");
+        java.util.List<String> view = cluster.node("n3").lastView().orElseThrow();
+        say("The view is now " + view + "; " + view.get(0) + ", the oldest member left, coordinates it.");
+        cluster.node("n2").quit(STEP);
+        cluster.node("n3").quit(STEP);
+        say("n2 and n3 quit.");
+    }
+
+    private static void chapter(String title) {
+        System.out.println();
+        System.out.println("== " + title + " ==");
+    }
+
+    private static void say(String text) {
+        System.out.println("  " + text);
+    }
+}

@@ -1,0 +1,199 @@
+package dev.cairn.examples;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import org.HdrHistogram.Histogram;
+
+import dev.cairn.GridException;
+import dev.cairn.grid.Grid;
+import dev.cairn.grid.GridConfig;
+import dev.cairn.membership.ClusterView;
+import dev.cairn.membership.Member;
+import dev.cairn.membership.MembershipListener;
+
+/**
+ * {@code node}: one Cairn node with a console. Events and answers are printed as lines that start with a keyword
+ * (READY, VIEW, JOINED, LEFT, CRASHED, MERGED, MEMBERS, PING, ERROR) so that both people and the launcher can read them.
+ * Settings not given as options come from {@code -Dcairn.*} system properties, then from the defaults.
+ */
+final class NodeCommand {
+    private static final Map<String, String> PROPERTIES = Map.of("name", "cairn.node.name", "port", "cairn.port",
+            "seeds", "cairn.seeds", "cluster", "cairn.cluster.name", "bind", "cairn.bind.address",
+            "failure-timeout", "cairn.failure.timeout", "expected", "cairn.cluster.size");
+    private static final Set<String> OPTIONS = Set.of("name", "port", "seeds", "cluster", "bind", "failure-timeout",
+            "expected", "no-console", "help");
+
+    private NodeCommand() {
+    }
+
+    static int run(String[] args) throws IOException, InterruptedException {
+        Options o;
+        try {
+            o = new Options(args, OPTIONS);
+        } catch (IllegalArgumentException e) {
+            System.err.println("ERROR " + e.getMessage());
+            return 2;
+        }
+        if (o.has("help")) {
+            System.out.println("""
+                    usage: node [--name N] [--port P] [--seeds host:port,...] [--cluster C] [--bind ADDR]
+                                [--failure-timeout 8s] [--expected SIZE] [--no-console]
+                    console commands: members, ping <member> [count] [bytes], help, quit
+                    With --no-console the node runs until it is killed; otherwise it also quits when its input ends.""");
+            return 0;
+        }
+        PrintStream out = System.out;
+        GridConfig config;
+        try {
+            // Options are the cairn.* properties by shorter names, so GridConfig parses and checks them all alike.
+            Properties props = new Properties();
+            props.putAll(System.getProperties());
+            PROPERTIES.forEach((option, property) -> {
+                if (o.has(option)) {
+                    props.setProperty(property, o.get(option, ""));
+                }
+            });
+            config = GridConfig.builder(props).build();
+        } catch (RuntimeException e) {
+            out.println("ERROR " + e.getMessage());
+            return 2;
+        }
+        Grid grid;
+        try {
+            grid = Grid.start(config);
+        } catch (GridException e) {
+            out.println("ERROR " + e.getMessage());
+            return 1;
+        }
+        try (grid) {
+            grid.addMembershipListener(new Printer(out));
+            out.printf(Locale.ROOT, "READY %s %s first-view-ms=%.1f%n", grid.localMember().name(),
+                    grid.localMember().physicalAddress(), grid.nanosToFirstView() / 1e6);
+            out.println(viewLine(grid.view()));
+            if (o.has("no-console")) {
+                new CountDownLatch(1).await(); // until killed
+                return 0;
+            }
+            return console(grid, out);
+        }
+    }
+
+    private static int console(Grid grid, PrintStream out) throws IOException {
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        boolean interactive = System.console() != null;
+        if (interactive) {
+            out.println("Type help for commands.");
+        }
+        while (true) {
+            if (interactive) {
+                out.print(grid.localMember().name() + "> ");
+                out.flush();
+            }
+            String line = in.readLine();
+            if (line == null) {
+                return 0; // input closed: the launcher went away, so leave rather than linger
+            }
+            String[] words = line.trim().split("\\s+");
+            try {
+                switch (words[0]) {
+                    case "" -> { }
+                    case "members" -> members(grid, out);
+                    case "ping" -> ping(grid, out, words);
+                    case "help" -> out.println("commands: members, ping <member> [count] [bytes] [inline], help, quit");
+                    case "quit", "exit" -> {
+                        out.println("BYE");
+                        return 0;
+                    }
+                    default -> out.println("ERROR unknown command '" + words[0] + "'; type help");
+                }
+            } catch (GridException | IllegalArgumentException e) {
+                out.println("ERROR " + e.getMessage());
+            }
+        }
+    }
+
+    private static void members(Grid grid, PrintStream out) {
+        ClusterView view = grid.view();
+        out.println("MEMBERS " + String.join(",", view.names()));
+        for (Member m : view.members()) {
+            String notes = (m.equals(view.coordinator()) ? " coordinator" : "") + (m.equals(grid.localMember()) ? " (this node)" : "");
+            out.printf("  %-12s %-22s%s%n", m.name(), m.physicalAddress(), notes);
+        }
+        out.println("  quorum: " + (grid.hasQuorum() ? "yes" : "NO"));
+    }
+
+    /** {@code ping <member> [count] [bytes] [inline]}: round trips of a request, after a warm-up of the same count. */
+    private static void ping(Grid grid, PrintStream out, String[] words) {
+        if (words.length < 2) {
+            throw new IllegalArgumentException("usage: ping <member> [count] [bytes] [inline]");
+        }
+        Member to = grid.diagnostics().member(words[1]);
+        int count = words.length > 2 ? Integer.parseInt(words[2]) : 1000;
+        int size = words.length > 3 ? Integer.parseInt(words[3]) : 1024;
+        boolean inline = words.length > 4 && words[4].equals("inline");
+        if (count < 1 || size < 0) {
+            throw new IllegalArgumentException("count must be at least 1 and bytes at least 0");
+        }
+        byte[] payload = new byte[size];
+        for (int i = 0; i < size; i++) {
+            payload[i] = (byte) i;
+        }
+        Duration timeout = Duration.ofSeconds(5);
+        for (int i = 0; i < count; i++) {
+            grid.diagnostics().ping(to, payload, inline, timeout);
+        }
+        Histogram h = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
+        long start = System.nanoTime();
+        for (int i = 0; i < count; i++) {
+            h.recordValue(grid.diagnostics().ping(to, payload, inline, timeout));
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        out.printf(Locale.ROOT, "PING to=%s count=%d bytes=%d mode=%s p50-us=%.1f p99-us=%.1f p999-us=%.1f max-us=%.1f ops-per-s=%.0f%n",
+                to.name(), count, size, inline ? "inline" : "worker", h.getValueAtPercentile(50) / 1e3,
+                h.getValueAtPercentile(99) / 1e3, h.getValueAtPercentile(99.9) / 1e3, h.getMaxValue() / 1e3, count / seconds);
+    }
+
+    static String viewLine(ClusterView view) {
+        return "VIEW " + view.id() + " " + String.join(",", view.names());
+    }
+
+    /** Prints membership events as lines. */
+    private record Printer(PrintStream out) implements MembershipListener {
+        @Override
+        public void memberJoined(Member member, ClusterView view) {
+            out.println("JOINED " + member.name());
+        }
+
+        @Override
+        public void memberLeft(Member member, ClusterView view) {
+            out.println("LEFT " + member.name());
+        }
+
+        @Override
+        public void memberCrashed(Member member, ClusterView view) {
+            out.println("CRASHED " + member.name());
+        }
+
+        @Override
+        public void merged(ClusterView view, List<ClusterView> subgroups) {
+            out.println("MERGED " + subgroups.size());
+        }
+
+        @Override
+        public void viewChanged(ClusterView view) {
+            out.println(viewLine(view));
+        }
+    }
+}

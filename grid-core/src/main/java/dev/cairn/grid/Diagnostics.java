@@ -1,0 +1,51 @@
+package dev.cairn.grid;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+
+import dev.cairn.GridException;
+import dev.cairn.membership.Member;
+import dev.cairn.membership.Membership;
+
+/**
+ * Probes for operators: how long a request takes to another member and back. Obtained from {@link Grid#diagnostics()}.
+ */
+public final class Diagnostics {
+    /** Echo answered on the worker pool: the path every module's requests take. */
+    static final short ECHO = 0;
+    /** Echo answered on the receiving JGroups thread: the floor of what the transport costs. */
+    static final short ECHO_INLINE = 1;
+
+    private final Membership membership;
+
+    Diagnostics(Membership membership) {
+        this.membership = membership;
+        membership.handle(ECHO, (from, payload) -> CompletableFuture.completedFuture(payload));
+        membership.handleInline(ECHO_INLINE, (from, payload) -> CompletableFuture.completedFuture(payload));
+    }
+
+    /**
+     * Sends {@code payload} to {@code to}, which sends it back, and returns the round trip in nanoseconds.
+     *
+     * @param inline true to have the reply sent from the network thread, false to go through the worker pool as
+     *               ordinary requests do
+     * @throws GridException when the member does not answer in time or answers something else
+     */
+    public long ping(Member to, byte[] payload, boolean inline, Duration timeout) {
+        long start = System.nanoTime();
+        byte[] back = membership.call(to, inline ? ECHO_INLINE : ECHO, payload, timeout);
+        long nanos = System.nanoTime() - start;
+        if (!Arrays.equals(payload, back)) {
+            throw new GridException("member '" + to.name() + "' echoed " + back.length + " bytes that differ from the "
+                    + payload.length + " sent");
+        }
+        return nanos;
+    }
+
+    /** Finds a member of the current view by name. */
+    public Member member(String name) {
+        return membership.members().stream().filter(m -> m.name().equals(name)).findFirst()
+                .orElseThrow(() -> new GridException("no member named '" + name + "' in " + membership.view()));
+    }
+}
