@@ -193,6 +193,20 @@ public final class NodeProcess implements AutoCloseable {
         }
     }
 
+    /** Waits for the process to exit and returns its exit code. */
+    public int awaitExit(Duration timeout) {
+        try {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("node " + name + " did not exit within " + timeout.toMillis() + " ms");
+            }
+            reader.join(timeout.toMillis());
+            return process.exitValue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** SIGKILL: the process dies at once, with no chance to leave the cluster. */
     public void kill() {
         process.destroyForcibly();
