@@ -33,7 +33,7 @@ import java.util.stream.Collectors;
 public final class ProcessCluster implements AutoCloseable {
     /** JVM flags for every node: small heaps (the machine has 2 cores and runs several JVMs) and IPv4. */
     public static final List<String> DEFAULT_JVM_FLAGS = List.of("-Xms64m", "-Xmx256m", "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1", "-Djava.net.preferIPv4Stack=true");
+            "-Djava.net.preferIPv4Stack=true");
 
     private final Path jar;
     private final Path logs;
