@@ -186,14 +186,15 @@ public final class Membership implements AutoCloseable {
         return member(channel.getAddress());
     }
 
-    /** The current view. */
+    /** The current view; before {@link #join} an empty view with id 0. */
     public ClusterView view() {
-        return view;
+        ClusterView v = view;
+        return v == null ? new ClusterView(0, List.of()) : v;
     }
 
-    /** The members of the current view, in view order. */
+    /** The members of the current view, in view order; empty before {@link #join}. */
     public List<Member> members() {
-        return view.members();
+        return view().members();
     }
 
     /**
@@ -202,7 +203,7 @@ public final class Membership implements AutoCloseable {
      */
     public boolean hasQuorum() {
         int expected = settings.expectedMembers();
-        return expected <= 0 || view.size() > expected / 2;
+        return expected <= 0 || view().size() > expected / 2;
     }
 
     /** The settings this node was started with. */
@@ -265,7 +266,7 @@ public final class Membership implements AutoCloseable {
         if (closed) {
             return CompletableFuture.failedFuture(new GridClosedException("node '" + settings.nodeName() + "' is closed"));
         }
-        ClusterView current = view;
+        ClusterView current = view();
         if (!current.members().contains(to)) {
             return CompletableFuture.failedFuture(new MemberUnreachableException(
                     "member '" + to.name() + "' is not in the current " + current));

@@ -269,6 +269,19 @@ class MembershipTest {
     }
 
     @Test
+    void beforeJoinTheViewIsEmptyAndHandlersCanBeRegistered() {
+        ChannelSettings s = ChannelSettings.loopback("pre-join-" + System.nanoTime(), "solo", Duration.ofSeconds(2), 1);
+        try (Membership m = Membership.create(s, new SimpleMeterRegistry())) {
+            assertTrue(m.members().isEmpty());
+            assertEquals(0, m.view().id());
+            m.handle((short) 1, (f, p) -> CompletableFuture.completedFuture(p));
+            m.join();
+            assertEquals(List.of("solo"), m.view().names());
+            assertTrue(m.hasQuorum());
+        }
+    }
+
+    @Test
     void metricsCountMembersViewsAndTraffic() {
         MeterRegistry registry = new SimpleMeterRegistry();
         try (var cluster = LoopbackCluster.<Membership>start(2, Duration.ofSeconds(2),
