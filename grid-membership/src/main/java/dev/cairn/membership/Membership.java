@@ -206,6 +206,11 @@ public final class Membership implements AutoCloseable {
         return expected <= 0 || view().size() > expected / 2;
     }
 
+    /** Whether this node has left (or crashed out of) the cluster. */
+    public boolean isClosed() {
+        return closed;
+    }
+
     /** The settings this node was started with. */
     public ChannelSettings settings() {
         return settings;
@@ -261,6 +266,15 @@ public final class Membership implements AutoCloseable {
      * when the handler failed.
      */
     public CompletableFuture<byte[]> request(Member to, short type, byte[] payload, Duration timeout) {
+        return request(to, type, payload, timeout, false);
+    }
+
+    /**
+     * {@link #request(Member, short, byte[], Duration)}, optionally in order: ordered requests from this node to one
+     * member are handled there one at a time, in the order they were sent (JGroups regular messages, FIFO per sender),
+     * which replication relies on. Unordered ones are out-of-band: handled as soon as they arrive, in parallel.
+     */
+    public CompletableFuture<byte[]> request(Member to, short type, byte[] payload, Duration timeout, boolean ordered) {
         Objects.requireNonNull(to, "to");
         Objects.requireNonNull(payload, "payload");
         if (closed) {
@@ -275,9 +289,10 @@ public final class Membership implements AutoCloseable {
         buf[0] = (byte) (type >> 8);
         buf[1] = (byte) type;
         System.arraycopy(payload, 0, buf, 2, payload.length);
-        Message msg = new BytesMessage(to.address(), buf).setFlag(Message.Flag.OOB, Message.Flag.DONT_BUNDLE);
-        RequestOptions opts = RequestOptions.SYNC().timeout(timeout.toMillis())
-                .flags(Message.Flag.OOB, Message.Flag.DONT_BUNDLE);
+        Message.Flag[] flags = ordered ? new Message.Flag[] {Message.Flag.DONT_BUNDLE}
+                : new Message.Flag[] {Message.Flag.OOB, Message.Flag.DONT_BUNDLE};
+        Message msg = new BytesMessage(to.address(), buf).setFlag(flags);
+        RequestOptions opts = RequestOptions.SYNC().timeout(timeout.toMillis()).flags(flags);
         CompletableFuture<byte[]> result = new CompletableFuture<>();
         CompletableFuture<Object> sent;
         try {

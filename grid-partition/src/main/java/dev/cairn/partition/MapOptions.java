@@ -1,0 +1,44 @@
+package dev.cairn.partition;
+
+import java.util.Objects;
+
+/**
+ * How one named map is kept. Every node must configure a map alike (through {@code GridConfig}): a node that holds a
+ * map's partitions but has no options for it uses {@link #defaults(int)}.
+ *
+ * @param backupCount  copies beyond the primary, 0 to 3
+ * @param asyncBackups true to acknowledge a write once the primary has it, before the backups do (faster; a write
+ *                     acknowledged just before the primary crashes can be lost)
+ * @param readBackups  true to read a local backup copy when this node holds one, instead of asking the primary
+ *                     (faster; may return a value a moment older than the primary's)
+ * @param sizing       expected entries and average sizes, which size the off-heap stores
+ */
+public record MapOptions(int backupCount, boolean asyncBackups, boolean readBackups, StoreSizing sizing) {
+    public MapOptions {
+        if (backupCount < 0 || backupCount > PartitionTable.MAX_BACKUP_COUNT) {
+            throw new IllegalArgumentException("backupCount must be between 0 and 3 but was " + backupCount);
+        }
+        Objects.requireNonNull(sizing, "sizing");
+    }
+
+    /** Synchronous backups, reads from the primary, default sizing. */
+    public static MapOptions defaults(int backupCount) {
+        return new MapOptions(backupCount, false, false, StoreSizing.defaults());
+    }
+
+    public MapOptions withBackupCount(int v) {
+        return new MapOptions(v, asyncBackups, readBackups, sizing);
+    }
+
+    public MapOptions withAsyncBackups(boolean v) {
+        return new MapOptions(backupCount, v, readBackups, sizing);
+    }
+
+    public MapOptions withReadBackups(boolean v) {
+        return new MapOptions(backupCount, asyncBackups, v, sizing);
+    }
+
+    public MapOptions withSizing(StoreSizing v) {
+        return new MapOptions(backupCount, asyncBackups, readBackups, v);
+    }
+}

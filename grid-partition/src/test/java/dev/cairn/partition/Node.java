@@ -1,0 +1,35 @@
+package dev.cairn.partition;
+
+import java.time.Duration;
+import java.util.function.Function;
+
+import dev.cairn.membership.ChannelSettings;
+import dev.cairn.membership.Membership;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+/** A membership with a partition service on it, as grid-core wires them, for LoopbackCluster. */
+record Node(Membership membership, PartitionService service) implements AutoCloseable {
+    static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+    static Node start(ChannelSettings settings, Function<String, MapOptions> options) {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        Membership m = Membership.create(settings, registry);
+        PartitionService s = PartitionService.create(m, 271, 1, TIMEOUT, options, registry);
+        m.join();
+        s.awaitReady(TIMEOUT);
+        return new Node(m, s);
+    }
+
+    static Node start(ChannelSettings settings) {
+        return start(settings, name -> MapOptions.defaults(name.startsWith("b0-") ? 0 : name.startsWith("b2-") ? 2 : 1));
+    }
+
+    @Override
+    public void close() {
+        if (!membership.isClosed()) {
+            service.handOff();
+        }
+        membership.close();
+        service.close();
+    }
+}

@@ -1,0 +1,298 @@
+package dev.cairn.partition;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import dev.cairn.membership.LoopbackCluster;
+import dev.cairn.membership.Member;
+
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class PartitionServiceTest {
+
+    private static LoopbackCluster<Node> cluster(int n) {
+        return LoopbackCluster.start(n, Duration.ofSeconds(2), Node::start, Node::membership);
+    }
+
+    private static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String s(byte[] b) {
+        return b == null ? null : new String(b, StandardCharsets.UTF_8);
+    }
+
+    private static <T> T join(CompletableFuture<T> f) {
+        try {
+            return f.get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static void write(ByteMap map, int count) {
+        for (int i = 0; i < count; i++) {
+            join(map.set(b("key-" + i), b("value-" + i)));
+        }
+    }
+
+    private static void assertAllReadBack(ByteMap map, int count) {
+        for (int i = 0; i < count; i++) {
+            assertEquals("value-" + i, s(join(map.get(b("key-" + i)))), "key-" + i);
+        }
+    }
+
+    /** Waits until every running node holds the data of every partition it owns. */
+    private static void awaitSettled(LoopbackCluster<Node> cluster, int backups) {
+        cluster.awaitConverged();
+        await().atMost(cluster.patience()).until(() -> cluster.running().stream()
+                .allMatch(i -> cluster.node(i).service().settled(backups)));
+    }
+
+    @Test
+    void valuesWrittenOnOneNodeReadBackOnEveryNode() {
+        try (var cluster = cluster(3)) {
+            write(cluster.node(0).service().map("m"), 500);
+            for (int n = 0; n < 3; n++) {
+                assertAllReadBack(cluster.node(n).service().map("m"), 500);
+            }
+            assertEquals(500L, join(cluster.node(2).service().map("m").size()));
+        }
+    }
+
+    @Test
+    void everyWriteIsOnItsPrimaryAndItsBackup() {
+        try (var cluster = cluster(3)) {
+            write(cluster.node(1).service().map("m"), 300);
+            long held = 0;
+            for (int n = 0; n < 3; n++) {
+                held += cluster.node(n).service().localEntries("m", false);
+            }
+            assertEquals(600, held, "one primary and one backup copy of each of 300 keys");
+            PartitionTable table = cluster.node(0).service().table(1);
+            for (int i = 0; i < 300; i++) {
+                int p = cluster.node(0).service().partitionOf(b("key-" + i));
+                for (String owner : table.owners(p)) {
+                    Node node = cluster.node(Integer.parseInt(owner.substring(1)));
+                    PartitionService.MapState state = node.service().mapState("m");
+                    synchronized (state.group.parts[p]) {
+                        assertEquals("value-" + i, s(state.stores[p].get(b("key-" + i)).value()), owner + " key-" + i);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void conditionalOperationsFollowConcurrentMap() {
+        try (var cluster = cluster(2)) {
+            ByteMap m = cluster.node(0).service().map("cond");
+            byte[] k = b("k");
+            assertNull(join(m.putIfAbsent(k, b("a"))));
+            assertEquals("a", s(join(m.putIfAbsent(k, b("b")))));
+            assertEquals("a", s(join(m.replace(k, b("c")))));
+            assertNull(join(m.replace(b("absent"), b("x"))));
+            assertFalse(join(m.containsKey(b("absent"))));
+            assertFalse(join(m.replace(k, b("wrong"), b("d"))));
+            assertTrue(join(m.replace(k, b("c"), b("d"))));
+            assertEquals("d", s(join(m.put(k, b("e")))));
+            assertFalse(join(m.remove(k, b("d"))));
+            assertTrue(join(m.containsKey(k)));
+            assertTrue(join(m.remove(k, b("e"))));
+            assertNull(join(m.get(k)));
+            assertNull(join(m.remove(k)));
+            join(m.set(k, new byte[0]));
+            assertArrayEquals(new byte[0], join(m.get(k)), "an empty value is a value, not absence");
+        }
+    }
+
+    @Test
+    void nullKeysAndValuesAreRefusedBeforeAnythingIsSent() {
+        try (var cluster = cluster(1)) {
+            ByteMap m = cluster.node(0).service().map("nulls");
+            assertTrue(assertThrows(NullPointerException.class, () -> m.get(null)).getMessage().contains("key"));
+            assertTrue(assertThrows(NullPointerException.class, () -> m.put(b("k"), null)).getMessage().contains("value"));
+            assertThrows(IllegalArgumentException.class, () -> cluster.node(0).service().map(""));
+        }
+    }
+
+    @Test
+    void aCrashedPrimaryLosesNoAcknowledgedWrite() {
+        try (var cluster = cluster(3)) {
+            ByteMap m = cluster.node(0).service().map("crash");
+            write(m, 2000);
+            cluster.crash(2);
+            cluster.awaitView(0, 1);
+            assertAllReadBack(m, 2000);
+            awaitSettled(cluster, 1);
+            // and the copies were rebuilt: two per key again
+            long held = cluster.node(0).service().localEntries("crash", false) + cluster.node(1).service().localEntries("crash", false);
+            assertEquals(4000, held);
+        }
+    }
+
+    @Test
+    void aJoiningNodeTakesItsShareAndEveryKeyStillReadsBack() {
+        try (var cluster = cluster(4)) {
+            cluster.stop(3);
+            cluster.awaitView(0, 1, 2);
+            ByteMap m = cluster.node(0).service().map("join");
+            write(m, 2000);
+            cluster.restart(3);
+            awaitSettled(cluster, 1);
+            int primaries = cluster.node(3).service().table(1).partitionsOwnedBy("n3").size();
+            assertTrue(primaries > 0, "n3 is primary for " + primaries);
+            assertAllReadBack(cluster.node(3).service().map("join"), 2000);
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                long held = 0;
+                for (int n = 0; n < 4; n++) {
+                    held += cluster.node(n).service().localEntries("join", false);
+                }
+                return held == 4000; // old owners dropped what moved away
+            });
+        }
+    }
+
+    @Test
+    void aGracefulLeaveHandsOffEvenWithoutBackups() {
+        try (var cluster = cluster(3)) {
+            ByteMap m = cluster.node(0).service().map("b0-leave");
+            write(m, 1000);
+            cluster.stop(2);
+            cluster.awaitView(0, 1);
+            assertAllReadBack(m, 1000);
+        }
+    }
+
+    @Test
+    void aRequestRoutedWithAStaleTableIsToldToRetry() {
+        try (var cluster = cluster(2)) {
+            PartitionService svc = cluster.node(0).service();
+            svc.map("stale");
+            PartitionTable table = svc.table(1);
+            int p = 0;
+            while (!table.primary(p).equals("n1")) {
+                p++;
+            }
+            Member n1 = cluster.membership(1).localMember();
+            byte[] request = new Wire.Out(64).u8(MapOp.SET.ordinal()).i64(12345L).str("stale").i32(p).bytes(b("k"))
+                    .bytes(b("v")).bytes(null).toArray();
+            byte[] reply = cluster.membership(0).call(n1, PartitionService.MAP_OP, request, Node.TIMEOUT);
+            assertEquals(PartitionService.RETRY, reply[0]);
+            assertNull(join(svc.map("stale").get(b("k"))), "the stale request changed nothing");
+        }
+    }
+
+    @Test
+    void batchesGoOnceToEachOwner() {
+        try (var cluster = cluster(3)) {
+            ByteMap m = cluster.node(0).service().map("batch");
+            List<byte[]> keys = new ArrayList<>();
+            List<byte[]> values = new ArrayList<>();
+            for (int i = 0; i < 1000; i++) {
+                keys.add(b("key-" + i));
+                values.add(b("value-" + i));
+            }
+            long before = cluster.membership(0).view().size();
+            join(m.setAll(keys, values));
+            List<byte[]> got = join(cluster.node(1).service().map("batch").getAll(keys));
+            for (int i = 0; i < 1000; i++) {
+                assertEquals("value-" + i, s(got.get(i)));
+            }
+            assertEquals(500, join(m.removeAll(keys.subList(0, 500))));
+            assertEquals(500L, join(m.size()));
+            assertNull(join(m.get(b("key-1"))));
+            assertTrue(before > 0);
+        }
+    }
+
+    @Test
+    void clearEmptiesEveryCopy() {
+        try (var cluster = cluster(3)) {
+            ByteMap m = cluster.node(0).service().map("clear");
+            write(m, 200);
+            join(m.clear());
+            assertEquals(0L, join(m.size()));
+            for (int n = 0; n < 3; n++) {
+                assertEquals(0, cluster.node(n).service().localEntries("clear", false));
+            }
+        }
+    }
+
+    @Test
+    void mapsAreIsolatedByName() {
+        try (var cluster = cluster(2)) {
+            join(cluster.node(0).service().map("a").set(b("k"), b("in a")));
+            assertNull(join(cluster.node(1).service().map("b").get(b("k"))));
+            assertEquals("in a", s(join(cluster.node(1).service().map("a").get(b("k")))));
+        }
+    }
+
+    @Test
+    void acknowledgedWritesSurviveACrashAndAJoinWhileWritersRun() throws Exception {
+        try (var cluster = cluster(4)) {
+            cluster.stop(3);
+            cluster.awaitView(0, 1, 2);
+            Map<String, String> acked = new ConcurrentHashMap<>();
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicLong failures = new AtomicLong();
+            List<Thread> writers = new ArrayList<>();
+            for (int w = 0; w < 4; w++) {
+                int writer = w;
+                ByteMap m = cluster.node(w % 2).service().map("live");
+                Thread t = new Thread(() -> {
+                    for (int i = 0; !stop.get(); i++) {
+                        String key = "w" + writer + "-" + (i % 500);
+                        String value = "v" + i;
+                        try {
+                            m.set(b(key), b(value)).get(30, TimeUnit.SECONDS);
+                            acked.put(key, value); // each key has one writer, so the last ack is the value
+                        } catch (Exception e) {
+                            failures.incrementAndGet(); // not acknowledged: may or may not have taken effect
+                            acked.remove(key);
+                        }
+                    }
+                });
+                t.start();
+                writers.add(t);
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> acked.size() > 500);
+            cluster.crash(2);
+            cluster.awaitView(0, 1);
+            await().atMost(Duration.ofSeconds(30)).until(() -> acked.size() > 1000);
+            cluster.restart(3);
+            awaitSettled(cluster, 1);
+            await().atMost(Duration.ofSeconds(30)).until(() -> acked.size() > 1500);
+            stop.set(true);
+            for (Thread t : writers) {
+                t.join(60_000);
+            }
+            ByteMap reader = cluster.node(3).service().map("live");
+            int lost = 0;
+            for (Map.Entry<String, String> e : acked.entrySet()) {
+                if (!e.getValue().equals(s(join(reader.get(b(e.getKey())))))) {
+                    lost++;
+                }
+            }
+            assertEquals(0, lost, "acknowledged writes lost or stale, of " + acked.size() + " (unacknowledged: " + failures + ")");
+        }
+    }
+}
