@@ -3,10 +3,16 @@ package dev.cairn.grid;
 import java.util.List;
 import java.util.Objects;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import dev.cairn.GridClosedException;
 import dev.cairn.membership.ClusterView;
 import dev.cairn.membership.Member;
 import dev.cairn.membership.Membership;
 import dev.cairn.membership.MembershipListener;
+import dev.cairn.partition.PartitionService;
+import dev.cairn.partition.PartitionTable;
 
 /**
  * A Cairn node embedded in this application. Start one with {@link #start(GridConfig)}; close it to leave the cluster.
@@ -22,12 +28,17 @@ public final class Grid implements AutoCloseable {
     private final Membership membership;
     private final Codec codec;
     private final Diagnostics diagnostics;
+    private final PartitionService partitions;
+    private final Map<String, GridMap<?, ?>> maps = new ConcurrentHashMap<>();
+    private volatile boolean closed;
 
     private Grid(GridConfig config, Membership membership, Codec codec) {
         this.config = config;
         this.membership = membership;
         this.codec = codec;
         this.diagnostics = new Diagnostics(membership);
+        this.partitions = PartitionService.create(membership, config.partitionCount(), config.backupCount(),
+                config.requestTimeout(), config::mapOptions, config.meterRegistry());
     }
 
     /**
@@ -41,6 +52,7 @@ public final class Grid implements AutoCloseable {
         Membership membership = Membership.create(config.channelSettings(), config.meterRegistry());
         Grid grid = new Grid(config, membership, codec); // registers its request handlers before joining
         membership.join();
+        grid.partitions.awaitReady(config.requestTimeout());
         return grid;
     }
 
@@ -87,6 +99,35 @@ public final class Grid implements AutoCloseable {
         return membership.nanosToFirstView();
     }
 
+    /**
+     * The named map, created on first use. Maps with different names never share entries. Its options come from
+     * {@link GridConfig.Builder#map}, and must be the same on every node.
+     *
+     * @throws IllegalArgumentException when the name is empty or longer than 200 characters
+     */
+    @SuppressWarnings("unchecked")
+    public <K, V> GridMap<K, V> map(String name) {
+        if (closed) {
+            throw new GridClosedException("node '" + config.nodeName() + "' is closed");
+        }
+        return (GridMap<K, V>) maps.computeIfAbsent(name,
+                n -> new GridMap<>(partitions.map(n), codec, config.requestTimeout(), this));
+    }
+
+    /** The partition table for maps with the default backup count: who is primary and backup for what. */
+    public PartitionTable partitionTable() {
+        return partitions.table(config.backupCount());
+    }
+
+    /** Whether this node holds the data of every partition it owns (no moves under way towards it). */
+    public boolean partitionsSettled() {
+        return partitions.settled(config.backupCount());
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
     /** Round-trip probes for operators. */
     public Diagnostics diagnostics() {
         return diagnostics;
@@ -96,9 +137,20 @@ public final class Grid implements AutoCloseable {
         return membership;
     }
 
-    /** Leaves the cluster gracefully; the others see this node leave at once. Idempotent. */
+    /**
+     * Leaves the cluster gracefully: hands partitions to their next owners where those lack them, then leaves the
+     * view; the others see this node leave at once. Idempotent.
+     */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (!membership.isClosed()) {
+            partitions.handOff();
+        }
         membership.close();
+        partitions.close();
     }
 }

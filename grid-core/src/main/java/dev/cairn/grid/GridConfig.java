@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.function.Function;
@@ -21,6 +22,8 @@ import dev.cairn.GridConfigException;
 import dev.cairn.membership.ChannelSettings;
 import dev.cairn.membership.HostPort;
 import dev.cairn.membership.Transport;
+import dev.cairn.partition.MapOptions;
+import dev.cairn.partition.StoreSizing;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
@@ -54,6 +57,8 @@ public final class GridConfig {
     private final int backupCount;
     private final List<String> lockGroup;
     private final List<Class<?>> codecClasses;
+    private final StoreSizing mapSizing;
+    private final Map<String, MapOptions> maps;
     private final MeterRegistry meterRegistry;
     private final Clock clock;
 
@@ -77,6 +82,8 @@ public final class GridConfig {
         this.backupCount = r.backupCount;
         this.lockGroup = r.lockGroup;
         this.codecClasses = r.codecClasses;
+        this.mapSizing = r.mapSizing;
+        this.maps = Map.copyOf(b.maps);
         this.meterRegistry = b.meterRegistry != null ? b.meterRegistry : new SimpleMeterRegistry();
         this.clock = b.clock != null ? b.clock : Clock.system();
     }
@@ -148,6 +155,19 @@ public final class GridConfig {
     /** User classes the codec registers, in id order. {@code cairn.codec.classes} (comma-separated class names). */
     public List<Class<?>> codecClasses() { return codecClasses; }
 
+    /**
+     * How a map without options of its own is sized: {@code cairn.map.entries} (expected entries, cluster-wide,
+     * default 100,000), {@code cairn.map.key.bytes} (average key, default 32), {@code cairn.map.value.bytes}
+     * (average value, default 256).
+     */
+    public StoreSizing mapSizing() { return mapSizing; }
+
+    /** The options of a named map: those given to {@link Builder#map}, else the defaults of this configuration. */
+    public MapOptions mapOptions(String name) {
+        MapOptions o = maps.get(name);
+        return o != null ? o : new MapOptions(backupCount, false, false, mapSizing);
+    }
+
     /** Where metrics go. No property; default a new {@link SimpleMeterRegistry}. */
     public MeterRegistry meterRegistry() { return meterRegistry; }
 
@@ -189,6 +209,10 @@ public final class GridConfig {
         private Integer backupCount;
         private List<String> lockGroup;
         private final List<Class<?>> codecClasses = new ArrayList<>();
+        private final Map<String, MapOptions> maps = new java.util.HashMap<>();
+        private Long mapEntries;
+        private Integer mapKeyBytes;
+        private Integer mapValueBytes;
         private MeterRegistry meterRegistry;
         private Clock clock;
 
@@ -236,6 +260,18 @@ public final class GridConfig {
         public Builder lockGroup(String... v) { lockGroup = Arrays.asList(v); return this; }
         /** Adds classes for the codec to register, after any added before. @see GridConfig#codecClasses() */
         public Builder register(Class<?>... v) { codecClasses.addAll(Arrays.asList(v)); return this; }
+        /** Options for one named map; maps not named here get the defaults. Configure every node alike. */
+        public Builder map(String name, MapOptions options) {
+            maps.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(options, "options"));
+            return this;
+        }
+        /** @see GridConfig#mapSizing() */
+        public Builder mapSizing(long expectedEntries, int averageKeyBytes, int averageValueBytes) {
+            mapEntries = expectedEntries;
+            mapKeyBytes = averageKeyBytes;
+            mapValueBytes = averageValueBytes;
+            return this;
+        }
         /** @see GridConfig#meterRegistry() */
         public Builder meterRegistry(MeterRegistry v) { meterRegistry = Objects.requireNonNull(v, "meterRegistry"); return this; }
         /** @see GridConfig#clock() */
@@ -278,6 +314,7 @@ public final class GridConfig {
         int backupCount;
         List<String> lockGroup;
         List<Class<?>> codecClasses;
+        StoreSizing mapSizing;
 
         Resolved(Builder b) {
             this.b = b;
@@ -358,6 +395,19 @@ public final class GridConfig {
                 bad("codecClasses", "cairn.codec.classes", "must not register a class twice", codecClasses);
             }
             codecClasses = List.copyOf(codecClasses);
+            long entries = pick("mapSizing", "cairn.map.entries", b.mapEntries, Long::valueOf, 100_000L);
+            int keyBytes = range("mapSizing", "cairn.map.key.bytes", b.mapKeyBytes, 32, 1, 1 << 20);
+            int valueBytes = range("mapSizing", "cairn.map.value.bytes", b.mapValueBytes, 256, 0, 64 << 20);
+            if (entries < 1) {
+                bad("mapSizing", "cairn.map.entries", "must be at least 1", entries);
+                entries = 100_000L;
+            }
+            mapSizing = new StoreSizing(entries, keyBytes, valueBytes);
+            for (Map.Entry<String, MapOptions> e : b.maps.entrySet()) {
+                if (e.getKey().isEmpty() || e.getKey().length() > 200) {
+                    bad("map", "-", "names must be 1 to 200 characters", e.getKey());
+                }
+            }
         }
 
         private <T> T pick(String setting, String property, T explicit, Function<String, T> parse, T fallback) {

@@ -32,10 +32,15 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class GridTest {
 
-    private static LoopbackCluster<Grid> grids(int n) {
-        return LoopbackCluster.start(n, Duration.ofSeconds(2), s -> Grid.start(GridConfig.builder(new Properties())
+    static LoopbackCluster<Grid> grids(int n) {
+        return grids(n, b -> b);
+    }
+
+    /** {@code n} grids over loopback, each configured by {@code tweak} as well. */
+    static LoopbackCluster<Grid> grids(int n, java.util.function.UnaryOperator<GridConfig.Builder> tweak) {
+        return LoopbackCluster.start(n, Duration.ofSeconds(2), s -> Grid.start(tweak.apply(GridConfig.builder(new Properties())
                 .clusterName(s.clusterName()).nodeName(s.nodeName()).transport(Transport.LOOPBACK)
-                .joinTimeout(s.joinTimeout()).failureTimeout(s.failureTimeout()).expectedMembers(n).build()),
+                .joinTimeout(s.joinTimeout()).failureTimeout(s.failureTimeout()).expectedMembers(n)).build()),
                 Grid::membership);
     }
 

@@ -1,0 +1,243 @@
+package dev.cairn.grid;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import dev.cairn.GridClosedException;
+import dev.cairn.GridException;
+import dev.cairn.GridTimeoutException;
+import dev.cairn.partition.ByteMap;
+
+/**
+ * A named map spread over the cluster: each key lives in one partition, on that partition's primary and its backups.
+ * Obtained with {@link Grid#map(String)}.
+ *
+ * <p>It follows {@link java.util.concurrent.ConcurrentMap} where the two agree. Keys and values are turned into bytes by
+ * the grid's codec, and every comparison ({@code replace(k, old, new)}, {@code remove(k, v)}, key equality) is of those
+ * bytes, not of {@code equals}. Null keys and values are refused with a {@link NullPointerException} naming the argument
+ * and the map. Each single-key and batch call has an {@code ...Async} twin returning a {@link CompletableFuture};
+ * continuations on it may run on a network thread, so do not block in them.
+ *
+ * @param <K> key type, registered with the codec unless Kryo knows it already
+ * @param <V> value type, likewise
+ */
+public final class GridMap<K, V> {
+    private final ByteMap bytes;
+    private final Codec codec;
+    private final Duration timeout;
+    private final Grid grid;
+
+    GridMap(ByteMap bytes, Codec codec, Duration timeout, Grid grid) {
+        this.bytes = bytes;
+        this.codec = codec;
+        this.timeout = timeout;
+        this.grid = grid;
+    }
+
+    public String name() {
+        return bytes.name();
+    }
+
+    /** The value for {@code key}, or null. */
+    public V get(K key) {
+        return await(getAsync(key));
+    }
+
+    public CompletableFuture<V> getAsync(K key) {
+        return bytes.get(key(key)).thenApply(this::value);
+    }
+
+    public boolean containsKey(K key) {
+        return await(containsKeyAsync(key));
+    }
+
+    public CompletableFuture<Boolean> containsKeyAsync(K key) {
+        return bytes.containsKey(key(key));
+    }
+
+    /** Stores {@code value}; returns the previous value, or null. */
+    public V put(K key, V value) {
+        return await(putAsync(key, value));
+    }
+
+    public CompletableFuture<V> putAsync(K key, V value) {
+        return bytes.put(key(key), val(value)).thenApply(this::value);
+    }
+
+    /** Stores {@code value} without fetching the previous one: cheaper than {@link #put}. */
+    public void set(K key, V value) {
+        await(setAsync(key, value));
+    }
+
+    public CompletableFuture<Void> setAsync(K key, V value) {
+        return bytes.set(key(key), val(value));
+    }
+
+    /** Stores {@code value} if {@code key} is absent; returns the value already there, or null if this call stored it. */
+    public V putIfAbsent(K key, V value) {
+        return await(putIfAbsentAsync(key, value));
+    }
+
+    public CompletableFuture<V> putIfAbsentAsync(K key, V value) {
+        return bytes.putIfAbsent(key(key), val(value)).thenApply(this::value);
+    }
+
+    /** Replaces the value if {@code key} is present; returns the previous value, or null (and stores nothing). */
+    public V replace(K key, V value) {
+        return await(replaceAsync(key, value));
+    }
+
+    public CompletableFuture<V> replaceAsync(K key, V value) {
+        return bytes.replace(key(key), val(value)).thenApply(this::value);
+    }
+
+    /** Replaces the value if it is {@code oldValue} (compared as bytes); whether it did. */
+    public boolean replace(K key, V oldValue, V newValue) {
+        return await(replaceAsync(key, oldValue, newValue));
+    }
+
+    public CompletableFuture<Boolean> replaceAsync(K key, V oldValue, V newValue) {
+        return bytes.replace(key(key), val(oldValue, "oldValue"), val(newValue, "newValue"));
+    }
+
+    /** Removes {@code key}; returns the previous value, or null. */
+    public V remove(K key) {
+        return await(removeAsync(key));
+    }
+
+    public CompletableFuture<V> removeAsync(K key) {
+        return bytes.remove(key(key)).thenApply(this::value);
+    }
+
+    /** Removes {@code key} if its value is {@code value} (compared as bytes); whether it did. */
+    public boolean remove(K key, V value) {
+        return await(removeAsync(key, value));
+    }
+
+    public CompletableFuture<Boolean> removeAsync(K key, V value) {
+        return bytes.remove(key(key), val(value));
+    }
+
+    /** The present entries among {@code keys}, in the keys' order; one request per owning member. */
+    public Map<K, V> getAll(Collection<? extends K> keys) {
+        return await(getAllAsync(keys));
+    }
+
+    public CompletableFuture<Map<K, V>> getAllAsync(Collection<? extends K> keys) {
+        List<K> ks = new ArrayList<>(keys);
+        List<byte[]> encoded = ks.stream().map(this::key).toList();
+        return bytes.getAll(encoded).thenApply(values -> {
+            Map<K, V> out = new LinkedHashMap<>();
+            for (int i = 0; i < ks.size(); i++) {
+                if (values.get(i) != null) {
+                    out.put(ks.get(i), value(values.get(i)));
+                }
+            }
+            return out;
+        });
+    }
+
+    /** Stores every entry; one request per owning member. */
+    public void putAll(Map<? extends K, ? extends V> entries) {
+        await(putAllAsync(entries));
+    }
+
+    public CompletableFuture<Void> putAllAsync(Map<? extends K, ? extends V> entries) {
+        List<byte[]> keys = new ArrayList<>(entries.size());
+        List<byte[]> values = new ArrayList<>(entries.size());
+        entries.forEach((k, v) -> {
+            keys.add(key(k));
+            values.add(val(v));
+        });
+        return bytes.setAll(keys, values);
+    }
+
+    /** Removes every key; returns how many were present. One request per owning member. */
+    public int removeAll(Collection<? extends K> keys) {
+        return await(removeAllAsync(keys));
+    }
+
+    public CompletableFuture<Integer> removeAllAsync(Collection<? extends K> keys) {
+        return bytes.removeAll(keys.stream().map(this::key).toList());
+    }
+
+    /** Entries in the whole map; approximate while partitions move. */
+    public long size() {
+        return await(sizeAsync());
+    }
+
+    public CompletableFuture<Long> sizeAsync() {
+        check();
+        return bytes.size();
+    }
+
+    /** Removes every entry on every member; writes racing with it may survive. */
+    public void clear() {
+        await(clearAsync());
+    }
+
+    public CompletableFuture<Void> clearAsync() {
+        check();
+        return bytes.clear();
+    }
+
+    private byte[] key(K key) {
+        check();
+        return codec.encode(Objects.requireNonNull(key, () -> "key must not be null (map '" + name() + "')"));
+    }
+
+    private byte[] val(V value) {
+        return val(value, "value");
+    }
+
+    private byte[] val(V value, String argument) {
+        return codec.encode(Objects.requireNonNull(value, () -> argument + " must not be null (map '" + name() + "')"));
+    }
+
+    @SuppressWarnings("unchecked")
+    private V value(byte[] b) {
+        return b == null ? null : (V) codec.decode(b);
+    }
+
+    private void check() {
+        if (grid.isClosed()) {
+            throw new GridClosedException("map '" + name() + "' belongs to node '" + grid.config().nodeName()
+                    + "', which is closed");
+        }
+    }
+
+    /** Waits a little longer than the request timeout: the operation itself gives up at that timeout. */
+    private <T> T await(CompletableFuture<T> f) {
+        try {
+            return f.get(timeout.toMillis() * 2 + 1000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof GridException g) {
+                throw g;
+            }
+            if (c instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new GridException("map '" + name() + "': " + c, c);
+        } catch (TimeoutException e) {
+            throw new GridTimeoutException("map '" + name() + "': no answer within " + (timeout.toMillis() * 2 + 1000) + " ms", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new GridException("map '" + name() + "': interrupted", e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "GridMap[" + name() + "]";
+    }
+}
