@@ -50,7 +50,8 @@ final class NodeCommand {
             System.out.println("""
                     usage: node [--name N] [--port P] [--seeds host:port,...] [--cluster C] [--bind ADDR]
                                 [--failure-timeout 8s] [--expected SIZE] [--no-console]
-                    console commands: members, ping <member> [count] [bytes], help, quit
+                    console commands: members, ping <member> [count] [bytes], help, quit, and the map commands
+                    (put, get, remove, size, partitions, fill, check, writers; type help in the console)
                     With --no-console the node runs until it is killed; otherwise it also quits when its input ends.""");
             return 0;
         }
@@ -91,6 +92,7 @@ final class NodeCommand {
     }
 
     private static int console(Grid grid, PrintStream out) throws IOException {
+        MapCommands maps = new MapCommands(grid, out);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         boolean interactive = System.console() != null;
         if (interactive) {
@@ -111,14 +113,19 @@ final class NodeCommand {
                     case "" -> { }
                     case "members" -> members(grid, out);
                     case "ping" -> ping(grid, out, words);
-                    case "help" -> out.println("commands: members, ping <member> [count] [bytes] [inline], help, quit");
+                    case "help" -> out.println("commands: members, ping <member> [count] [bytes] [inline], help, quit\n"
+                            + MapCommands.help());
                     case "quit", "exit" -> {
                         out.println("BYE");
                         return 0;
                     }
-                    default -> out.println("ERROR unknown command '" + words[0] + "'; type help");
+                    default -> {
+                        if (!maps.run(words)) {
+                            out.println("ERROR unknown command '" + words[0] + "'; type help");
+                        }
+                    }
                 }
-            } catch (GridException | IllegalArgumentException e) {
+            } catch (GridException | IllegalArgumentException | NullPointerException e) {
                 out.println("ERROR " + e.getMessage());
             }
         }

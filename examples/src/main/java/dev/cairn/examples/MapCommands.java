@@ -1,0 +1,249 @@
+package dev.cairn.examples;
+
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import dev.cairn.GridException;
+import dev.cairn.grid.Grid;
+import dev.cairn.grid.GridMap;
+import dev.cairn.membership.Member;
+import dev.cairn.partition.PartitionTable;
+
+/**
+ * The node console's map commands. Keys are strings {@code k-<i>}; bulk values are deterministic bytes of the key's
+ * index, so that any node can check what any other wrote. Answers are lines that start with a keyword.
+ */
+final class MapCommands {
+    private final Grid grid;
+    private final PrintStream out;
+    private Writers writers;
+
+    MapCommands(Grid grid, PrintStream out) {
+        this.grid = grid;
+        this.out = out;
+    }
+
+    static String help() {
+        return """
+                  put <map> <key> <value>     get <map> <key>     remove <map> <key>     size <map>
+                  partitions                  this node's share of primaries and backups, and every member's
+                  fill <map> <from> <count> [bytes]    write keys k-<from>.. with values of that many bytes
+                  check <map> <from> <count> [bytes]   read them back: CHECKED ok= missing= wrong=
+                  writers start <map> <threads> <keys> | writers status | stop | verify
+                                              background writers that remember every acknowledged write""";
+    }
+
+    /** Runs a command if it is a map command; false if not. */
+    boolean run(String[] w) {
+        switch (w[0]) {
+            case "put" -> {
+                need(w, 4, "put <map> <key> <value>");
+                out.println("PREVIOUS " + text(strings(w[1]).put(w[2], w[3].getBytes(StandardCharsets.UTF_8))));
+            }
+            case "get" -> {
+                need(w, 3, "get <map> <key>");
+                out.println("VALUE " + text(strings(w[1]).get(w[2])));
+            }
+            case "remove" -> {
+                need(w, 3, "remove <map> <key>");
+                out.println("REMOVED " + text(strings(w[1]).remove(w[2])));
+            }
+            case "size" -> {
+                need(w, 2, "size <map>");
+                out.println("SIZE " + strings(w[1]).size());
+            }
+            case "partitions" -> partitions();
+            case "fill" -> {
+                need(w, 4, "fill <map> <from> <count> [bytes]");
+                fill(w[1], Integer.parseInt(w[2]), Integer.parseInt(w[3]), w.length > 4 ? Integer.parseInt(w[4]) : 100);
+            }
+            case "check" -> {
+                need(w, 4, "check <map> <from> <count> [bytes]");
+                check(w[1], Integer.parseInt(w[2]), Integer.parseInt(w[3]), w.length > 4 ? Integer.parseInt(w[4]) : 100);
+            }
+            case "writers" -> writers(w);
+            default -> {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private GridMap<String, byte[]> strings(String name) {
+        return grid.map(name);
+    }
+
+    private static void need(String[] w, int n, String usage) {
+        if (w.length < n) {
+            throw new IllegalArgumentException("usage: " + usage);
+        }
+    }
+
+    private static String text(byte[] v) {
+        return v == null ? "null" : new String(v, StandardCharsets.UTF_8);
+    }
+
+    /** The value the bulk commands write for key index {@code i}: the index, repeated to the size. */
+    static byte[] valueFor(int i, int size) {
+        byte[] v = new byte[size];
+        byte[] digits = Integer.toString(i).getBytes(StandardCharsets.US_ASCII);
+        for (int k = 0; k < size; k++) {
+            v[k] = digits[k % digits.length];
+        }
+        return v;
+    }
+
+    private void partitions() {
+        PartitionTable t = grid.partitionTable();
+        String self = grid.localMember().name();
+        out.printf(Locale.ROOT, "PARTITIONS primary=%d backup=%d of=%d settled=%s%n", t.partitionsOwnedBy(self).size(),
+                t.backupsHeldBy(self).size(), t.partitionCount(), grid.partitionsSettled());
+        for (Member m : grid.members()) {
+            out.printf(Locale.ROOT, "  %-12s primary %4d  backup %4d%n", m.name(), t.partitionsOwnedBy(m.name()).size(),
+                    t.backupsHeldBy(m.name()).size());
+        }
+    }
+
+    private void fill(String map, int from, int count, int bytes) {
+        GridMap<String, byte[]> m = strings(map);
+        long start = System.nanoTime();
+        for (int base = from; base < from + count; base += 1000) {
+            Map<String, byte[]> batch = new LinkedHashMap<>();
+            for (int i = base; i < Math.min(from + count, base + 1000); i++) {
+                batch.put("k-" + i, valueFor(i, bytes));
+            }
+            m.putAll(batch);
+        }
+        out.printf(Locale.ROOT, "FILLED %d in %.0f ms%n", count, (System.nanoTime() - start) / 1e6);
+    }
+
+    private void check(String map, int from, int count, int bytes) {
+        GridMap<String, byte[]> m = strings(map);
+        long ok = 0;
+        long missing = 0;
+        long wrong = 0;
+        long start = System.nanoTime();
+        for (int base = from; base < from + count; base += 1000) {
+            List<String> keys = new ArrayList<>();
+            for (int i = base; i < Math.min(from + count, base + 1000); i++) {
+                keys.add("k-" + i);
+            }
+            Map<String, byte[]> got = m.getAll(keys);
+            for (String k : keys) {
+                byte[] v = got.get(k);
+                if (v == null) {
+                    missing++;
+                } else if (Arrays.equals(v, valueFor(Integer.parseInt(k.substring(2)), bytes))) {
+                    ok++;
+                } else {
+                    wrong++;
+                }
+            }
+        }
+        out.printf(Locale.ROOT, "CHECKED ok=%d missing=%d wrong=%d in %.0f ms%n", ok, missing, wrong,
+                (System.nanoTime() - start) / 1e6);
+    }
+
+    private void writers(String[] w) {
+        need(w, 2, "writers start <map> <threads> <keys> | stop | verify");
+        switch (w[1]) {
+            case "start" -> {
+                need(w, 5, "writers start <map> <threads> <keys>");
+                if (writers != null) {
+                    writers.stop();
+                }
+                writers = new Writers(strings(w[2]), Integer.parseInt(w[3]), Integer.parseInt(w[4]));
+                out.println("WRITERS started");
+            }
+            case "status" -> {
+                if (writers == null) {
+                    throw new IllegalArgumentException("no writers running");
+                }
+                out.printf("WRITERS acked=%d failed=%d keys=%d%n", writers.acks.get(), writers.failures.get(), writers.acked.size());
+            }
+            case "stop" -> {
+                if (writers == null) {
+                    throw new IllegalArgumentException("no writers running");
+                }
+                writers.stop();
+                out.printf("WRITERS acked=%d failed=%d keys=%d%n", writers.acks.get(), writers.failures.get(), writers.acked.size());
+            }
+            case "verify" -> {
+                if (writers == null) {
+                    throw new IllegalArgumentException("no writers to verify");
+                }
+                long lost = 0;
+                for (Map.Entry<String, Long> e : writers.acked.entrySet()) {
+                    byte[] v = writers.map.get(e.getKey());
+                    if (v == null || Long.parseLong(new String(v, StandardCharsets.US_ASCII)) != e.getValue()) {
+                        lost++;
+                    }
+                }
+                out.printf("VERIFIED keys=%d lost=%d%n", writers.acked.size(), lost);
+            }
+            default -> throw new IllegalArgumentException("usage: writers start <map> <threads> <keys> | stop | verify");
+        }
+    }
+
+    /**
+     * Threads that each own a slice of the keys and write increasing counters to them, remembering the last value
+     * acknowledged per key. A write that fails is unknown: it may have taken effect, so the key is forgotten until its
+     * next acknowledged write.
+     */
+    private static final class Writers {
+        final GridMap<String, byte[]> map;
+        final Map<String, Long> acked = new ConcurrentHashMap<>();
+        final AtomicLong acks = new AtomicLong();
+        final AtomicLong failures = new AtomicLong();
+        final AtomicBoolean stopping = new AtomicBoolean();
+        final List<Thread> threads = new ArrayList<>();
+
+        Writers(GridMap<String, byte[]> map, int threadCount, int keys) {
+            this.map = map;
+            for (int t = 0; t < threadCount; t++) {
+                int slice = t;
+                Thread th = new Thread(() -> {
+                    long counter = 0;
+                    while (!stopping.get()) {
+                        for (int i = slice; i < keys && !stopping.get(); i += threadCount) {
+                            String key = "w-" + i;
+                            long value = ++counter;
+                            try {
+                                map.set(key, Long.toString(value).getBytes(StandardCharsets.US_ASCII));
+                                acked.put(key, value);
+                                acks.incrementAndGet();
+                            } catch (GridException e) {
+                                acked.remove(key);
+                                failures.incrementAndGet();
+                            }
+                        }
+                    }
+                }, "writer-" + t);
+                th.setDaemon(true);
+                th.start();
+                threads.add(th);
+            }
+        }
+
+        void stop() {
+            stopping.set(true);
+            for (Thread t : threads) {
+                try {
+                    t.join(TimeUnit.SECONDS.toMillis(60));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+package dev.cairn.it;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import dev.cairn.examples.launch.NodeProcess;
+import dev.cairn.examples.launch.ProcessCluster;
+
+/** The partitioned map across node JVMs on 127.0.0.1: kills, joins, and acknowledged writes checked key by key. */
+@ExtendWith(ClusterExtension.class)
+@Timeout(value = 400, unit = TimeUnit.SECONDS)
+class MapIT {
+    private static final Duration START = Duration.ofSeconds(60);
+    private static final Duration LONG = Duration.ofSeconds(180);
+    private static final Pattern PARTITIONS = Pattern.compile("PARTITIONS primary=(\\d+) backup=(\\d+) of=(\\d+) settled=(\\w+)");
+    private static final Pattern NUMBERS = Pattern.compile("(\\w+)=(\\d+)");
+
+    /** Sends a command and returns the first answer line starting with {@code keyword} (or fails on ERROR). */
+    static String ask(NodeProcess node, String command, String keyword, Duration timeout) {
+        int mark = node.mark();
+        node.send(command);
+        String line = node.awaitLine(mark, t -> t.startsWith(keyword + " ") || t.startsWith("ERROR"), timeout).text();
+        assertTrue(line.startsWith(keyword), node.name() + " answered '" + line + "' to '" + command + "'");
+        return line;
+    }
+
+    static Map<String, Long> numbers(String line) {
+        Map<String, Long> out = new java.util.HashMap<>();
+        Matcher m = NUMBERS.matcher(line);
+        while (m.find()) {
+            out.put(m.group(1), Long.parseLong(m.group(2)));
+        }
+        return out;
+    }
+
+    /** Waits until every named node holds all it owns; returns each node's primary count. */
+    static Map<String, Integer> awaitSettled(ProcessCluster cluster, Duration timeout, String... names) {
+        Map<String, Integer> primaries = new java.util.TreeMap<>();
+        await("partitions settled on " + List.of(names)).atMost(timeout).pollInterval(Duration.ofMillis(250)).until(() -> {
+            boolean settled = true;
+            for (String name : names) {
+                Matcher m = PARTITIONS.matcher(ask(cluster.node(name), "partitions", "PARTITIONS", Duration.ofSeconds(10)));
+                assertTrue(m.find());
+                primaries.put(name, Integer.parseInt(m.group(1)));
+                settled &= m.group(4).equals("true");
+            }
+            return settled;
+        });
+        return primaries;
+    }
+
+    @Test
+    void aHundredThousandKeysSurviveAKillAndFourNodesShareThePartitions(ProcessCluster cluster) {
+        cluster.start("n1", "n2", "n3");
+        cluster.awaitView(START, "n1", "n2", "n3");
+        String filled = ask(cluster.node("n1"), "fill data 0 100000 100", "FILLED", LONG);
+        assertTrue(filled.startsWith("FILLED 100000"), filled);
+
+        cluster.node("n3").kill();
+        cluster.awaitView(Duration.ofSeconds(10), "n1", "n2");
+        Map<String, Long> afterKill = numbers(ask(cluster.node("n2"), "check data 0 100000 100", "CHECKED", LONG));
+        assertEquals(Map.of("ok", 100000L, "missing", 0L, "wrong", 0L), Map.of("ok", afterKill.get("ok"),
+                "missing", afterKill.get("missing"), "wrong", afterKill.get("wrong")));
+
+        cluster.startNode("n3");
+        cluster.start("n4");
+        long joined = System.nanoTime();
+        cluster.awaitView(START, "n1", "n2", "n3", "n4");
+        Map<String, Integer> primaries = awaitSettled(cluster, Duration.ofSeconds(30)
+                .minusNanos(System.nanoTime() - joined).plusSeconds(1), "n1", "n2", "n3", "n4");
+        for (Map.Entry<String, Integer> e : primaries.entrySet()) {
+            double share = e.getValue() / 271.0;
+            assertTrue(share >= 0.25 * 0.9 && share <= 0.25 * 1.1, e.getKey() + " owns " + e.getValue() + " of 271 primaries: " + primaries);
+        }
+        Map<String, Long> afterJoin = numbers(ask(cluster.node("n4"), "check data 0 100000 100", "CHECKED", LONG));
+        assertEquals(100000L, afterJoin.get("ok"), "after the join: " + afterJoin);
+        assertEquals("SIZE 100000", ask(cluster.node("n3"), "size data", "SIZE", Duration.ofSeconds(30)));
+    }
+
+    @Test
+    void acknowledgedWritesSurviveAKillAndAJoinWhileWritersRun(ProcessCluster cluster) {
+        cluster.start("w1", "w2", "w3");
+        cluster.awaitView(START, "w1", "w2", "w3");
+        NodeProcess writer = cluster.node("w1");
+        ask(writer, "writers start live 8 5000", "WRITERS", Duration.ofSeconds(10));
+        long acked = awaitAcks(writer, 5_000);
+
+        cluster.node("w3").kill();
+        cluster.awaitView(Duration.ofSeconds(10), "w1", "w2");
+        acked = awaitAcks(writer, acked + 5_000);
+
+        cluster.start("w4");
+        cluster.awaitView(START, "w1", "w2", "w4");
+        awaitSettled(cluster, Duration.ofSeconds(60), "w1", "w2", "w4");
+        awaitAcks(writer, acked + 5_000);
+
+        String stopped = ask(writer, "writers stop", "WRITERS", Duration.ofSeconds(90));
+        String verified = ask(writer, "writers verify", "VERIFIED", LONG);
+        Map<String, Long> v = numbers(verified);
+        assertTrue(v.get("keys") > 1000, verified);
+        assertEquals(0L, v.get("lost"), verified + " after " + stopped);
+    }
+
+    private static long awaitAcks(NodeProcess writer, long atLeast) {
+        long[] acked = {0};
+        await("writers acknowledged " + atLeast).atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250))
+                .until(() -> {
+                    acked[0] = numbers(ask(writer, "writers status", "WRITERS", Duration.ofSeconds(10))).get("acked");
+                    return acked[0] >= atLeast;
+                });
+        return acked[0];
+    }
+
+}
