@@ -3,6 +3,7 @@ package dev.cairn.examples;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
@@ -30,6 +31,7 @@ final class Demo {
             chapterJoin(cluster);
             chapterCrash(cluster);
             chapterRestart(cluster);
+            chapterData(cluster);
             chapterLeave(cluster);
         } catch (IllegalStateException e) {
             System.out.println();
@@ -78,8 +80,59 @@ final class Demo {
                 n2.pid(), cluster.node("n1").lastView().orElseThrow(), (System.nanoTime() - started) / 1e9));
     }
 
+    private static void chapterData(ProcessCluster cluster) {
+        chapter("4. A partitioned map: a crash loses nothing, a new node takes its share");
+        NodeProcess n1 = cluster.node("n1");
+        say("n1 writes 20,000 keys of 100 bytes to the map 'demo' (each to its partition's primary and one backup):");
+        say(ask(n1, "fill demo 0 20000 100", "FILLED"));
+        say(ask(n1, "partitions", "PARTITIONS") + "  (n1's share of the 271 partitions)");
+        NodeProcess n3 = cluster.node("n3");
+        say("kill -9 " + n3.pid() + "  (n3, primary for about a third of the partitions)");
+        n3.kill();
+        cluster.awaitView(STEP, "n1", "n2");
+        say("n2 reads every key back: " + ask(cluster.node("n2"), "check demo 0 20000 100", "CHECKED"));
+        say("Starting n3 again and a fourth node, n4 ...");
+        cluster.startNode("n3");
+        cluster.start("n4");
+        cluster.awaitView(STEP, "n1", "n2", "n3", "n4");
+        long start = System.nanoTime();
+        awaitSettled(cluster, "n1", "n2", "n3", "n4");
+        say(String.format(Locale.ROOT, "All four hold what they own %.1f s after the view formed. Primaries and backups:",
+                (System.nanoTime() - start) / 1e9));
+        int mark = n1.mark();
+        n1.send("partitions");
+        n1.awaitLine(mark, t -> t.startsWith("PARTITIONS"), STEP);
+        for (int i = 0; i < 4; i++) {
+            say(n1.awaitLine(mark + 1 + i, t -> t.startsWith("  "), STEP).text().trim());
+        }
+        say("n4 reads every key back: " + ask(cluster.node("n4"), "check demo 0 20000 100", "CHECKED"));
+    }
+
+    /** Polls every node's partitions command until each says it holds all it owns. */
+    private static void awaitSettled(ProcessCluster cluster, String... names) {
+        long deadline = System.nanoTime() + STEP.toNanos();
+        for (String name : names) {
+            while (!ask(cluster.node(name), "partitions", "PARTITIONS").contains("settled=true")) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("partitions did not settle on " + name + " within " + STEP.toSeconds() + " s");
+                }
+                cluster.node(name).awaitIdle(Duration.ofMillis(200));
+            }
+        }
+    }
+
+    private static String ask(NodeProcess node, String command, String keyword) {
+        int mark = node.mark();
+        node.send(command);
+        String line = node.awaitLine(mark, t -> t.startsWith(keyword + " ") || t.startsWith("ERROR"), STEP.multipliedBy(2)).text();
+        if (!line.startsWith(keyword)) {
+            throw new IllegalStateException(node.name() + " answered '" + line + "' to '" + command + "'");
+        }
+        return line;
+    }
+
     private static void chapterLeave(ProcessCluster cluster) {
-        chapter("4. A graceful leave, then shutdown");
+        chapter("5. Graceful leaves, then shutdown");
         NodeProcess n1 = cluster.node("n1");
         int m3 = cluster.node("n3").mark();
         long asked = System.nanoTime();
@@ -87,12 +140,15 @@ final class Demo {
         NodeProcess.Line left = cluster.node("n3").awaitLine(m3, t -> t.equals("LEFT n1"), STEP);
         say(String.format(Locale.ROOT, "n1 quit; n3 saw it LEAVE (not crash) %.2f s later, with no failure timeout.",
                 (left.nanos() - asked) / 1e9));
-        cluster.awaitView(STEP, "n2", "n3");
+        cluster.awaitView(STEP, "n2", "n3", "n4");
         java.util.List<String> view = cluster.node("n3").lastView().orElseThrow();
         say("The view is now " + view + "; " + view.get(0) + ", the oldest member left, coordinates it.");
-        cluster.node("n2").quit(STEP);
-        cluster.node("n3").quit(STEP);
-        say("n2 and n3 quit.");
+        say("n2 reads every key back after n1 handed its partitions over: "
+                + ask(cluster.node("n2"), "check demo 0 20000 100", "CHECKED"));
+        for (String name : List.of("n2", "n3", "n4")) {
+            cluster.node(name).quit(STEP);
+        }
+        say("n2, n3 and n4 quit.");
     }
 
     private static void chapter(String title) {

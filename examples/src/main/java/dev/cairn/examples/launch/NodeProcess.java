@@ -163,6 +163,22 @@ public final class NodeProcess implements AutoCloseable {
         }
     }
 
+    /** Waits {@code pause} or until the process prints something, whichever comes first (for polling loops). */
+    public void awaitIdle(Duration pause) {
+        int from = mark();
+        long deadline = System.nanoTime() + pause.toNanos();
+        synchronized (lines) {
+            while (lines.size() == from && System.nanoTime() < deadline && process.isAlive()) {
+                try {
+                    lines.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
     /** Waits for the {@code READY} line and returns the milliseconds the node reported from start to first view. */
     public double awaitReady(Duration timeout) {
         String line = awaitLine(0, t -> t.startsWith("READY "), timeout).text();
