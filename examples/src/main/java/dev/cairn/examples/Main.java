@@ -17,6 +17,7 @@ public final class Main {
             case "node" -> NodeCommand.run(rest);
             case "demo" -> Demo.run(rest);
             case "bench-membership" -> MembershipBench.run(rest);
+            case "bench-map" -> MapBench.run(rest);
             case "help", "-h", "--help" -> help(0);
             default -> {
                 System.err.println("unknown command '" + command + "'");
@@ -34,6 +35,8 @@ public final class Main {
                   demo               start a 3-node cluster as 3 JVMs on 127.0.0.1 and narrate joins, a crash, a restart
                   node               start one node with an interactive console (node --help for its options)
                   bench-membership   measure time to first view, crash detection and request round trips between JVMs
+                  bench-map          measure map latency, throughput (8 threads, 90/10, 1 KB) and memory per entry
+                                     [--rounds 3] [--seconds 15] [--keys 100000] [--bytes 1024] [--memory 1000000]
                 """);
         return exit;
     }
