@@ -142,6 +142,21 @@ class GridConfigTest {
     }
 
     @Test
+    void mapSizingAndPerMapOptionsResolve() {
+        GridConfig c = GridConfig.builder(props("cairn.map.entries", "2000000", "cairn.map.value.bytes", "1024"))
+                .backupCount(2)
+                .map("orders", dev.cairn.partition.MapOptions.defaults(1).withReadBackups(true))
+                .build();
+        assertEquals(2_000_000, c.mapOptions("other").sizing().expectedEntries());
+        assertEquals(1024, c.mapOptions("other").sizing().averageValueBytes());
+        assertEquals(2, c.mapOptions("other").backupCount(), "maps without options get the grid's backup count");
+        assertEquals(1, c.mapOptions("orders").backupCount());
+        assertTrue(c.mapOptions("orders").readBackups());
+        String m = rejected(GridConfig.builder(props("cairn.map.entries", "0", "cairn.map.key.bytes", "-4")));
+        assertTrue(m.contains("cairn.map.entries") && m.contains("cairn.map.key.bytes"), m);
+    }
+
+    @Test
     void configIsImmutable(@TempDir Path dir) throws IOException {
         Path stack = Files.writeString(dir.resolve("s.xml"), "<config/>");
         List<String> seeds = new java.util.ArrayList<>(List.of("127.0.0.1:7800"));
