@@ -296,8 +296,25 @@ public final class PartitionService implements AutoCloseable {
             }
         });
         s.timer.scheduleWithFixedDelay(s::tick, 200, 200, TimeUnit.MILLISECONDS);
+        warmUpStoreCode();
         return s;
     }
+
+    /**
+     * Chronicle Map generates code for its first map in a JVM, which takes seconds here (DESIGN.md decision 12). Do it
+     * once in the background at start, so that the first write does not pay it inside a partition's monitor on a
+     * network thread.
+     */
+    private static void warmUpStoreCode() {
+        if (WARMED.compareAndSet(false, true)) {
+            Thread t = new Thread(() -> PartitionStore.create("warm-up", 0, 1, new StoreSizing(1, 8, 8)).close(),
+                    "cairn-store-warm-up");
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
+    private static final java.util.concurrent.atomic.AtomicBoolean WARMED = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** Waits until this node has its first table, so that the first operations need not retry. */
     public void awaitReady(Duration patience) {
