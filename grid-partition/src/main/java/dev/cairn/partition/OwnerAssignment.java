@@ -16,19 +16,30 @@ import java.util.List;
  * hold 13). With the limit it is the stable matching between partitions and members under capacities: balanced, at
  * the price of some extra moves when a member's place in the matching shifts.
  *
+ * <p>The limit alone bounds loads from above only: members the scores disfavour can end well below the mean (56 of
+ * 271 at 4 members for some names, mean 67.75). So the pass also keeps a floor, the {@link #lowerLimit lower limit}.
+ * It counts its <em>slack</em>: the partitions still unassigned minus those the members below the floor still need.
+ * A member at or above the floor may take a partition only while the slack is positive; a member below it takes any
+ * partition it meets. Until the slack runs out this is exactly the greedy pass above; after, the last partitions go,
+ * still best pair first, to the members below the floor. It cannot get stuck: every member below the floor meets
+ * every partition.
+ *
  * <p>Backups are handed out the same way, level by level, never twice to one partition and each member kept under the
  * backup limit. The first backup of a partition is first offered to its <em>successor</em>: the member that will be
  * its primary if the current primary leaves (found by running the primary pass without that member, which is exactly
  * what every node computes after the leave). So when a primary crashes, its partitions go to the backups that already
  * hold their data, as far as the backup limit let the successors be chosen. If the greedy pass leaves a partition
  * short of a backup because every member it may use is at the limit, a breadth-first search finds a chain of backup
- * moves that frees a place (an augmenting path), so the limit holds whenever it can be met.
+ * moves that frees a place (an augmenting path), so the limit holds whenever it can be met. Then members below the
+ * backup floor are raised to it: walking the pairs best first, such a member takes a backup place of the pair's
+ * partition from a member above the floor (the last backup first, and a successor's first-backup place only if
+ * nothing else is left); what that cannot settle, because of the distinct-owner rule, an augmenting path does.
  *
  * <p>Where every member owns every partition (backups = members - 1), primaries are balanced exactly (loads differ
  * by at most one), because a member's backup count is then the partition count minus its primary count.
  *
  * <p>Cost: sorting the {@code P × N} pairs, plus one primary pass per member for the successors, {@code O(P × N²)};
- * a few milliseconds for 271 partitions and 40 members, under a second for 16,384 partitions and 256 members.
+ * a few milliseconds for 271 partitions and 40 members, a few seconds for 16,384 partitions and 256 members.
  */
 final class OwnerAssignment {
     static final int NONE = -1;
@@ -77,6 +88,16 @@ final class OwnerAssignment {
         return (int) Math.max(ceilMean, tenPercentAbove);
     }
 
+    /**
+     * The fewest partitions one member may hold when {@code copies} are spread over {@code members}:
+     * {@code min(floor(copies / members), ceil(0.9 × copies / members))}, at most 10% below the mean.
+     */
+    static int lowerLimit(long copies, int members) {
+        long floorMean = copies / members;
+        long tenPercentBelow = (copies * 9 + members * 10L - 1) / (members * 10L);
+        return (int) Math.min(floorMean, tenPercentBelow);
+    }
+
     private static long nameHash(String name) {
         byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
         long high = Murmur3.hash32(bytes, 0, bytes.length, 0x5bd1e995);
@@ -111,25 +132,41 @@ final class OwnerAssignment {
         int[] load = new int[members];
         boolean everyoneOwnsAll = Math.min(requestedBackups, present - 1) == present - 1;
         if (everyoneOwnsAll && present > 1) {
-            greedyPrimaries(primary, load, absent, partitions / present);
+            greedyPrimaries(primary, load, absent, 0, partitions / present);
         }
-        greedyPrimaries(primary, load, absent, limit(partitions, present));
+        greedyPrimaries(primary, load, absent, lowerLimit(partitions, present), limit(partitions, present));
         return primary;
     }
 
-    private void greedyPrimaries(int[] primary, int[] load, int absent, int cap) {
+    /**
+     * Hands out the partitions without a primary, best pair first, each to a member under {@code upper}, while
+     * keeping enough of them back for every member to reach {@code lower}. The slack is the number of partitions
+     * left minus the number the members below {@code lower} still need; a member at or above {@code lower} may take a
+     * partition only while the slack is positive. A member below {@code lower} takes any partition it meets, so when
+     * the slack runs out the remaining partitions go, still best pair first, to the members that need them.
+     */
+    private void greedyPrimaries(int[] primary, int[] load, int absent, int lower, int upper) {
         int left = 0;
         for (int p : primary) {
             left += p == NONE ? 1 : 0;
+        }
+        long slack = left;
+        for (int m = 0; m < members; m++) {
+            slack -= m == absent ? 0 : Math.max(0, lower - load[m]);
         }
         for (int i = 0; i < order.length && left > 0; i++) {
             int pair = (int) order[i];
             int p = pair / members;
             int m = pair - p * members;
-            if (m != absent && primary[p] == NONE && load[m] < cap) {
+            if (m == absent || primary[p] != NONE || load[m] >= upper) {
+                continue;
+            }
+            boolean needed = load[m] < lower;
+            if (needed || slack > 0) {
                 primary[p] = m;
                 load[m]++;
                 left--;
+                slack -= needed ? 0 : 1;
             }
         }
     }
@@ -196,6 +233,92 @@ final class OwnerAssignment {
                 }
             }
         }
+        raiseBackups(owners, successors, load, lowerLimit((long) partitions * backups, members));
+    }
+
+    /**
+     * Brings every member up to {@code lower} backups, taking places only from members above it, so the backup limit
+     * and the distinct owners still hold. First directly, walking the pairs best first (a successor's first-backup
+     * place is taken only on the second walk); then, for what is left, along augmenting paths.
+     */
+    private void raiseBackups(int[][] owners, int[] successors, int[] load, int lower) {
+        int deficit = 0;
+        for (int m = 0; m < members; m++) {
+            deficit += Math.max(0, lower - load[m]);
+        }
+        for (int pass = 0; pass < 2 && deficit > 0; pass++) {
+            for (int i = 0; i < order.length && deficit > 0; i++) {
+                int pair = (int) order[i];
+                int p = pair / members;
+                int m = pair - p * members;
+                if (load[m] >= lower || owns(owners[p], m, backups + 1)) {
+                    continue;
+                }
+                for (int j = backups; j >= 1; j--) {
+                    int d = owners[p][j];
+                    if (load[d] > lower && (pass == 1 || j != 1 || d != successors[p])) {
+                        owners[p][j] = m;
+                        load[d]--;
+                        load[m]++;
+                        deficit--;
+                        break;
+                    }
+                }
+            }
+        }
+        for (int m = 0; m < members && deficit > 0; m++) {
+            while (load[m] < lower && raiseAlongPath(owners, m, load, lower)) {
+                deficit--;
+            }
+        }
+    }
+
+    /**
+     * Gives {@code receiver} one more backup by a chain of moves: it takes a place from a member, which takes one from
+     * another, and so on, until a member above {@code lower} gives one up. Breadth first, so the chain is as short as
+     * can be. Returns false if there is no such chain.
+     */
+    private boolean raiseAlongPath(int[][] owners, int receiver, int[] load, int lower) {
+        int[] parent = new int[members];
+        int[] viaPartition = new int[members];
+        int[] viaLevel = new int[members];
+        Arrays.fill(parent, NONE);
+        parent[receiver] = ROOT;
+        int[] queue = new int[members];
+        int head = 0;
+        int tail = 0;
+        queue[tail++] = receiver;
+        int end = NONE;
+        while (head < tail && end == NONE) {
+            int x = queue[head++];
+            for (int p = 0; p < partitions && end == NONE; p++) {
+                if (owns(owners[p], x, backups + 1)) {
+                    continue;
+                }
+                for (int j = 1; j <= backups; j++) {
+                    int y = owners[p][j];
+                    if (parent[y] == NONE) {
+                        parent[y] = x;
+                        viaPartition[y] = p;
+                        viaLevel[y] = j;
+                        queue[tail++] = y;
+                        if (load[y] > lower) {
+                            end = y;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        if (end == NONE) {
+            return false;
+        }
+        load[end]--;
+        load[receiver]++;
+        for (int y = end; parent[y] != ROOT; y = parent[y]) {
+            owners[viaPartition[y]][viaLevel[y]] = parent[y];
+        }
+        return true;
     }
 
     /**

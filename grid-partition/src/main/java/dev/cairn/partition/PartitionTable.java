@@ -26,13 +26,17 @@ import dev.cairn.membership.ClusterView;
  *   <li><b>Balance.</b> No member is primary for more than {@code max(ceil(P/N), floor(1.1 * P/N))} partitions, and
  *       none holds more than {@code max(ceil(bP/N), floor(1.1 * bP/N))} backups. That is: at most 10% above the mean,
  *       except where the mean is so small that 10% is less than one partition, where the limit is the mean rounded up
- *       (271 partitions over 100 members: at most 3 each).</li>
+ *       (271 partitions over 100 members: at most 3 each). And from below: every member is primary for at least
+ *       {@code min(floor(P/N), ceil(0.9 * P/N))} partitions and holds at least
+ *       {@code min(floor(bP/N), ceil(0.9 * bP/N))} backups: at most 10% below the mean, or the mean rounded down
+ *       where 10% is less than one partition. So with 4 members and 271 partitions each member is primary for 61 to
+ *       74 of them, 25% ± 10% of 25%.</li>
  *   <li><b>Little movement.</b> When a member joins, it takes about its share of primaries and a few others move
- *       with it: over joins from 1 to 40 members, 1.7 times the ideal {@code P/(N+1)} on average at 271 partitions
- *       (about 5 times at worst, on joins where the balance limit drops) and 1.1 times at 1024. When a member leaves,
+ *       with it: over joins from 1 to 40 members, 1.8 times the ideal {@code P/(N+1)} on average at 271 partitions
+ *       (about 3 times at worst, on joins where the balance limits shift) and 1.25 times at 1024. When a member leaves,
  *       most of its partitions go to their first backup, which already holds the data, and most other partitions keep
  *       their primary. No history-free rule can promise that <em>every</em> other partition keeps its primary on every
- *       leave while also keeping the balance limit: that promise forces each partition to rank all names in one fixed
+ *       leave while also keeping the balance limits: that promise forces each partition to rank all names in one fixed
  *       order, which is rendezvous hashing without a limit, whose loads spread far past it. So these are measured
  *       bounds (see {@code MovementReport} and {@code PartitionTableTest}), not absolutes.</li>
  * </ul>

@@ -29,6 +29,8 @@ import dev.cairn.membership.ClusterView;
 class PartitionTableTest {
     private static final int MAX_MEMBERS = 40;
     private static final int[] PARTITION_COUNTS = {1, 7, 271, 1024};
+    /** The partition counts the lower bound is checked at over every size. */
+    private static final int[] FLOOR_PARTITION_COUNTS = {7, 271, 1024};
     /** Movement is measured where a partition is a small share of a member's load. */
     private static final int[] MOVEMENT_PARTITION_COUNTS = {271, 1024};
 
@@ -40,6 +42,16 @@ class PartitionTableTest {
         long roundedUpMean = (copies + members - 1) / members;
         long tenPercentAbove = (long) Math.floor(1.1 * copies / members + 1e-9);
         return Math.max(roundedUpMean, tenPercentAbove);
+    }
+
+    /**
+     * The floor, computed here independently of the engine: the fewest of {@code copies} one of {@code members} may
+     * hold is {@code min(floor(copies / members), ceil(0.9 × copies / members))}.
+     */
+    private static long lowerLimit(long copies, int members) {
+        long roundedDownMean = copies / members;
+        long tenPercentBelow = (long) Math.ceil(0.9 * copies / members - 1e-9);
+        return Math.min(roundedDownMean, tenPercentBelow);
     }
 
     /** Tables the movement tests share, by members, partition count and backup count. */
@@ -126,6 +138,77 @@ class PartitionTableTest {
         }
     }
 
+    /**
+     * The lower bound: with {@code N} members and {@code P} partitions, every member is primary for at least
+     * {@code min(floor(P/N), ceil(0.9 P/N))} partitions: at most 10% below the mean, except where 10% is less than one
+     * partition, where the floor is the mean rounded down.
+     */
+    @Test
+    void everyMemberHoldsAtLeastNinetyPercentOfTheMeanPrimaries() {
+        for (int partitions : FLOOR_PARTITION_COUNTS) {
+            for (int backups = 0; backups <= 3; backups++) {
+                for (int n = 1; n <= MAX_MEMBERS; n++) {
+                    PartitionTable table = table(n, partitions, backups);
+                    long floor = lowerLimit(partitions, n);
+                    for (String member : table.members()) {
+                        int owned = table.partitionsOwnedBy(member).size();
+                        assertTrue(owned >= floor, table + ": " + member + " is primary for " + owned
+                                + " partitions, floor " + floor);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Likewise for backups: with {@code b = min(B, N - 1)}, at least {@code min(floor(bP/N), ceil(0.9 bP/N))}. */
+    @Test
+    void everyMemberHoldsAtLeastNinetyPercentOfTheMeanBackups() {
+        for (int partitions : FLOOR_PARTITION_COUNTS) {
+            for (int backups = 0; backups <= 3; backups++) {
+                for (int n = 1; n <= MAX_MEMBERS; n++) {
+                    PartitionTable table = table(n, partitions, backups);
+                    long floor = lowerLimit((long) partitions * Math.min(backups, n - 1), n);
+                    for (String member : table.members()) {
+                        int backed = table.backupsHeldBy(member).size();
+                        assertTrue(backed >= floor, table + ": " + member + " holds " + backed
+                                + " backups, floor " + floor);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The requirement as stated: with 4 members each owns 25% ± 10% of the primaries (relative: 0.9 to 1.1 times the
+     * mean of 67.75), so 61 to 74 of 271, and likewise of the 271 backups. Names for which the upper limit alone left a
+     * member short are included ("delta" had 60, "m9-d" 56).
+     */
+    @Test
+    void fourMembersEachOwnTwentyFivePercentPlusOrMinusTenPercentOf271Partitions() {
+        List<List<String>> views = new ArrayList<>();
+        views.add(names(4));
+        views.add(List.of("alpha", "bravo", "charlie", "delta"));
+        views.add(List.of("m9-a", "m9-b", "m9-c", "m9-d"));
+        views.add(List.of("m16-a", "m16-b", "m16-c", "m16-d"));
+        Random random = new Random(4);
+        while (views.size() < 200) {
+            Set<String> members = new HashSet<>();
+            while (members.size() < 4) {
+                members.add(Long.toString(random.nextLong() & Long.MAX_VALUE, 36));
+            }
+            views.add(new ArrayList<>(members));
+        }
+        for (List<String> view : views) {
+            PartitionTable table = PartitionTable.compute(1, view, 271, 1);
+            for (String member : view) {
+                int owned = table.partitionsOwnedBy(member).size();
+                int backed = table.backupsHeldBy(member).size();
+                assertTrue(owned >= 61 && owned <= 74, view + ": " + member + " is primary for " + owned);
+                assertTrue(backed >= 61 && backed <= 74, view + ": " + member + " holds " + backed + " backups");
+            }
+        }
+    }
+
     /** Any names, any sizes: the rule does not depend on the test's naming pattern. */
     @Test
     void randomViewsAreBalancedToo() {
@@ -148,6 +231,8 @@ class PartitionTableTest {
         int backups = Math.min(table.backupCount(), n - 1);
         long primaryLimit = limit(partitions, n);
         long backupLimit = limit((long) partitions * backups, n);
+        long primaryFloor = lowerLimit(partitions, n);
+        long backupFloor = lowerLimit((long) partitions * backups, n);
         long primaries = 0;
         long held = 0;
         for (String member : table.members()) {
@@ -157,6 +242,10 @@ class PartitionTableTest {
                     + " partitions, limit " + primaryLimit);
             assertTrue(backed <= backupLimit, table + ": " + member + " holds " + backed
                     + " backups, limit " + backupLimit);
+            assertTrue(owned >= primaryFloor, table + ": " + member + " is primary for " + owned
+                    + " partitions, floor " + primaryFloor);
+            assertTrue(backed >= backupFloor, table + ": " + member + " holds " + backed
+                    + " backups, floor " + backupFloor);
             primaries += owned;
             held += backed;
         }
@@ -176,6 +265,23 @@ class PartitionTableTest {
         }
         assertEquals(OwnerAssignment.limit(271, 100), limit(271, 100));
         assertEquals(OwnerAssignment.limit(271 * 3, 40), limit(271 * 3, 40));
+    }
+
+    @Test
+    void theFloorIsTheMeanRoundedDownWhereTenPercentIsLessThanOnePartition() {
+        assertEquals(61, lowerLimit(271, 4)); // mean 67.75, 10% below is 60.975
+        assertEquals(2, lowerLimit(271, 100)); // mean 2.71
+        assertEquals(6, lowerLimit(271, 40)); // mean 6.775, 10% below is 6.0975
+        assertEquals(93, lowerLimit(1024, 10)); // mean 102.4, 10% below is 92.16
+        assertEquals(0, lowerLimit(7, 40));
+        assertEquals(9, lowerLimit(10, 1));
+        for (long copies = 1; copies <= 3000; copies++) {
+            for (int members = 1; members <= 300; members++) {
+                assertEquals(limit(copies, members), OwnerAssignment.limit(copies, members), copies + " / " + members);
+                assertEquals(lowerLimit(copies, members), OwnerAssignment.lowerLimit(copies, members),
+                        copies + " / " + members);
+            }
+        }
     }
 
     @Test
@@ -222,15 +328,16 @@ class PartitionTableTest {
     /**
      * Pinned checksums: nodes of different builds or JVMs in one cluster must compute the same table, so a change to
      * the name hash, the scores or the assignment must be deliberate (and is a breaking change for rolling upgrades).
+     * Last changed deliberately when the lower bound on each member's share was added.
      */
     @Test
     void theTableIsTheSameOnEveryJvm() {
         PartitionTable small = PartitionTable.compute(7, List.of("alpha", "bravo", "charlie"), 271, 1);
         assertEquals(List.of("alpha", "bravo"), small.owners(0));
         assertEquals(List.of("bravo", "alpha"), small.owners(1));
-        assertEquals(976_314_212L, fingerprint(small));
-        assertEquals(2_361_140_457L, fingerprint(table(10, 271, 2)));
-        assertEquals(4_046_881_912L, fingerprint(table(40, 1024, 3)));
+        assertEquals(9_308_591L, fingerprint(small));
+        assertEquals(3_075_732_241L, fingerprint(table(10, 271, 2)));
+        assertEquals(3_479_176_449L, fingerprint(table(40, 1024, 3)));
     }
 
     private static long fingerprint(PartitionTable table) {
@@ -264,7 +371,7 @@ class PartitionTableTest {
 
     /**
      * Ideal: the joiner takes P/(N+1) primaries and nothing else moves. Measured over every join 1 to 40 members (and
-     * printed by {@link MovementReportTest}): 1.74 times the ideal on average at 271 partitions, 1.14 at 1024.
+     * printed by {@link MovementReportTest}): 1.76 times the ideal on average at 271 partitions, 1.25 at 1024.
      */
     @Test
     void aJoinMovesAtMostTwiceTheIdealShareOnAverage() {
@@ -285,8 +392,8 @@ class PartitionTableTest {
 
     /**
      * Besides what the joiner takes, at most one partition in eight changes primary on any join from 1 to 40 members.
-     * (Measured worst: 26 of 271, at 38 to 39 members, where the balance limit falls from 8 to 7.) The joiner itself
-     * takes at least half its mean share (measured: at least two thirds).
+     * (Measured worst: 16 of 271 and 33 of 1024.) The joiner itself takes at least half its mean share (measured: at
+     * least 90%, as the lower bound requires).
      */
     @Test
     void aJoinLeavesTheOtherPrimariesMostlyInPlace() {
@@ -310,7 +417,7 @@ class PartitionTableTest {
      * Leaves from 2 to 40 members (of every member, or of ten spread over larger views): at most one partition in
      * eight whose primary stays changes primary. No history-free rule can keep every such primary and also the balance
      * limit (keeping them all on every leave forces each partition to rank all names in one fixed order, which is
-     * rendezvous hashing without a limit), so this is a bound, not zero. Measured worst: 27 of 271.
+     * rendezvous hashing without a limit), so this is a bound, not zero. Measured worst: 20 of 271, 33 of 1024.
      */
     @Test
     void aLeaveKeepsMostPrimariesOfStayingMembers() {
@@ -332,10 +439,10 @@ class PartitionTableTest {
     /**
      * When a primary leaves, its partitions should go to their first backup, which holds the data already. Counted over
      * the leavers of each size from 2 to 40 members. With two or more backups at least 85% at every size and 95% on
-     * average (measured: 92% at worst, 99.5% on average). With one backup the backup limit caps how many partitions
+     * average (measured: 89% at worst, 97% on average). With one backup the backup limits cap how many partitions
      * can name their successor as backup: under a tight limit a leaver's partitions can only go to the few members
      * with room, and each of those may hold only so many backups. So at least 50% at every size and 75% on average
-     * (measured at 271 partitions: 59% at 40 members, 83% on average; at 1024 partitions: 91% and 97%). Where every
+     * (measured at 271 partitions: 59% at worst, 80% on average; at 1024 partitions: 84% and 95%). Where every
      * member owns every partition it is all of them.
      */
     @Test
