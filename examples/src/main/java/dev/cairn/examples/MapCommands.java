@@ -301,12 +301,13 @@ final class MapCommands {
 
     /**
      * Threads that each own a slice of the keys and write increasing counters to them, remembering the last value
-     * acknowledged per key. A write that fails is unknown: it may have taken effect, so the key is forgotten until its
-     * next acknowledged write.
+     * acknowledged per key. A write that fails has an unknown outcome (it may even land after a later write), so its
+     * key is no longer written or checked.
      */
     private static final class Writers {
         final GridMap<String, byte[]> map;
         final Map<String, Long> acked = new ConcurrentHashMap<>();
+        final java.util.Set<String> uncertain = ConcurrentHashMap.newKeySet();
         final AtomicLong acks = new AtomicLong();
         final AtomicLong failures = new AtomicLong();
         final AtomicBoolean stopping = new AtomicBoolean();
@@ -321,12 +322,17 @@ final class MapCommands {
                     while (!stopping.get()) {
                         for (int i = slice; i < keys && !stopping.get(); i += threadCount) {
                             String key = "w-" + i;
+                            if (uncertain.contains(key)) {
+                                continue;
+                            }
                             long value = ++counter;
                             try {
                                 map.set(key, Long.toString(value).getBytes(StandardCharsets.US_ASCII));
                                 acked.put(key, value);
                                 acks.incrementAndGet();
                             } catch (GridException e) {
+                                // unknown outcome: it may still land after a newer write, so stop checking this key
+                                uncertain.add(key);
                                 acked.remove(key);
                                 failures.incrementAndGet();
                             }
