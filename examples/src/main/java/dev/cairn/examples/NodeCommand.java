@@ -79,10 +79,11 @@ final class NodeCommand {
             return 1;
         }
         try (grid) {
-            grid.addMembershipListener(new Printer(out));
+            Printer printer = new Printer(out);
+            grid.addMembershipListener(printer);
             out.printf(Locale.ROOT, "READY %s %s first-view-ms=%.1f%n", grid.localMember().name(),
                     grid.localMember().physicalAddress(), grid.nanosToFirstView() / 1e6);
-            out.println(viewLine(grid.view()));
+            printer.viewChanged(grid.view()); // the view as of now, unless the listener already printed a newer one
             if (o.has("no-console")) {
                 new CountDownLatch(1).await(); // until killed
                 return 0;
@@ -176,8 +177,15 @@ final class NodeCommand {
         return "VIEW " + view.id() + " " + String.join(",", view.names());
     }
 
-    /** Prints membership events as lines. */
-    private record Printer(PrintStream out) implements MembershipListener {
+    /** Prints membership events as lines; each view once, in increasing id, whoever prints it. */
+    private static final class Printer implements MembershipListener {
+        private final PrintStream out;
+        private long lastViewId = -1;
+
+        Printer(PrintStream out) {
+            this.out = out;
+        }
+
         @Override
         public void memberJoined(Member member, ClusterView view) {
             out.println("JOINED " + member.name());
@@ -199,8 +207,11 @@ final class NodeCommand {
         }
 
         @Override
-        public void viewChanged(ClusterView view) {
-            out.println(viewLine(view));
+        public synchronized void viewChanged(ClusterView view) {
+            if (view.id() > lastViewId) {
+                lastViewId = view.id();
+                out.println(viewLine(view));
+            }
         }
     }
 }

@@ -185,17 +185,24 @@ public final class NodeProcess implements AutoCloseable {
         return Double.parseDouble(line.substring(line.indexOf("first-view-ms=") + "first-view-ms=".length()).trim());
     }
 
-    /** The member names of the last view this node printed, in view order. */
+    /** The member names of the newest view (highest id) this node printed, in view order. */
     public Optional<List<String>> lastView() {
+        long best = -1;
+        List<String> view = null;
         synchronized (lines) {
-            for (int i = lines.size() - 1; i >= 0; i--) {
-                String t = lines.get(i).text();
+            for (Line line : lines) {
+                String t = line.text();
                 if (t.startsWith("VIEW ")) {
-                    return Optional.of(List.of(t.split(" ", 3)[2].split(",")));
+                    String[] parts = t.split(" ", 3);
+                    long id = Long.parseLong(parts[1]);
+                    if (id >= best) {
+                        best = id;
+                        view = List.of(parts[2].split(","));
+                    }
                 }
             }
         }
-        return Optional.empty();
+        return Optional.ofNullable(view);
     }
 
     /** Sends one console command. */
