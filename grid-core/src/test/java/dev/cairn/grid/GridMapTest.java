@@ -109,6 +109,50 @@ class GridMapTest {
     }
 
     @Test
+    void theLastNodeStandingKeepsEveryKey() {
+        try (var cluster = cluster(2)) {
+            GridMap<String, String> m = cluster.node(1).map("alone");
+            for (int i = 0; i < 500; i++) {
+                m.set("k" + i, "v" + i);
+            }
+            cluster.crash(1);
+            cluster.awaitView(0);
+            GridMap<String, String> survivor = cluster.node(0).map("alone");
+            for (int i = 0; i < 500; i++) {
+                assertEquals("v" + i, survivor.get("k" + i));
+            }
+            survivor.set("after", "crash");
+            assertEquals("crash", survivor.get("after"));
+            assertEquals(501L, survivor.size());
+        }
+    }
+
+    @Test
+    void metricsCountOperationsHitsMissesAndOwnership() {
+        try (var cluster = cluster(2)) {
+            Grid g = cluster.node(0);
+            GridMap<String, String> m = g.map("metered");
+            for (int i = 0; i < 10; i++) {
+                m.set("k" + i, "v");
+            }
+            m.get("k1");
+            m.get("absent");
+            m.remove("k2");
+            io.micrometer.core.instrument.MeterRegistry r = g.config().meterRegistry();
+            assertEquals(10.0, r.get("cairn.map.puts").tag("map", "metered").counter().count());
+            assertEquals(2.0, r.get("cairn.map.gets").tag("map", "metered").counter().count());
+            assertEquals(1.0, r.get("cairn.map.hits").tag("map", "metered").counter().count());
+            assertEquals(1.0, r.get("cairn.map.misses").tag("map", "metered").counter().count());
+            assertEquals(1.0, r.get("cairn.map.removes").tag("map", "metered").counter().count());
+            assertEquals(13, r.get("cairn.map.latency").tag("map", "metered").timer().count());
+            double primaries = r.get("cairn.partitions.primary").gauge().value()
+                    + cluster.node(1).config().meterRegistry().get("cairn.partitions.primary").gauge().value();
+            assertEquals(271.0, primaries, "the two nodes are primary for every partition between them");
+            assertTrue(r.get("cairn.map.offheap.bytes").tag("map", "metered").gauge().value() > 0);
+        }
+    }
+
+    @Test
     void aClosedNodesMapRefusesCallsAndTheOthersKeepTheData() {
         try (var cluster = cluster(3)) {
             Grid closing = cluster.node(2);

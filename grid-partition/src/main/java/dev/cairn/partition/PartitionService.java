@@ -287,12 +287,12 @@ public final class PartitionService implements AutoCloseable {
         membership.addListener(new MembershipListener() {
             @Override
             public void viewChanged(ClusterView view) {
-                s.timer.execute(() -> s.onView(view, false));
+                s.onTimer(() -> s.onView(view, false));
             }
 
             @Override
             public void merged(ClusterView view, List<ClusterView> subgroups) {
-                s.timer.execute(() -> s.onView(view, true));
+                s.onTimer(() -> s.onView(view, true));
             }
         });
         s.timer.scheduleWithFixedDelay(s::tick, 200, 200, TimeUnit.MILLISECONDS);
@@ -315,6 +315,17 @@ public final class PartitionService implements AutoCloseable {
     }
 
     private static final java.util.concurrent.atomic.AtomicBoolean WARMED = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Runs on the partition thread, unless this service is closed (a view may arrive while it closes). */
+    private void onTimer(Runnable task) {
+        try {
+            timer.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            if (!closed) {
+                throw e;
+            }
+        }
+    }
 
     /** Waits until this node has its first table, so that the first operations need not retry. */
     public void awaitReady(Duration patience) {

@@ -238,6 +238,21 @@ class PartitionServiceTest {
     }
 
     @Test
+    void asyncBackupsCatchUpAndReadsFromABackupSeeTheValue() {
+        try (var cluster = LoopbackCluster.<Node>start(2, Duration.ofSeconds(2), st -> Node.start(st,
+                name -> MapOptions.defaults(1).withAsyncBackups(true).withReadBackups(true)), Node::membership)) {
+            ByteMap m = cluster.node(0).service().map("async");
+            write(m, 300);
+            // with two nodes each holds every partition; the backup copies arrive after the acknowledgements
+            await().atMost(Duration.ofSeconds(10)).until(() -> cluster.node(0).service().localEntries("async", false)
+                    + cluster.node(1).service().localEntries("async", false) == 600);
+            ByteMap other = cluster.node(1).service().map("async");
+            assertAllReadBack(other, 300); // half of these come from n1's own backup copy
+            assertTrue(other.options().readBackups() && other.options().asyncBackups());
+        }
+    }
+
+    @Test
     void mapsAreIsolatedByName() {
         try (var cluster = cluster(2)) {
             join(cluster.node(0).service().map("a").set(b("k"), b("in a")));
