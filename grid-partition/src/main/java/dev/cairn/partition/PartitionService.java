@@ -449,8 +449,13 @@ public final class PartitionService implements AutoCloseable {
                 out.completeExceptionally(new StoreFullException(r.message(), null));
             } else if (System.nanoTime() < deadline) {
                 long delayMicros = Math.min(100_000, 500L << Math.min(tries, 8));
-                timer.schedule(() -> attempt(m, op, p, key, value, expected, out, start, deadline, tries + 1),
-                        delayMicros, TimeUnit.MICROSECONDS);
+                try {
+                    timer.schedule(() -> attempt(m, op, p, key, value, expected, out, start, deadline, tries + 1),
+                            delayMicros, TimeUnit.MICROSECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException closing) {
+                    out.completeExceptionally(new GridClosedException("node '" + self + "' closed while an operation on map '"
+                            + m.name + "' was waiting to retry"));
+                }
             } else {
                 out.completeExceptionally(new GridTimeoutException("map '" + m.name + "': partition " + p
                         + " had no ready primary within " + TimeUnit.NANOSECONDS.toMillis(deadline - start)
