@@ -122,13 +122,7 @@ final class Demo {
     }
 
     private static String ask(NodeProcess node, String command, String keyword) {
-        int mark = node.mark();
-        node.send(command);
-        String line = node.awaitLine(mark, t -> t.startsWith(keyword + " ") || t.startsWith("ERROR"), STEP.multipliedBy(2)).text();
-        if (!line.startsWith(keyword)) {
-            throw new IllegalStateException(node.name() + " answered '" + line + "' to '" + command + "'");
-        }
-        return line;
+        return node.ask(command, keyword, STEP.multipliedBy(2));
     }
 
     private static void chapterLeave(ProcessCluster cluster) {

@@ -4,7 +4,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -43,7 +42,7 @@ final class MapBench {
         System.out.printf(Locale.ROOT, "bench-map: 3 JVMs on 127.0.0.1 (-Xmx%s), 1 sync backup, %d keys of %d bytes, "
                 + "%d s per run (a third of it warm-up), %d rounds, %d cores%n", heap, keys, bytes, seconds, rounds,
                 Runtime.getRuntime().availableProcessors());
-        Map<String, List<Double>> figures = new TreeMap<>();
+        Figures figures = new Figures();
         for (int round = 1; round <= rounds; round++) {
             try (ProcessCluster cluster = ProcessCluster.builder().logs(logs.resolve("round-" + round)).jvmFlags(flags).build()) {
                 cluster.start("a", "b", "c");
@@ -51,30 +50,22 @@ final class MapBench {
                 NodeProcess a = cluster.node("a");
                 ask(a, "fill bench 0 " + keys + " " + bytes, "FILLED");
                 Map<String, Double> one = fields(ask(a, "bench bench 1 " + seconds + " " + keys + " " + bytes + " 50", "BENCH"));
-                add(figures, "1 thread 50/50: get p50 (us)", one.get("get-p50-us"));
-                add(figures, "1 thread 50/50: get p99 (us)", one.get("get-p99-us"));
-                add(figures, "1 thread 50/50: put p50 (us)", one.get("put-p50-us"));
-                add(figures, "1 thread 50/50: put p99 (us)", one.get("put-p99-us"));
+                figures.add("1 thread 50/50: get p50 (us)", one.get("get-p50-us"));
+                figures.add("1 thread 50/50: get p99 (us)", one.get("get-p99-us"));
+                figures.add("1 thread 50/50: put p50 (us)", one.get("put-p50-us"));
+                figures.add("1 thread 50/50: put p99 (us)", one.get("put-p99-us"));
                 Map<String, Double> eight = fields(ask(a, "bench bench 8 " + seconds + " " + keys + " " + bytes + " 90", "BENCH"));
-                add(figures, "8 threads 90/10: ops/s", eight.get("ops-per-s"));
-                add(figures, "8 threads 90/10: get p99 (us)", eight.get("get-p99-us"));
-                add(figures, "8 threads 90/10: put p99 (us)", eight.get("put-p99-us"));
-                add(figures, "8 threads 90/10: p50 get (us)", eight.get("get-p50-us"));
+                figures.add("8 threads 90/10: ops/s", eight.get("ops-per-s"));
+                figures.add("8 threads 90/10: get p99 (us)", eight.get("get-p99-us"));
+                figures.add("8 threads 90/10: put p99 (us)", eight.get("put-p99-us"));
+                figures.add("8 threads 90/10: p50 get (us)", eight.get("get-p50-us"));
                 if (memoryEntries > 0 && round == 1) {
                     memory(cluster, memoryEntries, bytes);
                 }
             }
             System.out.printf("round %d done%n", round);
         }
-        System.out.println();
-        System.out.printf(Locale.ROOT, "%-36s %10s %10s %10s%n", "figure", "median", "min", "max");
-        figures.forEach((name, values) -> {
-            List<Double> sorted = new ArrayList<>(values);
-            Collections.sort(sorted);
-            double median = sorted.size() % 2 == 1 ? sorted.get(sorted.size() / 2)
-                    : (sorted.get(sorted.size() / 2 - 1) + sorted.get(sorted.size() / 2)) / 2;
-            System.out.printf(Locale.ROOT, "%-36s %10.0f %10.0f %10.0f%n", name, median, sorted.get(0), sorted.get(sorted.size() - 1));
-        });
+        figures.print();
         return 0;
     }
 
@@ -99,13 +90,7 @@ final class MapBench {
     }
 
     private static String ask(NodeProcess node, String command, String keyword) {
-        int mark = node.mark();
-        node.send(command);
-        String line = node.awaitLine(mark, t -> t.startsWith(keyword + " ") || t.startsWith("ERROR"), STEP).text();
-        if (!line.startsWith(keyword)) {
-            throw new IllegalStateException(node.name() + " answered '" + line + "' to '" + command + "'");
-        }
-        return line;
+        return node.ask(command, keyword, STEP);
     }
 
     private static Map<String, Double> fields(String line) {
@@ -117,7 +102,4 @@ final class MapBench {
         return out;
     }
 
-    private static void add(Map<String, List<Double>> figures, String name, double value) {
-        figures.computeIfAbsent(name, n -> new ArrayList<>()).add(value);
-    }
 }

@@ -4,12 +4,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -35,70 +32,50 @@ final class MembershipBench {
         int pings = o.getInt("pings", 20_000);
         int bytes = o.getInt("bytes", 1024);
         Path logs = Path.of(o.get("logs", Files.createTempDirectory("cairn-bench").toString()));
-        Map<String, List<Double>> figures = new TreeMap<>();
+        Figures figures = new Figures();
         System.out.printf(Locale.ROOT, "bench-membership: %d rounds, %d pings of %d bytes per round, JVMs on 127.0.0.1, %d cores%n",
                 rounds, pings, bytes, Runtime.getRuntime().availableProcessors());
         for (int round = 1; round <= rounds; round++) {
             try (ProcessCluster cluster = ProcessCluster.builder().logs(logs.resolve("round-" + round)).build()) {
                 List<NodeProcess> nodes = new ArrayList<>();
                 nodes.add(cluster.start("a").get(0));
-                add(figures, "first view, founder (ms)", nodes.get(0).awaitReady(STEP));
+                figures.add("first view, founder (ms)", nodes.get(0).awaitReady(STEP));
                 nodes.addAll(cluster.start("b", "c"));
-                add(figures, "first view, joiner (ms)", nodes.get(1).awaitReady(STEP));
-                add(figures, "first view, joiner (ms)", nodes.get(2).awaitReady(STEP));
+                figures.add("first view, joiner (ms)", nodes.get(1).awaitReady(STEP));
+                figures.add("first view, joiner (ms)", nodes.get(2).awaitReady(STEP));
                 cluster.awaitView(STEP, "a", "b", "c");
 
                 for (String mode : List.of("worker", "inline")) {
                     NodeProcess a = cluster.node("a");
                     int mark = a.mark();
-                    a.send("ping b " + pings + " " + bytes + (mode.equals("inline") ? " inline" : ""));
-                    String line = a.awaitLine(mark, t -> t.startsWith("PING ") || t.startsWith("ERROR "), STEP.multipliedBy(5)).text();
+                    String line = a.ask("ping b " + pings + " " + bytes + (mode.equals("inline") ? " inline" : ""), "PING",
+                            STEP.multipliedBy(5));
                     Matcher m = PING.matcher(line);
                     if (!m.matches()) {
                         throw new IllegalStateException("unexpected ping answer: " + line);
                     }
-                    add(figures, "1KB round trip p50, " + mode + " (us)", Double.parseDouble(m.group(2)));
-                    add(figures, "1KB round trip p99, " + mode + " (us)", Double.parseDouble(m.group(3)));
-                    add(figures, "1KB round trips/s one thread, " + mode, Double.parseDouble(m.group(5)));
+                    figures.add("1KB round trip p50, " + mode + " (us)", Double.parseDouble(m.group(2)));
+                    figures.add("1KB round trip p99, " + mode + " (us)", Double.parseDouble(m.group(3)));
+                    figures.add("1KB round trips/s one thread, " + mode, Double.parseDouble(m.group(5)));
                 }
 
                 int mark = cluster.node("a").mark();
                 long killed = System.nanoTime();
                 cluster.node("c").kill();
                 NodeProcess.Line crashed = cluster.node("a").awaitLine(mark, t -> t.equals("CRASHED c"), STEP);
-                add(figures, "crash detected after SIGKILL (ms)", (crashed.nanos() - killed) / 1e6);
+                figures.add("crash detected after SIGKILL (ms)", (crashed.nanos() - killed) / 1e6);
                 cluster.awaitView(STEP, "a", "b");
 
                 mark = cluster.node("a").mark();
                 long paused = System.nanoTime();
                 cluster.node("b").pause();
                 NodeProcess.Line hung = cluster.node("a").awaitLine(mark, t -> t.equals("CRASHED b"), STEP);
-                add(figures, "hang detected after SIGSTOP (ms)", (hung.nanos() - paused) / 1e6);
+                figures.add("hang detected after SIGSTOP (ms)", (hung.nanos() - paused) / 1e6);
                 cluster.node("b").resume();
             }
             System.out.printf("round %d done%n", round);
         }
-        System.out.println();
-        System.out.printf(Locale.ROOT, "%-40s %10s %10s %10s   (all rounds)%n", "figure", "median", "min", "max");
-        figures.forEach((name, values) -> {
-            List<Double> sorted = new ArrayList<>(values);
-            Collections.sort(sorted);
-            System.out.printf(Locale.ROOT, "%-40s %10.1f %10.1f %10.1f   %s%n", name, median(sorted), sorted.get(0),
-                    sorted.get(sorted.size() - 1), format(values));
-        });
+        figures.print();
         return 0;
-    }
-
-    private static void add(Map<String, List<Double>> figures, String name, double value) {
-        figures.computeIfAbsent(name, n -> new ArrayList<>()).add(value);
-    }
-
-    private static double median(List<Double> sorted) {
-        int n = sorted.size();
-        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
-    }
-
-    private static String format(List<Double> values) {
-        return values.stream().map(v -> String.format(Locale.ROOT, "%.0f", v)).toList().toString();
     }
 }

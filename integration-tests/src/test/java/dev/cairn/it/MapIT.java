@@ -27,13 +27,8 @@ class MapIT {
     private static final Pattern PARTITIONS = Pattern.compile("PARTITIONS primary=(\\d+) backup=(\\d+) of=(\\d+) settled=(\\w+)");
     private static final Pattern NUMBERS = Pattern.compile("(\\w+)=(\\d+)");
 
-    /** Sends a command and returns the first answer line starting with {@code keyword} (or fails on ERROR). */
     static String ask(NodeProcess node, String command, String keyword, Duration timeout) {
-        int mark = node.mark();
-        node.send(command);
-        String line = node.awaitLine(mark, t -> t.startsWith(keyword + " ") || t.startsWith("ERROR"), timeout).text();
-        assertTrue(line.startsWith(keyword), node.name() + " answered '" + line + "' to '" + command + "'");
-        return line;
+        return node.ask(command, keyword, timeout);
     }
 
     static Map<String, Long> numbers(String line) {

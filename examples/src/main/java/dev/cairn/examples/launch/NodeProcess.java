@@ -230,6 +230,21 @@ public final class NodeProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends a console command and returns its answer: the first later line that starts with {@code keyword}.
+     *
+     * @throws IllegalStateException when the node answers ERROR, or nothing in time
+     */
+    public String ask(String command, String keyword, Duration timeout) {
+        int from = mark();
+        send(command);
+        String line = awaitLine(from, t -> t.startsWith(keyword + " ") || t.startsWith("ERROR"), timeout).text();
+        if (!line.startsWith(keyword)) {
+            throw new IllegalStateException(name + " answered '" + line + "' to '" + command + "'");
+        }
+        return line;
+    }
+
     /** SIGKILL: the process dies at once, with no chance to leave the cluster. */
     public void kill() {
         process.destroyForcibly();
