@@ -575,7 +575,7 @@ public final class PartitionService implements AutoCloseable {
         }
         CompletableFuture<Result> done = new CompletableFuture<>();
         AtomicInteger pending = new AtomicInteger(acks.size());
-        boolean[] stale = new boolean[1];
+        java.util.concurrent.atomic.AtomicBoolean refused = new java.util.concurrent.atomic.AtomicBoolean();
         for (CompletableFuture<byte[]> ack : acks) {
             ack.whenComplete((reply, error) -> {
                 if (error != null) {
@@ -588,21 +588,13 @@ public final class PartitionService implements AutoCloseable {
                     }
                     // a backup that left the view is not a live backup (decision 4); anything else is a retry
                     if (!(c instanceof MemberUnreachableException)) {
-                        synchronized (stale) {
-                            stale[0] = true;
-                        }
+                        refused.set(true);
                     }
                 } else if (reply[0] != OK) {
-                    synchronized (stale) {
-                        stale[0] = true;
-                    }
+                    refused.set(true);
                 }
                 if (pending.decrementAndGet() == 0) {
-                    boolean retry;
-                    synchronized (stale) {
-                        retry = stale[0];
-                    }
-                    done.complete(retry ? Result.RETRY_RESULT : ok);
+                    done.complete(refused.get() ? Result.RETRY_RESULT : ok);
                 }
             });
         }
