@@ -35,11 +35,22 @@ import dev.cairn.GridConfigException;
  * {@code tcp_nodelay}, TCPPING discovery, FD_SOCK2 (a killed process's sockets close, so it is seen at once) backed
  * by FD_ALL3 heartbeats (a paused or cut-off process is seen after the failure timeout), MERGE3 to heal splits.
  */
-final class Stacks {
+public final class Stacks {
     private Stacks() {
     }
 
     static JChannel channel(ChannelSettings s) throws Exception {
+        return channel(s, List.of());
+    }
+
+    /**
+     * The stack for {@code s} with {@code top} stacked above it (bottom first), for a module that needs protocols of
+     * its own, as the lock service needs jgroups-raft's. Not for the xml transport.
+     */
+    public static JChannel channel(ChannelSettings s, List<Protocol> top) throws Exception {
+        if (!top.isEmpty() && s.transport() == Transport.XML) {
+            throw new GridConfigException("a user's XML stack cannot have protocols added to it; use tcp, udp or loopback");
+        }
         if (s.transport() == Transport.XML) {
             try (InputStream in = Files.newInputStream(s.stackFile())) {
                 return new JChannel(in);
@@ -106,6 +117,7 @@ final class Stacks {
         stack.add(new UFC());
         stack.add(new MFC());
         stack.add(new FRAG4());
+        stack.addAll(top);
         return new JChannel(stack);
     }
 

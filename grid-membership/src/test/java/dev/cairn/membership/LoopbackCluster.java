@@ -11,6 +11,7 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
+import org.jgroups.JChannel;
 import org.jgroups.protocols.DISCARD;
 import org.jgroups.protocols.TP;
 import org.jgroups.stack.ProtocolStack;
@@ -142,7 +143,17 @@ public final class LoopbackCluster<N extends AutoCloseable> implements AutoClose
 
     /** Cuts node {@code i} off from every other node, both ways, by DISCARD above its transport. */
     public void isolate(int i) {
-        ProtocolStack stack = membership(i).channel().getProtocolStack();
+        cutOff(membership(i).channel());
+    }
+
+    /** Reconnects node {@code i}; MERGE3 then heals the split. */
+    public void heal(int i) {
+        reconnect(membership(i).channel());
+    }
+
+    /** Cuts any channel off from every other member, both ways, by DISCARD above its transport. */
+    public static void cutOff(JChannel channel) {
+        ProtocolStack stack = channel.getProtocolStack();
         if (stack.findProtocol(DISCARD.class) == null) {
             DISCARD discard = new DISCARD().discardAll(true);
             try {
@@ -150,14 +161,14 @@ public final class LoopbackCluster<N extends AutoCloseable> implements AutoClose
                 discard.init();
                 discard.start();
             } catch (Exception e) {
-                throw new IllegalStateException("cannot insert DISCARD into n" + i, e);
+                throw new IllegalStateException("cannot insert DISCARD into " + channel.getName(), e);
             }
         }
     }
 
-    /** Reconnects node {@code i}; MERGE3 then heals the split. */
-    public void heal(int i) {
-        ProtocolStack stack = membership(i).channel().getProtocolStack();
+    /** Undoes {@link #cutOff}. */
+    public static void reconnect(JChannel channel) {
+        ProtocolStack stack = channel.getProtocolStack();
         DISCARD discard = stack.findProtocol(DISCARD.class);
         if (discard != null) {
             stack.removeProtocol(discard);
