@@ -1,0 +1,166 @@
+package dev.cairn.locks;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+import dev.cairn.GridException;
+import dev.cairn.GridTimeoutException;
+import dev.cairn.MemberUnreachableException;
+import dev.cairn.NoQuorumException;
+import dev.cairn.membership.Member;
+import dev.cairn.membership.Membership;
+
+/**
+ * The lock service of one node. Members of the lock group run a {@link RaftGroup}; every node (members included)
+ * sends lock commands to a reachable group member over the grid's channel, which submits them to Raft. A command
+ * that finds no quorum there is tried at the next member until the request timeout; on the minority side of a split
+ * every member answers no quorum, so the call fails and nothing is granted.
+ */
+public final class LockService implements AutoCloseable {
+    static final short LOCK_COMMAND = 20;
+
+    private static final byte OK = 0;
+    private static final byte NO_QUORUM = 1;
+    private static final byte TIMEOUT = 2;
+    private static final byte FAILED = 3;
+
+    private final Membership membership;
+    private final LockSettings settings;
+    private final RaftGroup group;
+
+    private LockService(Membership membership, LockSettings settings, RaftGroup group) {
+        this.membership = membership;
+        this.settings = settings;
+        this.group = group;
+    }
+
+    /**
+     * Registers the lock command handler (before the membership joins) and, on a group member, starts its Raft member.
+     *
+     * @param machine the replicated lock state, for group members; ignored elsewhere
+     */
+    static LockService create(Membership membership, LockSettings settings, RaftGroup.Machine machine) {
+        String self = membership.settings().nodeName();
+        RaftGroup group = null;
+        if (settings.group().contains(self)) {
+            group = RaftGroup.start(settings.groupChannel(membership.settings()), settings.group(),
+                    settings.dataDir().resolve(self), 1 << 20, machine);
+        }
+        LockService service = new LockService(membership, settings, group);
+        membership.handle(LOCK_COMMAND, (from, payload) -> service.onCommand(payload));
+        return service;
+    }
+
+    /** Whether this node runs a member of the lock group. */
+    boolean isGroupMember() {
+        return group != null;
+    }
+
+    /** Whether this node's group member is the Raft leader. */
+    boolean isLeader() {
+        return group != null && group.isLeader();
+    }
+
+    private CompletableFuture<byte[]> onCommand(byte[] command) {
+        if (group == null) {
+            return CompletableFuture.completedFuture(status(FAILED, "node '" + membership.settings().nodeName()
+                    + "' is not in the lock group " + settings.group()));
+        }
+        return group.submit(command, settings.requestTimeout()).handle((result, error) -> {
+            if (error == null) {
+                byte[] out = new byte[result.length + 1];
+                out[0] = OK;
+                System.arraycopy(result, 0, out, 1, result.length);
+                return out;
+            }
+            Throwable c = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            byte code = c instanceof NoQuorumException ? NO_QUORUM : c instanceof GridTimeoutException ? TIMEOUT : FAILED;
+            return status(code, c.getMessage());
+        });
+    }
+
+    /**
+     * Commits a command through the lock group and returns the state machine's answer.
+     *
+     * @throws GridException (in the future) when locks are not configured; {@link NoQuorumException} when no
+     *                       reachable group member has a majority; {@link GridTimeoutException} when it was not
+     *                       committed in time (it may still be)
+     */
+    CompletableFuture<byte[]> submit(byte[] command) {
+        if (settings.group().isEmpty()) {
+            return CompletableFuture.failedFuture(new GridException("locks are not configured: set the lock group "
+                    + "(GridConfig.builder().lockGroup(\"a\", \"b\", \"c\") or -Dcairn.lock.group=a,b,c) on every node"));
+        }
+        CompletableFuture<byte[]> out = new CompletableFuture<>();
+        attempt(command, out, System.nanoTime() + settings.requestTimeout().toNanos(), 0, null);
+        return out;
+    }
+
+    private void attempt(byte[] command, CompletableFuture<byte[]> out, long deadline, int tries, String lastError) {
+        List<Member> candidates = groupMembersInView();
+        long left = deadline - System.nanoTime();
+        if (candidates.isEmpty() || left <= 0) {
+            out.completeExceptionally(lastError == null && candidates.isEmpty()
+                    ? new NoQuorumException("no member of the lock group " + settings.group() + " is reachable from '"
+                    + membership.settings().nodeName() + "'")
+                    : new NoQuorumException("lock group " + settings.group() + " did not commit within "
+                    + settings.requestTimeout().toMillis() + " ms: " + lastError));
+            return;
+        }
+        // the local member first (no hop), then the others in turn
+        Member target = candidates.get(tries % candidates.size());
+        membership.request(target, LOCK_COMMAND, command, Duration.ofNanos(left)).whenComplete((reply, error) -> {
+            if (error == null && reply[0] == OK) {
+                out.complete(java.util.Arrays.copyOfRange(reply, 1, reply.length));
+            } else if (error == null && reply[0] == TIMEOUT) {
+                out.completeExceptionally(new GridTimeoutException(text(reply)));
+            } else if (error == null && reply[0] == FAILED) {
+                out.completeExceptionally(new GridException(text(reply)));
+            } else {
+                Throwable c = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+                if (c != null && !(c instanceof MemberUnreachableException) && !(c instanceof GridTimeoutException)) {
+                    out.completeExceptionally(c);
+                    return;
+                }
+                attempt(command, out, deadline, tries + 1, c == null ? text(reply) : c.getMessage());
+            }
+        });
+    }
+
+    private List<Member> groupMembersInView() {
+        List<Member> out = new ArrayList<>();
+        String self = membership.settings().nodeName();
+        for (Member m : membership.members()) {
+            if (settings.group().contains(m.name())) {
+                if (m.name().equals(self)) {
+                    out.add(0, m);
+                } else {
+                    out.add(m);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static byte[] status(byte code, String message) {
+        byte[] text = String.valueOf(message).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] out = new byte[text.length + 1];
+        out[0] = code;
+        System.arraycopy(text, 0, out, 1, text.length);
+        return out;
+    }
+
+    private static String text(byte[] reply) {
+        return new String(reply, 1, reply.length - 1, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void close() {
+        if (group != null) {
+            group.close();
+        }
+    }
+}
