@@ -56,6 +56,9 @@ public final class GridConfig {
     private final int partitionCount;
     private final int backupCount;
     private final List<String> lockGroup;
+    private final Path lockDataDir;
+    private final int lockPortOffset;
+    private final Duration lockSessionTimeout;
     private final List<Class<?>> codecClasses;
     private final StoreSizing mapSizing;
     private final Map<String, MapOptions> maps;
@@ -81,6 +84,9 @@ public final class GridConfig {
         this.partitionCount = r.partitionCount;
         this.backupCount = r.backupCount;
         this.lockGroup = r.lockGroup;
+        this.lockDataDir = r.lockDataDir;
+        this.lockPortOffset = r.lockPortOffset;
+        this.lockSessionTimeout = r.lockSessionTimeout;
         this.codecClasses = r.codecClasses;
         this.mapSizing = r.mapSizing;
         this.maps = Map.copyOf(b.maps);
@@ -152,6 +158,15 @@ public final class GridConfig {
     /** The node names that run the lock service, 3 or 5 of them; empty when locks are not used. {@code cairn.lock.group}. */
     public List<String> lockGroup() { return lockGroup; }
 
+    /** Where a lock-group member keeps its fsynced Raft log and snapshots. {@code cairn.lock.dir}, default {@code cairn-data}. */
+    public Path lockDataDir() { return lockDataDir; }
+
+    /** The lock group's channel binds the node's port plus this. {@code cairn.lock.port.offset}, default 1000. */
+    public int lockPortOffset() { return lockPortOffset; }
+
+    /** A node silent this long loses its locks (decided through Raft). {@code cairn.lock.session.timeout}, default 10s. */
+    public Duration lockSessionTimeout() { return lockSessionTimeout; }
+
     /** User classes the codec registers, in id order. {@code cairn.codec.classes} (comma-separated class names). */
     public List<Class<?>> codecClasses() { return codecClasses; }
 
@@ -208,6 +223,9 @@ public final class GridConfig {
         private Integer partitionCount;
         private Integer backupCount;
         private List<String> lockGroup;
+        private Path lockDataDir;
+        private Integer lockPortOffset;
+        private Duration lockSessionTimeout;
         private final List<Class<?>> codecClasses = new ArrayList<>();
         private final Map<String, MapOptions> maps = new java.util.HashMap<>();
         private Long mapEntries;
@@ -258,6 +276,12 @@ public final class GridConfig {
         public Builder backupCount(int v) { backupCount = v; return this; }
         /** @see GridConfig#lockGroup() */
         public Builder lockGroup(String... v) { lockGroup = Arrays.asList(v); return this; }
+        /** @see GridConfig#lockDataDir() */
+        public Builder lockDataDir(Path v) { lockDataDir = v; return this; }
+        /** @see GridConfig#lockPortOffset() */
+        public Builder lockPortOffset(int v) { lockPortOffset = v; return this; }
+        /** @see GridConfig#lockSessionTimeout() */
+        public Builder lockSessionTimeout(Duration v) { lockSessionTimeout = v; return this; }
         /** Adds classes for the codec to register, after any added before. @see GridConfig#codecClasses() */
         public Builder register(Class<?>... v) { codecClasses.addAll(Arrays.asList(v)); return this; }
         /** Options for one named map; maps not named here get the defaults. Configure every node alike. */
@@ -313,6 +337,9 @@ public final class GridConfig {
         int partitionCount;
         int backupCount;
         List<String> lockGroup;
+        Path lockDataDir;
+        int lockPortOffset;
+        Duration lockSessionTimeout;
         List<Class<?>> codecClasses;
         StoreSizing mapSizing;
 
@@ -379,6 +406,14 @@ public final class GridConfig {
                     bad("lockGroup", "cairn.lock.group", "must not name a node twice", lockGroup);
                 }
             }
+            lockDataDir = pick("lockDataDir", "cairn.lock.dir", b.lockDataDir, Path::of, Path.of("cairn-data"));
+            lockPortOffset = range("lockPortOffset", "cairn.lock.port.offset", b.lockPortOffset, 1000, 0, 60_000);
+            if (!lockGroup.isEmpty() && port != 0 && port + lockPortOffset > 65535) {
+                bad("lockPortOffset", "cairn.lock.port.offset", "must keep port + offset within 65535 (port is " + port + ")",
+                        lockPortOffset);
+            }
+            lockSessionTimeout = duration("lockSessionTimeout", "cairn.lock.session.timeout", b.lockSessionTimeout,
+                    Duration.ofSeconds(10));
             codecClasses = new ArrayList<>();
             String classNames = b.properties.getProperty("cairn.codec.classes");
             if (classNames != null) {

@@ -130,6 +130,22 @@ class GridConfigTest {
     }
 
     @Test
+    void lockSettingsHaveDefaultsPropertiesAndLimits() {
+        GridConfig d = empty().build();
+        assertEquals(Path.of("cairn-data"), d.lockDataDir());
+        assertEquals(1000, d.lockPortOffset());
+        assertEquals(Duration.ofSeconds(10), d.lockSessionTimeout());
+        GridConfig c = GridConfig.builder(props("cairn.lock.dir", "/var/lib/cairn", "cairn.lock.session.timeout", "3s",
+                "cairn.lock.port.offset", "50")).build();
+        assertEquals(Path.of("/var/lib/cairn"), c.lockDataDir());
+        assertEquals(Duration.ofSeconds(3), c.lockSessionTimeout());
+        assertEquals(50, c.lockPortOffset());
+        String m = rejected(empty().lockGroup("a", "b", "c").port(65000).lockPortOffset(1000));
+        assertTrue(m.contains("lockPortOffset (cairn.lock.port.offset)"), m);
+        assertTrue(rejected(empty().lockSessionTimeout(Duration.ZERO)).contains("cairn.lock.session.timeout"));
+    }
+
+    @Test
     void unknownCodecClassIsRejected() {
         String m = rejected(GridConfig.builder(props("cairn.codec.classes", "com.example.Nope")));
         assertTrue(m.contains("codecClasses (cairn.codec.classes)") && m.contains("com.example.Nope"), m);
