@@ -3,6 +3,8 @@ package dev.cairn.locks;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
@@ -30,11 +32,78 @@ public final class LockService implements AutoCloseable {
     private final Membership membership;
     private final LockSettings settings;
     private final RaftGroup group;
+    private final LockClient client;
+    private final Map<String, FencedLock> locks = new ConcurrentHashMap<>();
+    private final Map<String, GridReadWriteLock> rwLocks = new ConcurrentHashMap<>();
 
     private LockService(Membership membership, LockSettings settings, RaftGroup group) {
         this.membership = membership;
         this.settings = settings;
         this.group = group;
+        this.client = new LockClient(this, membership.settings().nodeName(), settings.sessionTimeout(),
+                settings.requestTimeout());
+    }
+
+    /**
+     * Registers the lock service on a membership that has not joined yet and, on a lock-group member, starts its Raft
+     * member with the lock state machine.
+     */
+    public static LockService create(Membership membership, LockSettings settings) {
+        return create(membership, settings, new Replicated());
+    }
+
+    /** The mutex named {@code name}, not re-entrant beyond {@code reentrancyLimit} holds (1: not re-entrant). */
+    public FencedLock lock(String name, int reentrancyLimit) {
+        checkLimit(reentrancyLimit);
+        return locks.computeIfAbsent(name + "#" + reentrancyLimit, k -> new FencedLock(client, name, reentrancyLimit));
+    }
+
+    /** The read-write lock named {@code name}. */
+    public GridReadWriteLock readWriteLock(String name, int reentrancyLimit) {
+        checkLimit(reentrancyLimit);
+        return rwLocks.computeIfAbsent(name + "#" + reentrancyLimit, k -> new GridReadWriteLock(client, name, reentrancyLimit));
+    }
+
+    private static void checkLimit(int reentrancyLimit) {
+        if (reentrancyLimit < 1) {
+            throw new IllegalArgumentException("reentrancyLimit must be at least 1 but was " + reentrancyLimit);
+        }
+    }
+
+    /** Every lock the group knows, with holders, waiters and fences (a read through Raft, so a quorum read). */
+    public List<LockSnapshot> snapshot() {
+        LockResult r = client.call(LockCommand.locks());
+        List<LockSnapshot> out = new ArrayList<>();
+        for (LockResult.LockInfo info : r.locks()) {
+            out.add(new LockSnapshot(info.name(), info.readWrite(), info.fence(),
+                    info.holders().stream().map(LockService::describe).toList(),
+                    info.waiters().stream().map(LockService::describe).toList()));
+        }
+        return out;
+    }
+
+    private static String describe(LockResult.Holder h) {
+        return h.node() + "/thread-" + h.thread() + (h.holds() > 1 ? " x" + h.holds() : "");
+    }
+
+    /** The lock state machine as the Raft group sees it; a snapshot restore replaces it whole. */
+    static final class Replicated implements RaftGroup.Machine {
+        private LockStateMachine machine = new LockStateMachine();
+
+        @Override
+        public synchronized byte[] apply(byte[] command) {
+            return machine.apply(command);
+        }
+
+        @Override
+        public synchronized byte[] snapshot() {
+            return machine.snapshot();
+        }
+
+        @Override
+        public synchronized void restore(byte[] snapshot) {
+            machine = LockStateMachine.restore(snapshot);
+        }
     }
 
     /**
@@ -157,8 +226,10 @@ public final class LockService implements AutoCloseable {
         return new String(reply, 1, reply.length - 1, java.nio.charset.StandardCharsets.UTF_8);
     }
 
+    /** Closes this node's session (releasing its locks) while the group is still reachable, then its Raft member. */
     @Override
     public void close() {
+        client.close();
         if (group != null) {
             group.close();
         }

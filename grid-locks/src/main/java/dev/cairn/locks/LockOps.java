@@ -1,0 +1,163 @@
+package dev.cairn.locks;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import dev.cairn.GridException;
+
+/**
+ * Acquiring and releasing one lock, for a mutex and for each side of a read-write lock. Ownership is
+ * (node session, thread); a thread's fence is remembered here while it holds the lock.
+ */
+final class LockOps {
+    enum Side { MUTEX, READ, WRITE }
+
+    private final LockClient client;
+    private final String name;
+    private final Side side;
+    private final int reentrancyLimit;
+    private final Map<Long, Long> fences = new ConcurrentHashMap<>();
+
+    LockOps(LockClient client, String name, Side side, int reentrancyLimit) {
+        LockCommand.checkName("lock name", name);
+        this.client = client;
+        this.name = name;
+        this.side = side;
+        this.reentrancyLimit = reentrancyLimit;
+    }
+
+    String name() {
+        return name;
+    }
+
+    /**
+     * Acquires for the calling thread and returns its fence (0 for a read lock), or -1 when not acquired in time.
+     *
+     * @param wait  false to give up at once when it is held
+     * @param nanos how long to wait; Long.MAX_VALUE for as long as it takes
+     */
+    long acquire(boolean wait, long nanos, boolean interruptible) throws InterruptedException {
+        if (nanos < 0) {
+            throw new IllegalArgumentException("timeout must not be negative but was " + nanos + " ns");
+        }
+        long thread = Thread.currentThread().getId();
+        LockResult r = client.run((s, i) -> switch (side) {
+            case MUTEX -> LockCommand.lock(s, i, name, thread, reentrancyLimit, wait);
+            case READ -> LockCommand.readLock(s, i, name, thread, reentrancyLimit, wait);
+            case WRITE -> LockCommand.writeLock(s, i, name, thread, reentrancyLimit, wait);
+        });
+        switch (r.kind()) {
+            case GRANTED -> {
+                fences.put(thread, r.value());
+                return r.value();
+            }
+            case NOT_ACQUIRED -> {
+                return -1;
+            }
+            case WAITING -> {
+                return awaitGrant(thread, nanos, interruptible);
+            }
+            default -> throw failure(r);
+        }
+    }
+
+    private long awaitGrant(long thread, long nanos, boolean interruptible) throws InterruptedException {
+        boolean rw = side != Side.MUTEX;
+        CompletableFuture<LockResult.Grant> grant = client.awaitGrant(rw, name, thread);
+        long deadline = nanos == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + nanos;
+        while (true) {
+            try {
+                long left = deadline == Long.MAX_VALUE ? TimeUnit.SECONDS.toNanos(1) : deadline - System.nanoTime();
+                LockResult.Grant g = grant.get(Math.max(1, left), TimeUnit.NANOSECONDS);
+                fences.put(thread, g.fence());
+                return g.fence();
+            } catch (TimeoutException e) {
+                if (deadline != Long.MAX_VALUE && System.nanoTime() >= deadline) {
+                    return cancel(thread);
+                }
+            } catch (InterruptedException e) {
+                if (interruptible) {
+                    long fence = cancel(thread);
+                    if (fence >= 0) {
+                        release(); // granted just as we were interrupted: give it back
+                    }
+                    throw e;
+                }
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof GridException g ? g : new GridException(e.getCause().toString(), e.getCause());
+            }
+        }
+    }
+
+    /** Stops waiting; if the grant won the race, the thread holds the lock after all and its fence is returned. */
+    private long cancel(long thread) {
+        client.forgetWaiter(side != Side.MUTEX, name, thread);
+        LockResult r = client.run((s, i) -> LockCommand.cancelWait(s, i, side != Side.MUTEX, name, thread));
+        if (r.kind() == LockResult.Kind.GRANTED) {
+            fences.put(thread, r.value());
+            return r.value();
+        }
+        if (r.kind() == LockResult.Kind.CANCELLED || r.kind() == LockResult.Kind.ERROR) {
+            return -1;
+        }
+        throw failure(r);
+    }
+
+    void release() {
+        long thread = Thread.currentThread().getId();
+        LockResult r = client.run((s, i) -> switch (side) {
+            case MUTEX -> LockCommand.unlock(s, i, name, thread);
+            case READ -> LockCommand.readUnlock(s, i, name, thread);
+            case WRITE -> LockCommand.writeUnlock(s, i, name, thread);
+        });
+        if (r.kind() == LockResult.Kind.RELEASED) {
+            if (r.holds() == 0) {
+                fences.remove(thread);
+            }
+            return;
+        }
+        fences.remove(thread);
+        throw failure(r);
+    }
+
+    /** The calling thread's fence while it holds the lock. */
+    long fence() {
+        Long f = fences.get(Thread.currentThread().getId());
+        if (f == null) {
+            throw new IllegalMonitorStateException(label() + " is not held by this thread");
+        }
+        return f;
+    }
+
+    private RuntimeException failure(LockResult r) {
+        return switch (r.kind()) {
+            case DEADLOCK -> new DeadlockException(r.message());
+            case SESSION_EXPIRED -> new LockOwnershipLostException(label() + ": this node's lock session expired, so"
+                    + " the lock was given to the next waiter; " + r.message());
+            case ERROR -> switch (r.error()) {
+                case NOT_OWNER -> new IllegalMonitorStateException(label() + " is not held by this thread: " + r.message());
+                case UPGRADE_REFUSED -> new IllegalMonitorStateException(label() + ": " + r.message());
+                case REENTRANCY_LIMIT -> new IllegalMonitorStateException(label() + ": " + r.message());
+                default -> new GridException(label() + ": " + r.message());
+            };
+            default -> new GridException(label() + ": unexpected answer " + r.kind() + " " + r.message());
+        };
+    }
+
+    private String label() {
+        return switch (side) {
+            case MUTEX -> "lock '" + name + "'";
+            case READ -> "read lock of '" + name + "'";
+            case WRITE -> "write lock of '" + name + "'";
+        };
+    }
+
+    static long nanos(Duration timeout) {
+        return timeout.isNegative() ? -1 : timeout.toNanos();
+    }
+}

@@ -1,0 +1,658 @@
+package dev.cairn.locks;
+
+import dev.cairn.locks.LockResult.Error;
+import dev.cairn.locks.LockResult.Grant;
+import dev.cairn.locks.LockResult.Holder;
+import dev.cairn.locks.LockResult.LockInfo;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The replicated lock state: sessions, mutexes, read-write locks, their waiters and fences. Raft applies
+ * the same commands ({@link LockCommand}) in the same order on every member, so this class must be a pure
+ * function of that sequence: no clock (time arrives inside HEARTBEAT and EXPIRE, decision 7), no
+ * randomness, and every collection whose order can reach a result or a snapshot is ordered
+ * ({@link TreeMap}, {@link LinkedHashMap}, {@link ArrayDeque}). Hash maps are used for look-ups only.
+ *
+ * <p><b>Owners and sessions.</b> An owner is (session, thread). A node opens a session and keeps it
+ * alive with heartbeats; an EXPIRE command (proposed periodically, stamped with the proposer's clock)
+ * ends the sessions whose last heartbeat is older than the timeout: their waits are withdrawn, their
+ * locks released and handed to the next waiters with new fences. Any later command of an ended session
+ * answers SESSION_EXPIRED, which the client turns into {@code LockOwnershipLostException}.
+ *
+ * <p><b>Retries.</b> Each session keeps the results of its last {@value #RECENT_RESULTS} invocations; a
+ * command whose invocation id is among them returns the stored result and changes nothing. OPEN_SESSION
+ * has no session yet: it is deduplicated by (node, invocation id), so a node must not reuse an
+ * invocation id for OPEN_SESSION (start from a random or time-based value per process).
+ *
+ * <p><b>Learning of a grant after WAITING.</b> When an unlock, cancel, close or expiry hands a lock to a
+ * waiter, the grant (lock, thread, fence) is appended to the waiter's session's grant queue. The client
+ * reads and consumes that queue with POLL(session), itself an ordinary deduplicated command, so a
+ * retried poll returns the same grants and none is lost or seen twice. To avoid polling blindly, the
+ * member that applied the command can call {@link #lastGrants()} right after {@code apply} and send a
+ * wake-up hint to the waiting node, which then polls; the hint carries no authority, the poll does.
+ * CANCEL_WAIT racing a grant answers GRANTED with the fence (and removes that grant from the queue), so
+ * a timed-out tryLock learns it holds the lock after all and can keep or release it.
+ *
+ * <p><b>Read-write locks.</b> Many readers or one writer. A new reader waits when any writer waits
+ * (writers are not starved), except an owner already holding the read or the write lock (re-entrance
+ * and downgrade). A reader asking for the write lock is refused (UPGRADE_REFUSED). Waiters are granted
+ * in FIFO order: a writer at the head alone, or every reader at the head up to the first writer.
+ *
+ * <p><b>Deadlocks.</b> An owner waits for at most one lock. It waits for the holders of that lock that
+ * conflict with its mode and for the conflicting waiters queued before it. A request that would wait
+ * is first checked: when a path of such edges leads from its blockers back to the requester, it is
+ * refused with DEADLOCK naming the cycle, and nothing changes for the others.
+ */
+final class LockStateMachine {
+
+    /** Results kept per session for deduplicating retries. */
+    static final int RECENT_RESULTS = 64;
+    /** OPEN_SESSION results kept for deduplication. */
+    static final int RECENT_OPENS = 1024;
+    /** Undelivered grants kept per session; the oldest are dropped beyond this (the LOCKS view still tells). */
+    static final int MAX_PENDING_GRANTS = 1024;
+
+    private static final int SNAPSHOT_MAGIC = 0x434c4b01; // "CLK" v1
+
+    private record Owner(long session, long thread) { }
+
+    private record Waiter(Owner owner, boolean write) { }
+
+    private static final class Session {
+        final long id;
+        final String node;
+        long lastHeartbeat;
+        final LinkedHashMap<Long, byte[]> results = new LinkedHashMap<>();
+        final ArrayDeque<Grant> grants = new ArrayDeque<>();
+
+        Session(long id, String node, long lastHeartbeat) {
+            this.id = id;
+            this.node = node;
+            this.lastHeartbeat = lastHeartbeat;
+        }
+    }
+
+    /** A mutex is a lock with a write side only. */
+    private static final class Entry {
+        final boolean readWrite;
+        final String name;
+        long fence;
+        Owner writer;
+        int writeHolds;
+        final LinkedHashMap<Owner, Integer> readers = new LinkedHashMap<>();
+        final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+
+        Entry(boolean readWrite, String name) {
+            this.readWrite = readWrite;
+            this.name = name;
+        }
+
+        String label() {
+            return (readWrite ? "read-write lock \"" : "mutex \"") + name + '"';
+        }
+    }
+
+    /** One edge of a deadlock cycle: {@code waiter} waits for {@code lock} because of {@code blocker}. */
+    private record Hop(Owner waiter, Entry lock, boolean write, Owner blocker) { }
+
+    private long lastSessionId;
+    private final TreeMap<Long, Session> sessions = new TreeMap<>();
+    private final LinkedHashMap<String, byte[]> recentOpens = new LinkedHashMap<>();
+    private final TreeMap<String, Entry> mutexes = new TreeMap<>();
+    private final TreeMap<String, Entry> rwLocks = new TreeMap<>();
+    /** Derived from the waiter queues (rebuilt on restore); look-ups only. */
+    private final Map<Owner, Entry> waiting = new HashMap<>();
+    /** Grants made by the last {@link #apply}, for wake-up hints; not part of the replicated state. */
+    private final List<Grant> lastGrants = new ArrayList<>();
+
+    LockStateMachine() {
+    }
+
+    /** Applies one committed command and answers its encoded {@link LockResult}. */
+    byte[] apply(byte[] command) {
+        lastGrants.clear();
+        LockCommand c;
+        try {
+            c = LockCommand.decode(command);
+        } catch (IOException | RuntimeException e) {
+            return LockResult.error(Error.BAD_COMMAND, "malformed lock command: " + e.getMessage()).encode();
+        }
+        switch (c.type()) {
+            case OPEN_SESSION:
+                return openSession(c);
+            case EXPIRE:
+                return expire(c.now(), c.timeout()).encode();
+            case LOCKS:
+                return locksView().encode();
+            default:
+                break;
+        }
+        Session s = sessions.get(c.session());
+        if (s == null) {
+            return (c.type() == LockCommand.Type.CLOSE_SESSION ? LockResult.ok()
+                    : LockResult.sessionExpired(c.session())).encode();
+        }
+        byte[] prior = s.results.get(c.invocation());
+        if (prior != null) {
+            return prior.clone();
+        }
+        byte[] result = execute(s, c).encode();
+        if (sessions.containsKey(s.id)) {
+            s.results.put(c.invocation(), result);
+            if (s.results.size() > RECENT_RESULTS) {
+                Iterator<Long> oldest = s.results.keySet().iterator();
+                oldest.next();
+                oldest.remove();
+            }
+        }
+        return result.clone();
+    }
+
+    /** The grants the last {@link #apply} handed to waiters (for wake-up hints only). */
+    List<Grant> lastGrants() {
+        return List.copyOf(lastGrants);
+    }
+
+    private LockResult execute(Session s, LockCommand c) {
+        Owner owner = new Owner(s.id, c.thread());
+        return switch (c.type()) {
+            case HEARTBEAT -> {
+                s.lastHeartbeat = Math.max(s.lastHeartbeat, c.now());
+                yield LockResult.ok();
+            }
+            case CLOSE_SESSION -> {
+                endSessions(List.of(s.id));
+                yield LockResult.ok();
+            }
+            case LOCK, WRITE_LOCK -> acquire(owner, c, true);
+            case READ_LOCK -> acquire(owner, c, false);
+            case UNLOCK, WRITE_UNLOCK -> release(owner, c, true);
+            case READ_UNLOCK -> release(owner, c, false);
+            case CANCEL_WAIT -> cancelWait(s, owner, c);
+            case POLL -> {
+                List<Grant> grants = new ArrayList<>(s.grants);
+                s.grants.clear();
+                yield LockResult.grants(grants);
+            }
+            case OPEN_SESSION, EXPIRE, LOCKS -> throw new IllegalStateException("handled in apply: " + c.type());
+        };
+    }
+
+    private byte[] openSession(LockCommand c) {
+        String key = c.name() + '\u0000' + c.invocation();
+        byte[] prior = recentOpens.get(key);
+        if (prior != null) {
+            return prior.clone();
+        }
+        long id = ++lastSessionId;
+        sessions.put(id, new Session(id, c.name(), c.now()));
+        byte[] result = LockResult.sessionOpened(id).encode();
+        recentOpens.put(key, result);
+        if (recentOpens.size() > RECENT_OPENS) {
+            Iterator<String> oldest = recentOpens.keySet().iterator();
+            oldest.next();
+            oldest.remove();
+        }
+        return result.clone();
+    }
+
+    private LockResult expire(long now, long timeout) {
+        if (timeout <= 0) {
+            return LockResult.error(Error.BAD_COMMAND, "sessionTimeoutMillis must be positive, was " + timeout);
+        }
+        List<Long> expired = new ArrayList<>();
+        for (Session s : sessions.values()) {
+            if (now - s.lastHeartbeat > timeout) {
+                expired.add(s.id);
+            }
+        }
+        endSessions(expired);
+        return LockResult.expired(expired);
+    }
+
+    /** Removes the sessions, withdraws their waits, releases their locks and grants the next waiters. */
+    private void endSessions(List<Long> ids) {
+        if (ids.isEmpty()) {
+            return;
+        }
+        Set<Long> ended = new HashSet<>(ids);
+        for (long id : ids) {
+            sessions.remove(id);
+        }
+        waiting.keySet().removeIf(o -> ended.contains(o.session()));
+        for (TreeMap<String, Entry> locks : List.of(mutexes, rwLocks)) {
+            for (Entry e : locks.values()) {
+                boolean changed = e.waiters.removeIf(w -> ended.contains(w.owner().session()));
+                changed |= e.readers.keySet().removeIf(o -> ended.contains(o.session()));
+                if (e.writer != null && ended.contains(e.writer.session())) {
+                    e.writer = null;
+                    e.writeHolds = 0;
+                    changed = true;
+                }
+                if (changed) {
+                    promote(e);
+                }
+            }
+        }
+    }
+
+    private LockResult acquire(Owner o, LockCommand c, boolean write) {
+        Entry current = waiting.get(o);
+        if (current != null) {
+            return LockResult.error(Error.ALREADY_WAITING, describe(o) + " already waits for " + current.label()
+                    + "; a thread waits for one lock at a time");
+        }
+        TreeMap<String, Entry> locks = c.readWrite() ? rwLocks : mutexes;
+        Entry e = locks.computeIfAbsent(c.name(), n -> new Entry(c.readWrite(), n));
+        int limit = c.limit();
+        if (write) {
+            if (o.equals(e.writer)) {
+                if (e.writeHolds >= limit) {
+                    return reentrancyLimit(o, e, limit);
+                }
+                e.writeHolds++;
+                return LockResult.granted(e.fence, e.writeHolds);
+            }
+            if (e.readers.containsKey(o)) {
+                return LockResult.error(Error.UPGRADE_REFUSED, describe(o) + " holds the read lock of " + e.label()
+                        + " and asked for its write lock: upgrading is refused, release the read lock first");
+            }
+            if (e.writer == null && e.readers.isEmpty() && e.waiters.isEmpty()) {
+                e.writer = o;
+                e.writeHolds = 1;
+                e.fence++;
+                return LockResult.granted(e.fence, 1);
+            }
+        } else {
+            Integer holds = e.readers.get(o);
+            if (holds != null) {
+                if (holds >= limit) {
+                    return reentrancyLimit(o, e, limit);
+                }
+                e.readers.put(o, holds + 1);
+                return LockResult.granted(0, holds + 1);
+            }
+            if (o.equals(e.writer) || (e.writer == null && e.waiters.isEmpty())) {
+                e.readers.put(o, 1);
+                return LockResult.granted(0, 1);
+            }
+        }
+        if (!c.waits()) {
+            return LockResult.notAcquired(e.label() + " is held by " + holdersText(e));
+        }
+        List<Hop> cycle = findCycle(o, e, write);
+        if (cycle != null) {
+            return LockResult.deadlock(cycleText(cycle));
+        }
+        e.waiters.addLast(new Waiter(o, write));
+        waiting.put(o, e);
+        return LockResult.waiting();
+    }
+
+    private LockResult reentrancyLimit(Owner o, Entry e, int limit) {
+        return LockResult.error(Error.REENTRANCY_LIMIT, describe(o) + " already holds " + e.label() + " " + limit
+                + (limit == 1 ? " time and it is not re-entrant" : " times, the re-entrancy limit"));
+    }
+
+    private LockResult release(Owner o, LockCommand c, boolean write) {
+        Entry e = (c.readWrite() ? rwLocks : mutexes).get(c.name());
+        String label = (c.readWrite() ? "read-write lock \"" : "mutex \"") + c.name() + '"';
+        String side = c.readWrite() ? (write ? "the write lock of " : "the read lock of ") : "";
+        if (write) {
+            if (e == null || !o.equals(e.writer)) {
+                return notOwner(o, side + label, e);
+            }
+            int left = --e.writeHolds;
+            if (left == 0) {
+                e.writer = null;
+                promote(e);
+            }
+            return LockResult.released(left);
+        }
+        Integer holds = e == null ? null : e.readers.get(o);
+        if (holds == null) {
+            return notOwner(o, side + label, e);
+        }
+        if (holds == 1) {
+            e.readers.remove(o);
+            promote(e);
+            return LockResult.released(0);
+        }
+        e.readers.put(o, holds - 1);
+        return LockResult.released(holds - 1);
+    }
+
+    private LockResult notOwner(Owner o, String what, Entry e) {
+        String holders = e == null ? "nobody" : holdersText(e);
+        return LockResult.error(Error.NOT_OWNER, describe(o) + " is not owner of " + what + "; held by " + holders);
+    }
+
+    private LockResult cancelWait(Session s, Owner o, LockCommand c) {
+        Entry e = (c.readWrite() ? rwLocks : mutexes).get(c.name());
+        if (e != null && waiting.get(o) == e) {
+            e.waiters.removeIf(w -> w.owner().equals(o));
+            waiting.remove(o);
+            promote(e);
+            return LockResult.cancelled();
+        }
+        if (e != null && (o.equals(e.writer) || e.readers.containsKey(o))) {
+            // The grant won the race with the timeout: tell the caller, and do not report it twice.
+            s.grants.removeIf(g -> g.readWrite() == e.readWrite && g.lock().equals(e.name) && g.thread() == o.thread());
+            return o.equals(e.writer) ? LockResult.granted(e.fence, e.writeHolds)
+                    : LockResult.granted(0, e.readers.get(o));
+        }
+        return LockResult.error(Error.NOT_WAITING, describe(o) + " neither waits for nor holds "
+                + (c.readWrite() ? "read-write lock \"" : "mutex \"") + c.name() + '"');
+    }
+
+    /** Grants waiters from the head of the queue while they are compatible with the holders. */
+    private void promote(Entry e) {
+        while (!e.waiters.isEmpty()) {
+            Waiter w = e.waiters.peekFirst();
+            if (w.write()) {
+                if (e.writer == null && e.readers.isEmpty()) {
+                    e.waiters.pollFirst();
+                    e.writer = w.owner();
+                    e.writeHolds = 1;
+                    e.fence++;
+                    grant(e, w, e.fence);
+                }
+                return;
+            }
+            if (e.writer != null) {
+                return;
+            }
+            e.waiters.pollFirst();
+            e.readers.put(w.owner(), 1);
+            grant(e, w, 0);
+        }
+    }
+
+    private void grant(Entry e, Waiter w, long fence) {
+        waiting.remove(w.owner());
+        Grant g = new Grant(w.owner().session(), e.readWrite, e.name, w.owner().thread(), w.write(), fence);
+        lastGrants.add(g);
+        Session s = sessions.get(w.owner().session());
+        if (s != null) {
+            s.grants.addLast(g);
+            if (s.grants.size() > MAX_PENDING_GRANTS) {
+                s.grants.pollFirst();
+            }
+        }
+    }
+
+    // ---- deadlock detection ----
+
+    /** Whom {@code o} waits for on {@code e} in {@code write} mode: conflicting holders, then conflicting waiters ahead. */
+    private static List<Owner> blockers(Entry e, Owner o, boolean write) {
+        List<Owner> blockers = new ArrayList<>();
+        if (e.writer != null && !e.writer.equals(o)) {
+            blockers.add(e.writer);
+        }
+        if (write) {
+            for (Owner r : e.readers.keySet()) {
+                if (!r.equals(o)) {
+                    blockers.add(r);
+                }
+            }
+        }
+        for (Waiter w : e.waiters) {
+            if (w.owner().equals(o)) {
+                break;
+            }
+            if ((write || w.write()) && !blockers.contains(w.owner())) {
+                blockers.add(w.owner());
+            }
+        }
+        return blockers;
+    }
+
+    private List<Hop> findCycle(Owner requester, Entry e, boolean write) {
+        Set<Owner> visited = new HashSet<>();
+        List<Hop> path = new ArrayList<>();
+        for (Owner b : blockers(e, requester, write)) {
+            path.add(new Hop(requester, e, write, b));
+            if (reaches(b, requester, path, visited)) {
+                return path;
+            }
+            path.remove(path.size() - 1);
+        }
+        return null;
+    }
+
+    private boolean reaches(Owner from, Owner target, List<Hop> path, Set<Owner> visited) {
+        if (from.equals(target)) {
+            return true;
+        }
+        if (!visited.add(from)) {
+            return false;
+        }
+        Entry e = waiting.get(from);
+        if (e == null) {
+            return false;
+        }
+        boolean write = true;
+        for (Waiter w : e.waiters) {
+            if (w.owner().equals(from)) {
+                write = w.write();
+                break;
+            }
+        }
+        for (Owner b : blockers(e, from, write)) {
+            path.add(new Hop(from, e, write, b));
+            if (reaches(b, target, path, visited)) {
+                return true;
+            }
+            path.remove(path.size() - 1);
+        }
+        return false;
+    }
+
+    private String cycleText(List<Hop> cycle) {
+        StringBuilder text = new StringBuilder("deadlock: ");
+        for (Hop h : cycle) {
+            text.append(describe(h.waiter())).append(" waits for ");
+            if (h.lock().readWrite) {
+                text.append(h.write() ? "the write lock of " : "the read lock of ");
+            }
+            text.append(h.lock().label());
+            boolean holds = h.blocker().equals(h.lock().writer) || h.lock().readers.containsKey(h.blocker());
+            text.append(holds ? " held by " : " queued behind ").append(describe(h.blocker())).append("; ");
+        }
+        text.setLength(text.length() - 2);
+        return text.toString();
+    }
+
+    private String describe(Owner o) {
+        Session s = sessions.get(o.session());
+        return (s == null ? "session " + o.session() : s.node) + "/thread " + o.thread();
+    }
+
+    private String holdersText(Entry e) {
+        List<String> holders = new ArrayList<>();
+        if (e.writer != null) {
+            holders.add(describe(e.writer) + (e.readWrite ? " (write)" : ""));
+        }
+        for (Owner r : e.readers.keySet()) {
+            holders.add(describe(r) + " (read)");
+        }
+        if (holders.isEmpty()) {
+            holders.add("waiters ahead: " + e.waiters.size());
+        }
+        return String.join(", ", holders);
+    }
+
+    // ---- diagnostics ----
+
+    private LockResult locksView() {
+        List<LockInfo> infos = new ArrayList<>();
+        for (TreeMap<String, Entry> locks : List.of(mutexes, rwLocks)) {
+            for (Entry e : locks.values()) {
+                List<Holder> holders = new ArrayList<>();
+                if (e.writer != null) {
+                    holders.add(holder(e.writer, true, e.writeHolds));
+                }
+                for (Map.Entry<Owner, Integer> r : e.readers.entrySet()) {
+                    holders.add(holder(r.getKey(), false, r.getValue()));
+                }
+                List<Holder> waiters = new ArrayList<>();
+                for (Waiter w : e.waiters) {
+                    waiters.add(holder(w.owner(), w.write(), 0));
+                }
+                infos.add(new LockInfo(e.readWrite, e.name, e.fence, holders, waiters));
+            }
+        }
+        return LockResult.locks(infos);
+    }
+
+    private Holder holder(Owner o, boolean write, int holds) {
+        Session s = sessions.get(o.session());
+        return new Holder(o.session(), s == null ? "" : s.node, o.thread(), write, holds);
+    }
+
+    // ---- snapshots ----
+
+    /** The whole replicated state; {@link #restore} of it yields a machine that answers identically. */
+    byte[] snapshot() {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
+            DataOutputStream out = new DataOutputStream(bytes);
+            out.writeInt(SNAPSHOT_MAGIC);
+            out.writeLong(lastSessionId);
+            out.writeInt(sessions.size());
+            for (Session s : sessions.values()) {
+                out.writeLong(s.id);
+                out.writeUTF(s.node);
+                out.writeLong(s.lastHeartbeat);
+                out.writeInt(s.results.size());
+                for (Map.Entry<Long, byte[]> r : s.results.entrySet()) {
+                    out.writeLong(r.getKey());
+                    writeBytes(out, r.getValue());
+                }
+                out.writeInt(s.grants.size());
+                for (Grant g : s.grants) {
+                    LockResult.writeGrant(out, g);
+                }
+            }
+            out.writeInt(recentOpens.size());
+            for (Map.Entry<String, byte[]> r : recentOpens.entrySet()) {
+                out.writeUTF(r.getKey());
+                writeBytes(out, r.getValue());
+            }
+            for (TreeMap<String, Entry> locks : List.of(mutexes, rwLocks)) {
+                out.writeInt(locks.size());
+                for (Entry e : locks.values()) {
+                    out.writeUTF(e.name);
+                    out.writeLong(e.fence);
+                    out.writeBoolean(e.writer != null);
+                    if (e.writer != null) {
+                        writeOwner(out, e.writer);
+                        out.writeInt(e.writeHolds);
+                    }
+                    out.writeInt(e.readers.size());
+                    for (Map.Entry<Owner, Integer> r : e.readers.entrySet()) {
+                        writeOwner(out, r.getKey());
+                        out.writeInt(r.getValue());
+                    }
+                    out.writeInt(e.waiters.size());
+                    for (Waiter w : e.waiters) {
+                        writeOwner(out, w.owner());
+                        out.writeBoolean(w.write());
+                    }
+                }
+            }
+            out.flush();
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A machine in the state {@code snapshot} was taken in. */
+    static LockStateMachine restore(byte[] snapshot) {
+        try {
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(snapshot));
+            int magic = in.readInt();
+            if (magic != SNAPSHOT_MAGIC) {
+                throw new IllegalArgumentException("not a lock state snapshot: magic 0x" + Integer.toHexString(magic)
+                        + ", expected 0x" + Integer.toHexString(SNAPSHOT_MAGIC));
+            }
+            LockStateMachine m = new LockStateMachine();
+            m.lastSessionId = in.readLong();
+            for (int n = in.readInt(); n > 0; n--) {
+                Session s = new Session(in.readLong(), in.readUTF(), in.readLong());
+                for (int r = in.readInt(); r > 0; r--) {
+                    s.results.put(in.readLong(), readBytes(in));
+                }
+                for (int g = in.readInt(); g > 0; g--) {
+                    s.grants.addLast(LockResult.readGrant(in));
+                }
+                m.sessions.put(s.id, s);
+            }
+            for (int n = in.readInt(); n > 0; n--) {
+                m.recentOpens.put(in.readUTF(), readBytes(in));
+            }
+            for (TreeMap<String, Entry> locks : List.of(m.mutexes, m.rwLocks)) {
+                boolean readWrite = locks == m.rwLocks;
+                for (int n = in.readInt(); n > 0; n--) {
+                    Entry e = new Entry(readWrite, in.readUTF());
+                    e.fence = in.readLong();
+                    if (in.readBoolean()) {
+                        e.writer = readOwner(in);
+                        e.writeHolds = in.readInt();
+                    }
+                    for (int r = in.readInt(); r > 0; r--) {
+                        e.readers.put(readOwner(in), in.readInt());
+                    }
+                    for (int w = in.readInt(); w > 0; w--) {
+                        Waiter waiter = new Waiter(readOwner(in), in.readBoolean());
+                        e.waiters.addLast(waiter);
+                        m.waiting.put(waiter.owner(), e);
+                    }
+                    locks.put(e.name, e);
+                }
+            }
+            if (in.available() != 0) {
+                throw new IllegalArgumentException(in.available() + " unexpected bytes after the lock state");
+            }
+            return m;
+        } catch (IOException e) {
+            throw new IllegalArgumentException("malformed lock state snapshot of " + snapshot.length + " bytes", e);
+        }
+    }
+
+    private static void writeOwner(DataOutputStream out, Owner o) throws IOException {
+        out.writeLong(o.session());
+        out.writeLong(o.thread());
+    }
+
+    private static Owner readOwner(DataInputStream in) throws IOException {
+        return new Owner(in.readLong(), in.readLong());
+    }
+
+    private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    private static byte[] readBytes(DataInputStream in) throws IOException {
+        byte[] b = new byte[in.readInt()];
+        in.readFully(b);
+        return b;
+    }
+}

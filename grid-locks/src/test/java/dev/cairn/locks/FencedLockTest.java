@@ -1,0 +1,167 @@
+package dev.cairn.locks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.cairn.membership.LoopbackCluster;
+import dev.cairn.membership.Membership;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class FencedLockTest {
+    record Node(Membership membership, LockService locks) implements AutoCloseable {
+        @Override
+        public void close() {
+            locks.close();
+            membership.close();
+        }
+    }
+
+    private static LoopbackCluster<Node> cluster(Path dir) {
+        return LoopbackCluster.start(3, Duration.ofSeconds(2), s -> {
+            Membership m = Membership.create(s, new SimpleMeterRegistry());
+            LockService locks = LockService.create(m, new LockSettings(List.of("n0", "n1", "n2"), dir, 0,
+                    Duration.ofSeconds(3), Duration.ofSeconds(5)));
+            m.join();
+            return new Node(m, locks);
+        }, Node::membership);
+    }
+
+    @Test
+    void noTwoHoldersAtOnceAndFencesOnlyIncrease(@TempDir Path dir) throws Exception {
+        try (var cluster = cluster(dir)) {
+            AtomicReference<String> holder = new AtomicReference<>();
+            List<Long> fences = new CopyOnWriteArrayList<>();
+            List<String> overlaps = new CopyOnWriteArrayList<>();
+            ExecutorService pool = Executors.newFixedThreadPool(6);
+            try {
+                List<Future<?>> done = new ArrayList<>();
+                for (int t = 0; t < 6; t++) {
+                    FencedLock lock = cluster.node(t % 3).locks().lock("counter", 1);
+                    String me = "n" + (t % 3) + "-t" + t;
+                    done.add(pool.submit(() -> {
+                        for (int i = 0; i < 10; i++) {
+                            long fence = lock.lockAndGetFence();
+                            try {
+                                if (!holder.compareAndSet(null, me)) {
+                                    overlaps.add(me + " with " + holder.get());
+                                }
+                                fences.add(fence);
+                                assertEquals(fence, lock.getFence());
+                                holder.set(null);
+                            } finally {
+                                lock.unlock();
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : done) {
+                    f.get(120, TimeUnit.SECONDS);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertEquals(List.of(), overlaps);
+            assertEquals(60, fences.size());
+            for (int i = 1; i < fences.size(); i++) {
+                assertTrue(fences.get(i) > fences.get(i - 1), "fences in acquisition order: " + fences);
+            }
+        }
+    }
+
+    @Test
+    void reentrancyKeepsTheFenceAndBadCallsAreRefusedClearly(@TempDir Path dir) throws Exception {
+        try (var cluster = cluster(dir)) {
+            FencedLock reentrant = cluster.node(0).locks().lock("r", 2);
+            long fence = reentrant.lockAndGetFence();
+            assertEquals(fence, reentrant.lockAndGetFence(), "a re-entrant acquire returns the same fence");
+            IllegalMonitorStateException limit = assertThrows(IllegalMonitorStateException.class, reentrant::lock);
+            assertTrue(limit.getMessage().contains("'r'"), limit.getMessage());
+            reentrant.unlock();
+            reentrant.unlock();
+
+            FencedLock other = cluster.node(1).locks().lock("held", 1);
+            other.lock();
+            FencedLock mine = cluster.node(0).locks().lock("held", 1);
+            IllegalMonitorStateException notOwner = assertThrows(IllegalMonitorStateException.class, mine::unlock);
+            assertTrue(notOwner.getMessage().contains("not held"), notOwner.getMessage());
+            assertFalse(mine.tryLock());
+            long start = System.nanoTime();
+            assertFalse(mine.tryLock(300, TimeUnit.MILLISECONDS));
+            assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(250));
+            assertThrows(IllegalArgumentException.class, () -> mine.tryLock(-1, TimeUnit.SECONDS));
+            assertThrows(IllegalArgumentException.class, () -> cluster.node(0).locks().lock("x".repeat(300), 1));
+            assertThrows(IllegalArgumentException.class, () -> cluster.node(0).locks().lock("ok", 0));
+            other.unlock();
+            assertTrue(mine.tryLock(5, TimeUnit.SECONDS));
+            assertTrue(mine.getFence() > 0);
+            mine.unlock();
+        }
+    }
+
+    @Test
+    void aDeadlockBetweenTwoNodesIsRefusedAndTheOtherProceeds(@TempDir Path dir) throws Exception {
+        try (var cluster = cluster(dir)) {
+            FencedLock a0 = cluster.node(0).locks().lock("A", 1);
+            FencedLock b0 = cluster.node(0).locks().lock("B", 1);
+            FencedLock a1 = cluster.node(1).locks().lock("A", 1);
+            FencedLock b1 = cluster.node(1).locks().lock("B", 1);
+            ExecutorService n0 = Executors.newSingleThreadExecutor();
+            ExecutorService n1 = Executors.newSingleThreadExecutor();
+            try {
+                n0.submit(a0::lock).get(30, TimeUnit.SECONDS);
+                n1.submit(b1::lock).get(30, TimeUnit.SECONDS);
+                Future<Long> waiting = n0.submit(b0::lockAndGetFence); // n0 waits for B, held by n1
+                assertThrows(java.util.concurrent.TimeoutException.class, () -> waiting.get(500, TimeUnit.MILLISECONDS));
+                Future<?> closing = n1.submit(a1::lock); // n1 asks for A, held by n0, which waits for n1: a cycle
+                java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                        () -> closing.get(30, TimeUnit.SECONDS));
+                assertTrue(e.getCause() instanceof DeadlockException, e.getCause().toString());
+                String cycle = e.getCause().getMessage();
+                assertTrue(cycle.contains("\"A\"") && cycle.contains("\"B\"") && cycle.contains("n0") && cycle.contains("n1"), cycle);
+                n1.submit(b1::unlock).get(30, TimeUnit.SECONDS); // the victim backs off
+                assertTrue(waiting.get(30, TimeUnit.SECONDS) > 0, "the other owner proceeds");
+                n0.submit(() -> {
+                    b0.unlock();
+                    a0.unlock();
+                }).get(30, TimeUnit.SECONDS);
+            } finally {
+                n0.shutdownNow();
+                n1.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    void aCrashedHoldersLockGoesToTheNextWaiterWithAHigherFence(@TempDir Path dir) throws Exception {
+        try (var cluster = cluster(dir)) {
+            long first = cluster.node(2).locks().lock("job", 1).lockAndGetFence();
+            CompletableFuture<Long> next = CompletableFuture.supplyAsync(() -> cluster.node(0).locks().lock("job", 1).lockAndGetFence());
+            cluster.crash(2); // its session stops heartbeating; expiry is committed through Raft after 3 s
+            long fence = next.get(60, TimeUnit.SECONDS);
+            assertTrue(fence > first, fence + " after " + first);
+            assertNull(cluster.node(0).locks().snapshot().stream().filter(l -> l.name().equals("job"))
+                    .flatMap(l -> l.holders().stream()).filter(h -> h.startsWith("n2")).findAny().orElse(null));
+        }
+    }
+}

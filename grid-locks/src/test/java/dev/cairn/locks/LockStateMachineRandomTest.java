@@ -1,0 +1,256 @@
+package dev.cairn.locks;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.cairn.locks.LockResult.Grant;
+import dev.cairn.locks.LockResult.Holder;
+import dev.cairn.locks.LockResult.Kind;
+import dev.cairn.locks.LockResult.LockInfo;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** Seeded random command sequences: replicas agree byte for byte, and no mutex ever has two owners. */
+class LockStateMachineRandomTest {
+
+    private static final String[] MUTEXES = {"m0", "m1", "m2"};
+    private static final String[] RW_LOCKS = {"rw0", "rw1"};
+    private static final long SESSION_TIMEOUT = 500;
+
+    private record Owner(long session, long thread) { }
+
+    /** Who holds what, as learnt from results and grants alone; refuses a second owner. */
+    private static final class Model {
+        private final Map<String, Owner> writers = new HashMap<>();
+        private final Map<String, List<Owner>> readers = new HashMap<>();
+
+        void grantWrite(String where, String key, Owner owner) {
+            Owner writer = writers.get(key);
+            List<Owner> reading = readers.getOrDefault(key, List.of());
+            if (writer != null || !reading.isEmpty()) {
+                fail(where + key + " granted to " + owner + " while held by " + writer + " and readers " + reading);
+            }
+            writers.put(key, owner);
+        }
+
+        void grantRead(String where, String key, Owner owner) {
+            Owner writer = writers.get(key);
+            if (writer != null && !writer.equals(owner)) {
+                fail(where + key + " read-granted to " + owner + " while written by " + writer);
+            }
+            readers.computeIfAbsent(key, k -> new ArrayList<>()).add(owner);
+        }
+
+        void release(String key, Owner owner, boolean read) {
+            if (read) {
+                readers.getOrDefault(key, new ArrayList<>()).remove(owner);
+            } else {
+                writers.remove(key, owner);
+            }
+        }
+
+        void end(long session) {
+            writers.values().removeIf(o -> o.session() == session);
+            readers.values().forEach(list -> list.removeIf(o -> o.session() == session));
+        }
+
+        List<Owner> holders(String key) {
+            List<Owner> holders = new ArrayList<>();
+            Owner writer = writers.get(key);
+            if (writer != null) {
+                holders.add(writer);
+            }
+            holders.addAll(readers.getOrDefault(key, List.of()));
+            return holders;
+        }
+    }
+
+    /** A command, or a replay (retry) of the command at index {@code replayOf}. */
+    private record Step(byte[] command, int replayOf) { }
+
+    private static List<Step> randomSteps(long seed, int count) {
+        Random random = new Random(seed);
+        List<Step> steps = new ArrayList<>(count);
+        List<Long> sessions = new ArrayList<>();
+        List<Integer> replayable = new ArrayList<>();
+        long nextInvocation = 1;
+        long now = 0;
+        for (int i = 0; i < count; i++) {
+            now += random.nextInt(40);
+            if (sessions.isEmpty() || random.nextInt(100) < 2) {
+                sessions.add((long) sessions.size() + 1); // ids are assigned in order, one per distinct open
+                replayable.add(i);
+                steps.add(new Step(LockCommand.openSession(nextInvocation++, "node-" + sessions.size(), now), -1));
+                continue;
+            }
+            // recent sessions are busy, old ones are usually expired
+            long session = sessions.get(Math.max(0, sessions.size() - 1 - random.nextInt(Math.min(4, sessions.size()))));
+            long thread = random.nextInt(3);
+            long invocation = nextInvocation++;
+            String mutex = MUTEXES[random.nextInt(MUTEXES.length)];
+            String rw = RW_LOCKS[random.nextInt(RW_LOCKS.length)];
+            int limit = 1 + random.nextInt(2);
+            boolean wait = random.nextInt(4) != 0;
+            int op = random.nextInt(100);
+            byte[] command;
+            if (op < 22) {
+                command = LockCommand.lock(session, invocation, mutex, thread, limit, wait);
+            } else if (op < 32) {
+                command = LockCommand.readLock(session, invocation, rw, thread, limit, wait);
+            } else if (op < 40) {
+                command = LockCommand.writeLock(session, invocation, rw, thread, limit, wait);
+            } else if (op < 58) {
+                command = LockCommand.unlock(session, invocation, mutex, thread);
+            } else if (op < 64) {
+                command = LockCommand.readUnlock(session, invocation, rw, thread);
+            } else if (op < 70) {
+                command = LockCommand.writeUnlock(session, invocation, rw, thread);
+            } else if (op < 75) {
+                boolean readWrite = random.nextBoolean();
+                command = LockCommand.cancelWait(session, invocation, readWrite, readWrite ? rw : mutex, thread);
+            } else if (op < 80) {
+                command = LockCommand.poll(session, invocation);
+            } else if (op < 91) {
+                command = LockCommand.heartbeat(session, invocation, now);
+            } else if (op < 94) {
+                command = LockCommand.expire(now, SESSION_TIMEOUT);
+                steps.add(new Step(command, -1));
+                continue;
+            } else if (op < 95) {
+                command = LockCommand.closeSession(session, invocation);
+            } else if (op < 96) {
+                command = LockCommand.locks();
+                steps.add(new Step(command, -1));
+                continue;
+            } else {
+                if (!replayable.isEmpty()) {
+                    int index = replayable.get(Math.max(0, replayable.size() - 1 - random.nextInt(8)));
+                    steps.add(new Step(steps.get(index).command(), index));
+                    continue;
+                }
+                command = LockCommand.poll(session, invocation);
+            }
+            replayable.add(i);
+            steps.add(new Step(command, -1));
+        }
+        return steps;
+    }
+
+    @Test
+    void replicasFedTheSameCommandsProduceIdenticalResultsAndSnapshots() {
+        List<Step> steps = randomSteps(20261121L, 20_000);
+        LockStateMachine first = new LockStateMachine();
+        LockStateMachine second = new LockStateMachine();
+        LockStateMachine restored = null;
+        for (int i = 0; i < steps.size(); i++) {
+            byte[] command = steps.get(i).command();
+            byte[] result = first.apply(command);
+            assertArrayEquals(result, second.apply(command), "result of step " + i);
+            if (restored != null) {
+                assertArrayEquals(result, restored.apply(command), "restored replica, step " + i);
+            }
+            if (i % 1_000 == 999) {
+                byte[] snapshot = first.snapshot();
+                assertArrayEquals(snapshot, second.snapshot(), "snapshot after step " + i);
+                if (restored != null) {
+                    assertArrayEquals(snapshot, restored.snapshot(), "restored snapshot after step " + i);
+                }
+                if (i == 9_999) {
+                    restored = LockStateMachine.restore(snapshot);
+                    assertArrayEquals(snapshot, restored.snapshot());
+                }
+            }
+        }
+        assertTrue(first.snapshot().length > 100);
+    }
+
+    @Test
+    void aLongRandomHistoryNeverHasTwoOwnersAndFencesOnlyIncreaseInGrantOrder() throws IOException {
+        for (long seed = 1; seed <= 5; seed++) {
+            checkInvariants(seed, 40_000);
+        }
+    }
+
+    private static void checkInvariants(long seed, int count) throws IOException {
+        List<Step> steps = randomSteps(seed, count);
+        LockStateMachine sm = new LockStateMachine();
+        byte[][] results = new byte[count][];
+        Map<String, Long> fences = new HashMap<>();
+        Map<Kind, Integer> seen = new EnumMap<>(Kind.class);
+        Model model = new Model();
+        int grantsToWaiters = 0;
+        for (int i = 0; i < count; i++) {
+            Step step = steps.get(i);
+            results[i] = sm.apply(step.command());
+            LockResult r = LockResult.decode(results[i]);
+            seen.merge(r.kind(), 1, Integer::sum);
+            String where = "seed " + seed + ", step " + i + ": ";
+            if (step.replayOf() >= 0) {
+                if (r.kind() != Kind.SESSION_EXPIRED) {
+                    assertArrayEquals(results[step.replayOf()], results[i], where + "a retry answers the first result");
+                }
+                continue;
+            }
+            LockCommand c = LockCommand.decode(step.command());
+            String key = (c.readWrite() ? "rw:" : "m:") + c.name();
+            Owner self = new Owner(c.session(), c.thread());
+            boolean exclusive = c.type() == LockCommand.Type.LOCK || c.type() == LockCommand.Type.WRITE_LOCK;
+            if (exclusive && r.kind() == Kind.GRANTED) {
+                long last = fences.getOrDefault(key, 0L);
+                if (r.holds() == 1) {
+                    assertTrue(r.fence() > last, where + "fence " + r.fence() + " after " + last + " for " + key);
+                    fences.put(key, r.fence());
+                    model.grantWrite(where, key, self);
+                } else {
+                    assertEquals(last, r.fence(), where + "a re-entrant grant keeps the fence of " + key);
+                }
+            } else if (c.type() == LockCommand.Type.READ_LOCK && r.kind() == Kind.GRANTED && r.holds() == 1) {
+                model.grantRead(where, key, self);
+            } else if (r.kind() == Kind.RELEASED && r.holds() == 0) {
+                model.release(key, self, c.type() == LockCommand.Type.READ_UNLOCK);
+            } else if (r.kind() == Kind.EXPIRED) {
+                r.sessions().forEach(model::end);
+            } else if (c.type() == LockCommand.Type.CLOSE_SESSION) {
+                model.end(c.session());
+            }
+            for (Grant g : sm.lastGrants()) {
+                String granted = (g.readWrite() ? "rw:" : "m:") + g.lock();
+                Owner owner = new Owner(g.session(), g.thread());
+                if (g.write()) {
+                    long last = fences.getOrDefault(granted, 0L);
+                    assertTrue(g.fence() > last, where + "granted fence " + g.fence() + " after " + last);
+                    fences.put(granted, g.fence());
+                    model.grantWrite(where, granted, owner);
+                    grantsToWaiters++;
+                } else {
+                    model.grantRead(where, granted, owner);
+                }
+            }
+            for (LockInfo lock : LockResult.decode(sm.apply(LockCommand.locks())).locks()) {
+                String name = (lock.readWrite() ? "rw:" : "m:") + lock.name();
+                assertEquals(fences.getOrDefault(name, 0L), lock.fence(), where + "the view's fence of " + name);
+                List<Owner> holders = new ArrayList<>();
+                for (Holder h : lock.holders()) {
+                    holders.add(new Owner(h.session(), h.thread()));
+                }
+                assertEquals(model.holders(name), holders, where + "holders of " + name);
+            }
+        }
+        // the history must have exercised what it checks
+        assertTrue(grantsToWaiters > 100, "grants to waiters: " + grantsToWaiters);
+        for (Kind kind : List.of(Kind.GRANTED, Kind.WAITING, Kind.RELEASED, Kind.DEADLOCK, Kind.EXPIRED,
+                Kind.CANCELLED, Kind.NOT_ACQUIRED)) {
+            assertTrue(seen.getOrDefault(kind, 0) > 10, "seed " + seed + " saw " + seen);
+        }
+        // and a restored copy agrees with the original
+        assertArrayEquals(sm.snapshot(), LockStateMachine.restore(sm.snapshot()).snapshot());
+    }
+}

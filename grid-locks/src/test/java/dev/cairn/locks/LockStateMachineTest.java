@@ -1,0 +1,446 @@
+package dev.cairn.locks;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cairn.locks.LockResult.Error;
+import dev.cairn.locks.LockResult.Grant;
+import dev.cairn.locks.LockResult.Kind;
+import dev.cairn.locks.LockResult.LockInfo;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class LockStateMachineTest {
+
+    private LockStateMachine sm = new LockStateMachine();
+    private long invocation = 1;
+
+    private LockResult run(byte[] command) {
+        return LockResult.decode(sm.apply(command));
+    }
+
+    private long open(String node, long now) {
+        LockResult r = run(LockCommand.openSession(invocation++, node, now));
+        assertEquals(Kind.SESSION_OPENED, r.kind());
+        return r.value();
+    }
+
+    private LockResult lock(long session, String name, long thread) {
+        return run(LockCommand.lock(session, invocation++, name, thread, 1, true));
+    }
+
+    private LockResult tryLock(long session, String name, long thread) {
+        return run(LockCommand.lock(session, invocation++, name, thread, 1, false));
+    }
+
+    private LockResult unlock(long session, String name, long thread) {
+        return run(LockCommand.unlock(session, invocation++, name, thread));
+    }
+
+    private LockResult read(long session, String name, long thread) {
+        return run(LockCommand.readLock(session, invocation++, name, thread, 8, true));
+    }
+
+    private LockResult write(long session, String name, long thread) {
+        return run(LockCommand.writeLock(session, invocation++, name, thread, 8, true));
+    }
+
+    private LockResult readUnlock(long session, String name, long thread) {
+        return run(LockCommand.readUnlock(session, invocation++, name, thread));
+    }
+
+    private LockResult writeUnlock(long session, String name, long thread) {
+        return run(LockCommand.writeUnlock(session, invocation++, name, thread));
+    }
+
+    private List<Grant> poll(long session) {
+        LockResult r = run(LockCommand.poll(session, invocation++));
+        assertEquals(Kind.GRANTS, r.kind());
+        return r.grants();
+    }
+
+    private static long granted(LockResult r) {
+        assertEquals(Kind.GRANTED, r.kind(), () -> "expected GRANTED, got " + r);
+        return r.fence();
+    }
+
+    private static void assertKind(Kind kind, LockResult r) {
+        assertEquals(kind, r.kind(), () -> "expected " + kind + ", got " + r);
+    }
+
+    private static void assertError(Error error, LockResult r) {
+        assertEquals(Kind.ERROR, r.kind(), () -> "expected ERROR " + error + ", got " + r);
+        assertEquals(error, r.error(), r::message);
+    }
+
+    private LockInfo info(boolean readWrite, String name) {
+        return run(LockCommand.locks()).locks().stream()
+                .filter(l -> l.readWrite() == readWrite && l.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void fencesStrictlyIncreaseAcrossHoldersExpiryAndRestore() {
+        long a = open("node-a", 0);
+        long b = open("node-b", 0);
+        long f1 = granted(lock(a, "job", 1));
+        assertKind(Kind.RELEASED, unlock(a, "job", 1));
+        long f2 = granted(lock(b, "job", 7));
+        assertTrue(f2 > f1);
+        assertKind(Kind.WAITING, lock(a, "job", 1));
+        run(LockCommand.heartbeat(a, invocation++, 5_000));
+        assertEquals(List.of(b), run(LockCommand.expire(5_000, 1_000)).sessions());
+        long f3 = poll(a).get(0).fence();
+        assertTrue(f3 > f2);
+
+        sm = LockStateMachine.restore(sm.snapshot());
+        assertKind(Kind.RELEASED, unlock(a, "job", 1));
+        long f4 = granted(lock(a, "job", 2));
+        assertTrue(f4 > f3, f4 + " after " + f3);
+        assertEquals(f4, info(false, "job").fence());
+    }
+
+    @Test
+    void reentrantAcquireReturnsTheSameFenceUpToTheLimit() {
+        long a = open("node-a", 0);
+        long fence = granted(run(LockCommand.lock(a, invocation++, "m", 1, 3, true)));
+        LockResult second = run(LockCommand.lock(a, invocation++, "m", 1, 3, true));
+        assertEquals(fence, granted(second));
+        assertEquals(2, second.holds());
+        assertEquals(fence, granted(run(LockCommand.lock(a, invocation++, "m", 1, 3, true))));
+        LockResult fourth = run(LockCommand.lock(a, invocation++, "m", 1, 3, true));
+        assertError(Error.REENTRANCY_LIMIT, fourth);
+        assertTrue(fourth.message().contains("re-entrancy limit"), fourth.message());
+
+        assertKind(Kind.RELEASED, unlock(a, "m", 1));
+        assertEquals(1, unlock(a, "m", 1).holds());
+        assertEquals(0, unlock(a, "m", 1).holds());
+
+        granted(lock(a, "single", 1));
+        LockResult again = lock(a, "single", 1);
+        assertError(Error.REENTRANCY_LIMIT, again);
+        assertTrue(again.message().contains("not re-entrant"), again.message());
+    }
+
+    @Test
+    void unlockByANonOwnerIsRefusedAndChangesNothing() {
+        long a = open("node-a", 0);
+        long b = open("node-b", 0);
+        long fence = granted(lock(a, "m", 1));
+        LockResult other = unlock(b, "m", 1);
+        assertError(Error.NOT_OWNER, other);
+        assertTrue(other.message().contains("node-b/thread 1") && other.message().contains("node-a/thread 1"),
+                other.message());
+        assertError(Error.NOT_OWNER, unlock(a, "m", 2));
+        assertError(Error.NOT_OWNER, unlock(a, "never-locked", 1));
+        assertEquals(fence, info(false, "m").fence());
+        assertEquals(1, info(false, "m").holders().size());
+        assertKind(Kind.NOT_ACQUIRED, tryLock(b, "m", 1));
+    }
+
+    @Test
+    void waitersAreGrantedInFifoOrderAndLearnOfItByPolling() {
+        long a = open("node-a", 0);
+        long b = open("node-b", 0);
+        long c = open("node-c", 0);
+        long f1 = granted(lock(a, "m", 1));
+        assertKind(Kind.WAITING, lock(c, "m", 3));
+        assertKind(Kind.WAITING, lock(b, "m", 2));
+        assertKind(Kind.WAITING, lock(a, "m", 4));
+        assertEquals(List.of(), poll(c));
+
+        unlock(a, "m", 1);
+        assertEquals(List.of(new Grant(c, false, "m", 3, true, f1 + 1)), sm.lastGrants());
+        long pollInvocation = invocation++;
+        LockResult polled = LockResult.decode(sm.apply(LockCommand.poll(c, pollInvocation)));
+        assertEquals(List.of(new Grant(c, false, "m", 3, true, f1 + 1)), polled.grants());
+        // a retried poll answers the same grants; a new poll finds none left
+        assertEquals(polled, LockResult.decode(sm.apply(LockCommand.poll(c, pollInvocation))));
+        assertEquals(List.of(), poll(c));
+
+        unlock(c, "m", 3);
+        assertEquals(f1 + 2, poll(b).get(0).fence());
+        unlock(b, "m", 2);
+        assertEquals(f1 + 3, poll(a).get(0).fence());
+        assertEquals(List.of(), info(false, "m").waiters());
+    }
+
+    @Test
+    void anUnlockThatHandsTheLockOnAnswersZeroHoldsLeftAndACancelBehindTheHeadGrantsNothing() {
+        long a = open("node-a", 0);
+        long b = open("node-b", 0);
+        long c = open("node-c", 0);
+        granted(lock(a, "m", 1));
+        assertKind(Kind.WAITING, lock(b, "m", 1));
+        assertKind(Kind.WAITING, lock(c, "m", 1));
+        assertKind(Kind.CANCELLED, run(LockCommand.cancelWait(c, invocation++, false, "m", 1)));
+        assertEquals(List.of(), sm.lastGrants());
+        assertEquals(a, info(false, "m").holders().get(0).session());
+        assertEquals(LockResult.released(0), unlock(a, "m", 1));
+        assertEquals(b, poll(b).get(0).session());
+    }
+
+    @Test
+    void expiryReleasesLocksCancelsWaitsAndGrantsTheNextWaiterANewFence() {
+        long a = open("node-a", 0);
+        long b = open("node-b", 0);
+        long c = open("node-c", 0);
+        long fence = granted(lock(a, "m", 1));
+        granted(lock(b, "other", 1));
+        assertKind(Kind.WAITING, lock(b, "m", 2));
+        assertKind(Kind.WAITING, lock(c, "m", 3));
+        run(LockCommand.heartbeat(b, invocation++, 900));
+        run(LockCommand.heartbeat(c, invocation++, 900));
+
+        assertEquals(List.of(), run(LockCommand.expire(1_000, 1_000)).sessions());
+        assertEquals(List.of(a), run(LockCommand.expire(1_001, 1_000)).sessions());
+        assertEquals(List.of(new Grant(b, false, "m", 2, true, fence + 1)), poll(b));
+        assertKind(Kind.SESSION_EXPIRED, unlock(a, "m", 1));
+        assertKind(Kind.SESSION_EXPIRED, lock(a, "m", 1));
+
+        // b expires while holding "m" and "other": c gets "m" with yet another fence
+        run(LockCommand.heartbeat(c, invocation++, 5_000));
+        assertEquals(List.of(b), run(LockCommand.expire(5_000, 1_000)).sessions());
+        assertEquals(List.of(new Grant(c, false, "m", 3, true, fence + 2)), poll(c));
+        assertEquals(List.of(), info(false, "other").holders());
+        assertEquals(fence + 2, info(false, "m").fence());
+    }
+
+    @Test
+    void closingASessionReleasesItsLocks() {
+        long a = open("node-a", 0);
+        long b = open("node-b", 0);
+        long fence = granted(lock(a, "m", 1));
+        assertKind(Kind.WAITING, lock(b, "m", 1));
+        assertKind(Kind.OK, run(LockCommand.closeSession(a, invocation++)));
+        assertKind(Kind.OK, run(LockCommand.closeSession(a, invocation++)));
+        assertEquals(fence + 1, poll(b).get(0).fence());
+    }
+
+    @Test
+    void aDuplicateInvocationIsAppliedOnce() {
+        long node = 77;
+        byte[] open = LockCommand.openSession(node, "node-a", 0);
+        long a = LockResult.decode(sm.apply(open)).value();
+        assertEquals(a, LockResult.decode(sm.apply(open)).value());
+        long b = open("node-b", 0);
+        assertTrue(b > a);
+
+        byte[] lockCommand = LockCommand.lock(a, 5, "m", 1, 2, true);
+        LockResult first = LockResult.decode(sm.apply(lockCommand));
+        byte[] before = sm.snapshot();
+        assertEquals(first, LockResult.decode(sm.apply(lockCommand)));
+        assertArrayEquals(before, sm.snapshot());
+        assertEquals(1, info(false, "m").holders().get(0).holds());
+
+        byte[] unlockCommand = LockCommand.unlock(a, 6, "m", 1);
+        assertEquals(0, LockResult.decode(sm.apply(unlockCommand)).holds());
+        granted(lock(b, "m", 1));
+        assertEquals(LockResult.released(0), LockResult.decode(sm.apply(unlockCommand)));
+        assertEquals(b, info(false, "m").holders().get(0).session());
+    }
+
+    @Test
+    void manyReadersShareAndOneWriterExcludes() {
+        long a = open("node-a", 0);
+        long b = open("node-b", 0);
+        long c = open("node-c", 0);
+        assertEquals(0, granted(read(a, "rw", 1)));
+        granted(read(b, "rw", 1));
+        granted(read(c, "rw", 1));
+        assertEquals(3, info(true, "rw").holders().size());
+        assertKind(Kind.NOT_ACQUIRED, run(LockCommand.writeLock(a, invocation++, "rw", 2, 1, false)));
+        assertKind(Kind.WAITING, write(a, "rw", 2));
+        readUnlock(a, "rw", 1);
+        readUnlock(b, "rw", 1);
+        assertEquals(List.of(), poll(a));
+        readUnlock(c, "rw", 1);
+        long fence = poll(a).get(0).fence();
+        assertEquals(1, fence);
+        assertKind(Kind.NOT_ACQUIRED, run(LockCommand.readLock(b, invocation++, "rw", 1, 1, false)));
+        assertKind(Kind.WAITING, read(b, "rw", 1));
+        assertKind(Kind.WAITING, read(c, "rw", 1));
+        writeUnlock(a, "rw", 2);
+        assertEquals(1, poll(b).size());
+        assertEquals(1, poll(c).size());
+        assertEquals(2, info(true, "rw").holders().size());
+        assertError(Error.NOT_OWNER, writeUnlock(b, "rw", 1));
+    }
+
+    @Test
+    void aWaitingWriterIsNotStarvedByNewReaders() {
+        long a = open("node-a", 0);
+        long b = open("node-b", 0);
+        long c = open("node-c", 0);
+        granted(read(a, "rw", 1));
+        assertKind(Kind.WAITING, write(b, "rw", 1));
+        assertKind(Kind.WAITING, read(c, "rw", 1));
+        LockResult reentrant = read(a, "rw", 1);
+        assertKind(Kind.GRANTED, reentrant);
+        assertEquals(2, reentrant.holds(), "a re-entrant reader is not queued behind the writer");
+        readUnlock(a, "rw", 1);
+        readUnlock(a, "rw", 1);
+        assertEquals(List.of(new Grant(b, true, "rw", 1, true, 1)), poll(b));
+        assertEquals(List.of(), poll(c));
+        writeUnlock(b, "rw", 1);
+        assertEquals(List.of(new Grant(c, true, "rw", 1, false, 0)), poll(c));
+    }
+
+    @Test
+    void downgradeIsAllowedAndUpgradeRefused() {
+        long a = open("node-a", 0);
+        long b = open("node-b", 0);
+        long fence = granted(write(a, "rw", 1));
+        assertKind(Kind.WAITING, read(b, "rw", 1));
+        granted(read(a, "rw", 1));
+        assertEquals(0, writeUnlock(a, "rw", 1).holds());
+        assertEquals(List.of(new Grant(b, true, "rw", 1, false, 0)), poll(b), "downgraded: readers share");
+        assertEquals(fence, info(true, "rw").fence());
+
+        LockResult upgrade = write(b, "rw", 1);
+        assertError(Error.UPGRADE_REFUSED, upgrade);
+        assertTrue(upgrade.message().contains("upgrading is refused"), upgrade.message());
+        assertEquals(2, info(true, "rw").holders().size());
+    }
+
+    @Test
+    void twoOwnerMutexDeadlockIsRefusedNamingTheCycleAndTheOtherProceedsAfterTheVictimBacksOff() {
+        long a = open("node-a", 0);
+        long b = open("node-b", 0);
+        granted(lock(a, "L1", 1));
+        granted(lock(b, "L2", 2));
+        assertKind(Kind.WAITING, lock(a, "L2", 1));
+        LockResult victim = lock(b, "L1", 2);
+        assertKind(Kind.DEADLOCK, victim);
+        assertEquals("deadlock: node-b/thread 2 waits for mutex \"L1\" held by node-a/thread 1; "
+                + "node-a/thread 1 waits for mutex \"L2\" held by node-b/thread 2", victim.message());
+        assertEquals(1, info(false, "L2").waiters().size(), "a keeps waiting");
+        assertEquals(List.of(), info(false, "L1").waiters());
+
+        unlock(b, "L2", 2);
+        assertEquals("L2", poll(a).get(0).lock());
+    }
+
+    @Test
+    void threeOwnerMutexDeadlockIsRefusedAndTheOthersFinish() {
+        long a = open("node-a", 0);
+        long b = open("node-b", 0);
+        long c = open("node-c", 0);
+        granted(lock(a, "L1", 1));
+        granted(lock(b, "L2", 1));
+        granted(lock(c, "L3", 1));
+        assertKind(Kind.WAITING, lock(a, "L2", 1));
+        assertKind(Kind.WAITING, lock(b, "L3", 1));
+        LockResult victim = lock(c, "L1", 1);
+        assertKind(Kind.DEADLOCK, victim);
+        assertEquals("deadlock: node-c/thread 1 waits for mutex \"L1\" held by node-a/thread 1; "
+                + "node-a/thread 1 waits for mutex \"L2\" held by node-b/thread 1; "
+                + "node-b/thread 1 waits for mutex \"L3\" held by node-c/thread 1", victim.message());
+
+        unlock(c, "L3", 1);
+        assertEquals("L3", poll(b).get(0).lock());
+        unlock(b, "L3", 1);
+        unlock(b, "L2", 1);
+        assertEquals("L2", poll(a).get(0).lock());
+    }
+
+    @Test
+    void readWriteDeadlocksOfTwoAndThreeOwnersAreRefused() {
+        long a = open("node-a", 0);
+        long b = open("node-b", 0);
+        long c = open("node-c", 0);
+        granted(read(a, "R1", 1));
+        granted(write(b, "R2", 1));
+        assertKind(Kind.WAITING, read(a, "R2", 1));
+        LockResult two = write(b, "R1", 1);
+        assertKind(Kind.DEADLOCK, two);
+        assertEquals("deadlock: node-b/thread 1 waits for the write lock of read-write lock \"R1\" held by "
+                + "node-a/thread 1; node-a/thread 1 waits for the read lock of read-write lock \"R2\" held by "
+                + "node-b/thread 1", two.message());
+
+        // three owners: a waits for b (R2), b now waits for reader c (R3), c/2 shares R1 with a
+        granted(read(c, "R3", 1));
+        assertKind(Kind.WAITING, write(b, "R3", 1));
+        granted(read(c, "R1", 2));
+        // c/1 asks for the write lock of R1, read by a and c/2: a waits for b, b waits for c/1
+        LockResult three = write(c, "R1", 1);
+        assertKind(Kind.DEADLOCK, three);
+        assertTrue(three.message().startsWith("deadlock: node-c/thread 1 waits for the write lock of read-write "
+                + "lock \"R1\" held by node-a/thread 1; node-a/thread 1 waits for the read lock of read-write lock "
+                + "\"R2\" held by node-b/thread 1; node-b/thread 1 waits for the write lock of read-write lock "
+                + "\"R3\" held by node-c/thread 1"), three.message());
+
+        // the victim backs off: c releases R3, b gets it, then releases R2 and a proceeds
+        readUnlock(c, "R3", 1);
+        assertEquals(List.of(new Grant(b, true, "R3", 1, true, 1)), poll(b));
+        writeUnlock(b, "R2", 1);
+        assertEquals(List.of(new Grant(a, true, "R2", 1, false, 0)), poll(a));
+    }
+
+    @Test
+    void aReaderQueuedBehindAWaitingWriterWaitsForThatWriter() {
+        long a = open("node-a", 0);
+        long b = open("node-b", 0);
+        long c = open("node-c", 0);
+        granted(read(a, "rw", 1));
+        granted(lock(c, "M", 1));
+        assertKind(Kind.WAITING, lock(b, "M", 1)); // b waits for c
+        assertKind(Kind.WAITING, write(c, "rw", 2)); // c/2 waits for reader a
+        assertError(Error.ALREADY_WAITING, read(b, "x", 1));
+        run(LockCommand.cancelWait(b, invocation++, false, "M", 1));
+        // b's thread 1 now wants a read of rw, queued behind writer c/2 -> fine, no cycle
+        assertKind(Kind.WAITING, read(b, "rw", 1));
+        // c/2 is a writer waiting for a; a now asks for M held by c/1: no cycle (c/1 waits for nothing)
+        assertKind(Kind.WAITING, lock(a, "M", 1));
+        // c/1 asks for read of rw: it queues behind writer c/2 which waits for a which waits for c/1
+        LockResult cycle = read(c, "rw", 1);
+        assertKind(Kind.DEADLOCK, cycle);
+        assertTrue(cycle.message().contains("queued behind node-c/thread 2"), cycle.message());
+    }
+
+    @Test
+    void cancelWaitWithdrawsTheWaiterOrReportsAGrantThatWonTheRace() {
+        long a = open("node-a", 0);
+        long b = open("node-b", 0);
+        long fence = granted(lock(a, "m", 1));
+        assertKind(Kind.WAITING, lock(b, "m", 1));
+        assertKind(Kind.CANCELLED, run(LockCommand.cancelWait(b, invocation++, false, "m", 1)));
+        assertError(Error.NOT_WAITING, run(LockCommand.cancelWait(b, invocation++, false, "m", 1)));
+        assertKind(Kind.WAITING, lock(b, "m", 1));
+        unlock(a, "m", 1);
+        LockResult late = run(LockCommand.cancelWait(b, invocation++, false, "m", 1));
+        assertEquals(fence + 1, granted(late));
+        assertEquals(List.of(), poll(b), "the grant is reported once");
+    }
+
+    @Test
+    void theLocksViewListsHoldersWaitersAndFences() {
+        long a = open("node-a", 0);
+        long b = open("node-b", 0);
+        granted(lock(a, "m", 1));
+        lock(b, "m", 2);
+        granted(read(a, "rw", 3));
+        List<LockInfo> locks = run(LockCommand.locks()).locks();
+        assertEquals(2, locks.size());
+        assertEquals(new LockInfo(false, "m", 1, List.of(new LockResult.Holder(a, "node-a", 1, true, 1)),
+                List.of(new LockResult.Holder(b, "node-b", 2, true, 0))), locks.get(0));
+        assertEquals(new LockInfo(true, "rw", 0, List.of(new LockResult.Holder(a, "node-a", 3, false, 1)),
+                List.of()), locks.get(1));
+    }
+
+    @Test
+    void badInputGetsAClearError() {
+        assertError(Error.BAD_COMMAND, LockResult.decode(sm.apply(new byte[] {99})));
+        assertError(Error.BAD_COMMAND, LockResult.decode(sm.apply(new byte[0])));
+        IllegalArgumentException tooLong = assertThrows(IllegalArgumentException.class,
+                () -> LockCommand.lock(1, 1, "x".repeat(LockCommand.MAX_NAME_LENGTH + 1), 1, 1, true));
+        assertTrue(tooLong.getMessage().startsWith("name must have 1 to 256 characters, was 257"),
+                tooLong.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> LockCommand.lock(1, 1, "m", 1, 0, true));
+        assertThrows(IllegalArgumentException.class, () -> LockCommand.expire(0, -1));
+        assertKind(Kind.SESSION_EXPIRED, lock(42, "m", 1));
+        assertFalse(run(LockCommand.locks()).locks().stream().anyMatch(l -> l.name().equals("m")));
+    }
+}
