@@ -1,0 +1,237 @@
+package dev.cairn.bench;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * {@code node --system hazelcast|infinispan --name N --port P --members 127.0.0.1:p1,... [--cluster C]}: one embedded
+ * peer node that speaks the same line console as Cairn's {@code node} (see dev.cairn.examples.MapCommands), so one
+ * driver runs all three systems alike. Lines: {@code READY <name> <address> first-view-ms=<ms>},
+ * {@code VIEW <n> a,b,c}; commands {@code fill}, {@code check}, {@code bench}, {@code memory}, {@code size},
+ * {@code quit}. Keys are {@code k-<i>}, values byte[] filled exactly as Cairn's console fills them.
+ */
+final class PeerNode {
+    private static final AtomicLong VIEWS = new AtomicLong();
+
+    private PeerNode() {
+    }
+
+    static int run(String[] args) throws Exception {
+        Map<String, String> o = Args.parse(args);
+        String system = Args.need(o, "system");
+        String name = o.getOrDefault("name", "n" + ProcessHandle.current().pid());
+        int port = Integer.parseInt(Args.need(o, "port"));
+        List<String> members = List.of(Args.need(o, "members").split(","));
+        String cluster = o.getOrDefault("cluster", "bench-" + system);
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        long t0 = System.nanoTime();
+        PeerStore store;
+        try {
+            store = switch (system) {
+                case "hazelcast" -> new HazelcastStore(cluster, name, port, members, v -> view(out, v));
+                case "infinispan" -> new InfinispanStore(cluster, name, port, members, List.of("bench", "mem"), v -> view(out, v));
+                default -> throw new IllegalArgumentException("unknown system '" + system + "': hazelcast or infinispan");
+            };
+        } catch (RuntimeException e) {
+            out.println("ERROR " + e);
+            return 1;
+        }
+        try (store) {
+            out.printf(Locale.ROOT, "READY %s %s first-view-ms=%.1f product=%s%n", name, store.address(), (System.nanoTime() - t0) / 1e6,
+                    store.product().replace(' ', '-'));
+            view(out, store.members());
+            return console(store, out);
+        }
+    }
+
+    private static synchronized void view(PrintStream out, List<String> members) {
+        out.println("VIEW " + VIEWS.incrementAndGet() + " " + String.join(",", members));
+    }
+
+    private static int console(PeerStore store, PrintStream out) throws Exception {
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        while (true) {
+            String line = in.readLine();
+            if (line == null) {
+                return 0; // the launcher went away
+            }
+            String[] w = line.trim().split("\\s+");
+            try {
+                switch (w[0]) {
+                    case "" -> { }
+                    case "quit", "exit" -> {
+                        out.println("BYE");
+                        return 0;
+                    }
+                    case "members" -> out.println("MEMBERS " + String.join(",", store.members()));
+                    case "size" -> out.println("SIZE " + store.map(arg(w, 1)).size());
+                    case "settle" -> out.println("SETTLED " + store.awaitSettled(Duration.ofSeconds(Integer.parseInt(arg(w, 1)))));
+                    case "fill" -> fill(store, out, arg(w, 1), Integer.parseInt(arg(w, 2)), Integer.parseInt(arg(w, 3)),
+                            w.length > 4 ? Integer.parseInt(w[4]) : 100);
+                    case "check" -> check(store, out, arg(w, 1), Integer.parseInt(arg(w, 2)), Integer.parseInt(arg(w, 3)),
+                            w.length > 4 ? Integer.parseInt(w[4]) : 100);
+                    case "bench" -> bench(store.map(arg(w, 1)), out, Integer.parseInt(arg(w, 2)), Double.parseDouble(arg(w, 3)),
+                            Integer.parseInt(arg(w, 4)), Integer.parseInt(arg(w, 5)), Integer.parseInt(arg(w, 6)));
+                    case "memory" -> memory(store, out, arg(w, 1));
+                    default -> out.println("ERROR unknown command '" + w[0] + "'");
+                }
+            } catch (RuntimeException e) {
+                out.println("ERROR " + e);
+            }
+        }
+    }
+
+    private static String arg(String[] w, int i) {
+        if (w.length <= i) {
+            throw new IllegalArgumentException("missing argument " + i + " of " + w[0]);
+        }
+        return w[i];
+    }
+
+    /** The value for key index {@code i}: the index, repeated to the size (as MapCommands.valueFor). */
+    static byte[] valueFor(int i, int size) {
+        byte[] v = new byte[size];
+        byte[] digits = Integer.toString(i).getBytes(StandardCharsets.US_ASCII);
+        for (int k = 0; k < size; k++) {
+            v[k] = digits[k % digits.length];
+        }
+        return v;
+    }
+
+    private static void fill(PeerStore store, PrintStream out, String map, int from, int count, int bytes) {
+        PeerStore.KeyValues m = store.map(map);
+        long start = System.nanoTime();
+        for (int base = from; base < from + count; base += 1000) {
+            Map<String, byte[]> batch = new LinkedHashMap<>();
+            for (int i = base; i < Math.min(from + count, base + 1000); i++) {
+                batch.put("k-" + i, valueFor(i, bytes));
+            }
+            m.putAll(batch);
+        }
+        out.printf(Locale.ROOT, "FILLED %d in %.0f ms%n", count, (System.nanoTime() - start) / 1e6);
+    }
+
+    private static void check(PeerStore store, PrintStream out, String map, int from, int count, int bytes) {
+        PeerStore.KeyValues m = store.map(map);
+        long ok = 0;
+        long missing = 0;
+        long wrong = 0;
+        long start = System.nanoTime();
+        for (int i = from; i < from + count; i++) {
+            byte[] v = m.get("k-" + i);
+            if (v == null) {
+                missing++;
+            } else if (Arrays.equals(v, valueFor(i, bytes))) {
+                ok++;
+            } else {
+                wrong++;
+            }
+        }
+        out.printf(Locale.ROOT, "CHECKED ok=%d missing=%d wrong=%d in %.0f ms%n", ok, missing, wrong, (System.nanoTime() - start) / 1e6);
+    }
+
+    /**
+     * The same closed loop as Cairn's console {@code bench}: each thread picks a uniform random key of {@code keys},
+     * reads it ({@code readPercent}%) or writes a fixed value of {@code bytes}; a warm-up of a third of the time first.
+     */
+    static void bench(PeerStore.KeyValues m, PrintStream out, int threads, double seconds, int keys, int bytes, int readPercent) {
+        byte[] value = valueFor(7, bytes);
+        Recorder gets = new Recorder(3);
+        Recorder puts = new Recorder(3);
+        AtomicLong ops = new AtomicLong();
+        AtomicLong errors = new AtomicLong();
+        AtomicBoolean measuring = new AtomicBoolean();
+        long warmupNanos = (long) (seconds / 3 * 1e9);
+        long runNanos = (long) (seconds * 1e9);
+        long start = System.nanoTime();
+        List<Thread> ts = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            Thread th = new Thread(() -> {
+                SplittableRandom random = new SplittableRandom();
+                while (System.nanoTime() - start < warmupNanos + runNanos) {
+                    String key = "k-" + random.nextInt(keys);
+                    boolean read = random.nextInt(100) < readPercent;
+                    long t0 = System.nanoTime();
+                    try {
+                        if (read) {
+                            m.get(key);
+                        } else {
+                            m.set(key, value);
+                        }
+                    } catch (RuntimeException e) {
+                        errors.incrementAndGet();
+                        continue;
+                    }
+                    long took = System.nanoTime() - t0;
+                    if (measuring.get()) {
+                        (read ? gets : puts).recordValue(took);
+                        ops.incrementAndGet();
+                    }
+                }
+            }, "bench-" + t);
+            th.start();
+            ts.add(th);
+        }
+        long measureStart = start + warmupNanos;
+        while (System.nanoTime() < measureStart) {
+            LockSupport.parkNanos(1_000_000);
+        }
+        gets.reset();
+        puts.reset();
+        measuring.set(true);
+        long t0 = System.nanoTime();
+        for (Thread th : ts) {
+            try {
+                th.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        double took = (System.nanoTime() - t0) / 1e9;
+        Histogram g = gets.getIntervalHistogram();
+        Histogram p = puts.getIntervalHistogram();
+        out.printf(Locale.ROOT, "BENCH ops=%d ops-per-s=%.0f get-p50-us=%.0f get-p99-us=%.0f get-p999-us=%.0f put-p50-us=%.0f "
+                        + "put-p99-us=%.0f put-p999-us=%.0f errors=%d%n", ops.get(), ops.get() / took,
+                g.getValueAtPercentile(50) / 1e3, g.getValueAtPercentile(99) / 1e3, g.getValueAtPercentile(99.9) / 1e3,
+                p.getValueAtPercentile(50) / 1e3, p.getValueAtPercentile(99) / 1e3, p.getValueAtPercentile(99.9) / 1e3,
+                errors.get());
+    }
+
+    /** Heap after a GC, the map's off-heap bytes here, resident and virtual memory (as Cairn's {@code memory}). */
+    private static void memory(PeerStore store, PrintStream out, String map) {
+        System.gc();
+        Runtime rt = Runtime.getRuntime();
+        long heap = rt.totalMemory() - rt.freeMemory();
+        out.printf(Locale.ROOT, "MEMORY heap-used=%d offheap=%d rss=%d vsz=%d%n", heap, store.offHeapBytes(map),
+                procStatus("VmRSS"), procStatus("VmSize"));
+    }
+
+    private static long procStatus(String field) {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith(field + ":")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+}
