@@ -37,6 +37,7 @@ final class MapCommands {
         return """
                   put <map> <key> <value>     get <map> <key>     remove <map> <key>     size <map>
                   partitions                  this node's share of primaries and backups, and every member's
+                  locks                       every lock with its holders, waiters and fence (needs a lock group)
                   fill <map> <from> <count> [bytes]    write keys k-<from>.. with values of that many bytes
                   check <map> <from> <count> [bytes]   read them back: CHECKED ok= missing= wrong=
                   writers start <map> <threads> <keys> | writers status | stop | verify
@@ -65,6 +66,11 @@ final class MapCommands {
                 out.println("SIZE " + strings(w[1]).size());
             }
             case "partitions" -> partitions();
+            case "locks" -> {
+                java.util.List<dev.cairn.locks.LockSnapshot> all = grid.locks().snapshot();
+                out.println("LOCKS " + all.size());
+                all.forEach(l -> out.println("  " + l));
+            }
             case "fill" -> {
                 need(w, 4, "fill <map> <from> <count> [bytes]");
                 fill(w[1], Integer.parseInt(w[2]), Integer.parseInt(w[3]), w.length > 4 ? Integer.parseInt(w[4]) : 100);

@@ -11,6 +11,10 @@ import dev.cairn.membership.ClusterView;
 import dev.cairn.membership.Member;
 import dev.cairn.membership.Membership;
 import dev.cairn.membership.MembershipListener;
+import dev.cairn.locks.FencedLock;
+import dev.cairn.locks.GridReadWriteLock;
+import dev.cairn.locks.LockService;
+import dev.cairn.locks.LockSettings;
 import dev.cairn.partition.PartitionService;
 import dev.cairn.partition.PartitionTable;
 
@@ -29,6 +33,7 @@ public final class Grid implements AutoCloseable {
     private final Codec codec;
     private final Diagnostics diagnostics;
     private final PartitionService partitions;
+    private final LockService locks;
     private final Map<String, GridMap<?, ?>> maps = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
@@ -39,6 +44,8 @@ public final class Grid implements AutoCloseable {
         this.diagnostics = new Diagnostics(membership);
         this.partitions = PartitionService.create(membership, config.partitionCount(), config.backupCount(),
                 config.requestTimeout(), config::mapOptions, config.meterRegistry());
+        this.locks = LockService.create(membership, new LockSettings(config.lockGroup(), config.lockDataDir(),
+                config.lockPortOffset(), config.lockSessionTimeout(), config.requestTimeout()));
     }
 
     /**
@@ -114,6 +121,30 @@ public final class Grid implements AutoCloseable {
                 n -> new GridMap<>(partitions.map(n), codec, config.requestTimeout(), this));
     }
 
+    /**
+     * The cluster-wide mutex named {@code name}, re-entrant. Needs {@link GridConfig#lockGroup()}.
+     *
+     * @throws IllegalArgumentException when the name is empty or longer than 256 characters
+     */
+    public FencedLock lock(String name) {
+        return locks.lock(name, Integer.MAX_VALUE);
+    }
+
+    /** The mutex named {@code name}, re-entrant up to {@code reentrancyLimit} holds (1: not re-entrant). */
+    public FencedLock lock(String name, int reentrancyLimit) {
+        return locks.lock(name, reentrancyLimit);
+    }
+
+    /** The cluster-wide read-write lock named {@code name}, re-entrant. */
+    public GridReadWriteLock readWriteLock(String name) {
+        return locks.readWriteLock(name, Integer.MAX_VALUE);
+    }
+
+    /** The lock service: {@code locks().snapshot()} lists holders, waiters and fences per lock. */
+    public LockService locks() {
+        return locks;
+    }
+
     /** The partition table for maps with the default backup count: who is primary and backup for what. */
     public PartitionTable partitionTable() {
         return partitions.table(config.backupCount());
@@ -150,6 +181,7 @@ public final class Grid implements AutoCloseable {
         if (!membership.isClosed()) {
             partitions.handOff();
         }
+        locks.close(); // closes this node's lock session while the lock group can still be reached
         membership.close();
         partitions.close();
     }
