@@ -16,6 +16,7 @@ import dev.cairn.GridClosedException;
 import dev.cairn.GridException;
 import dev.cairn.GridTimeoutException;
 import dev.cairn.partition.ByteMap;
+import dev.cairn.partition.Fence;
 
 /**
  * A named map spread over the cluster: each key lives in one partition, on that partition's primary and its backups.
@@ -125,6 +126,37 @@ public final class GridMap<K, V> {
 
     public CompletableFuture<Boolean> removeAsync(K key, V value) {
         return bytes.remove(key(key), val(value));
+    }
+
+    /**
+     * {@link #put} guarded by a lock's fence: the key's partition rejects it with
+     * {@link dev.cairn.partition.StaleFenceException} (writing nothing) if it has seen a higher fence for that lock.
+     * Get the fence from {@code FencedLock.lockAndGetFence()}.
+     */
+    public V put(K key, V value, Fence fence) {
+        return await(putAsync(key, value, fence));
+    }
+
+    public CompletableFuture<V> putAsync(K key, V value, Fence fence) {
+        return bytes.put(key(key), val(value), fence).thenApply(this::value);
+    }
+
+    /** {@link #set} guarded by a lock's fence, as {@link #put(Object, Object, Fence)}. */
+    public void set(K key, V value, Fence fence) {
+        await(setAsync(key, value, fence));
+    }
+
+    public CompletableFuture<Void> setAsync(K key, V value, Fence fence) {
+        return bytes.set(key(key), val(value), fence);
+    }
+
+    /** {@link #remove(Object)} guarded by a lock's fence, as {@link #put(Object, Object, Fence)}. */
+    public V remove(K key, Fence fence) {
+        return await(removeAsync(key, fence));
+    }
+
+    public CompletableFuture<V> removeAsync(K key, Fence fence) {
+        return bytes.remove(key(key), fence).thenApply(this::value);
     }
 
     /** The present entries among {@code keys}, in the keys' order; one request per owning member. */

@@ -46,6 +46,24 @@ class GridLockTest {
     }
 
     @Test
+    void aWriteWithAnOlderHoldersFenceIsRejected(@TempDir Path dir) throws Exception {
+        try (var cluster = GridTest.grids(3, b -> b.lockGroup("n0", "n1", "n2").lockDataDir(dir).lockPortOffset(0))) {
+            FencedLock first = cluster.node(0).lock("leader");
+            long old = first.lockAndGetFence();
+            GridMap<String, String> out = cluster.node(0).map("results");
+            out.set("report", "by n0", new dev.cairn.partition.Fence("leader", old));
+            first.unlock(); // as if n0 had lost the lock while paused
+            FencedLock second = cluster.node(1).lock("leader");
+            long newer = CompletableFuture.supplyAsync(second::lockAndGetFence).get(30, TimeUnit.SECONDS);
+            cluster.node(1).<String, String>map("results").set("report", "by n1", new dev.cairn.partition.Fence("leader", newer));
+            dev.cairn.partition.StaleFenceException e = assertThrows(dev.cairn.partition.StaleFenceException.class,
+                    () -> out.set("report", "late write by n0", new dev.cairn.partition.Fence("leader", old)));
+            assertTrue(e.getMessage().contains("leader"), e.getMessage());
+            assertEquals("by n1", out.get("report"));
+        }
+    }
+
+    @Test
     void withoutALockGroupALockCallSaysHowToConfigureOne() {
         try (var cluster = GridTest.grids(1)) {
             GridException e = assertThrows(GridException.class, () -> cluster.node(0).lock("x").lock());

@@ -72,6 +72,27 @@ public final class ByteMap {
         return op(MapOp.REMOVE_IF_EQUALS, key, null, expected).thenApply(MapOp.Decision::flag);
     }
 
+    /** {@link #put} that carries a lock's fence; fails with {@link StaleFenceException} if a higher one was seen. */
+    public CompletableFuture<byte[]> put(byte[] key, byte[] value, Fence fence) {
+        return fenced(MapOp.PUT, key, value(value), fence).thenApply(MapOp.Decision::returned);
+    }
+
+    /** {@link #set} that carries a lock's fence. */
+    public CompletableFuture<Void> set(byte[] key, byte[] value, Fence fence) {
+        return fenced(MapOp.SET, key, value(value), fence).thenApply(d -> null);
+    }
+
+    /** {@link #remove(byte[])} that carries a lock's fence. */
+    public CompletableFuture<byte[]> remove(byte[] key, Fence fence) {
+        return fenced(MapOp.REMOVE, key, null, fence).thenApply(MapOp.Decision::returned);
+    }
+
+    private CompletableFuture<MapOp.Decision> fenced(MapOp op, byte[] key, byte[] value, Fence fence) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(fence, "fence");
+        return service.invoke(state, op, key, value, null, fence);
+    }
+
     /** The values of many keys, in key order (null where absent), one request per primary. */
     public CompletableFuture<List<byte[]>> getAll(List<byte[]> keys) {
         keys.forEach(k -> Objects.requireNonNull(k, "key"));

@@ -75,6 +75,7 @@ public final class PartitionService implements AutoCloseable {
     static final int STALE = 3;
     static final int NONE = 4;
     static final int PUSHING = 5;
+    static final int STALE_FENCE = 6;
 
     // pull modes
     private static final int QUERY = 0;
@@ -162,6 +163,8 @@ public final class PartitionService implements AutoCloseable {
         long notOwnedSince;
         /** Received from a member that was leaving: the freshest copy, kept through the next view. */
         boolean handedOff;
+        /** The highest fence seen per lock for writes to this partition (DESIGN.md decision 6). */
+        final java.util.TreeMap<String, Long> fences = new java.util.TreeMap<>();
 
         Part(int id) {
             this.id = id;
@@ -399,12 +402,17 @@ public final class PartitionService implements AutoCloseable {
 
     /** Runs one operation on the key's primary, retrying while ownership moves, until the request timeout. */
     CompletableFuture<MapOp.Decision> invoke(MapState m, MapOp op, byte[] key, byte[] value, byte[] expected) {
+        return invoke(m, op, key, value, expected, null);
+    }
+
+    /** {@link #invoke} for a write that carries a lock's fence. */
+    CompletableFuture<MapOp.Decision> invoke(MapState m, MapOp op, byte[] key, byte[] value, byte[] expected, Fence fence) {
         if (closed) {
             return CompletableFuture.failedFuture(new GridClosedException("node '" + self + "' is closed"));
         }
         CompletableFuture<MapOp.Decision> out = new CompletableFuture<>();
         long start = System.nanoTime();
-        attempt(m, op, partitioner.partitionOf(key), key, value, expected, out, start, start + timeout.toNanos(), 0);
+        attempt(m, op, partitioner.partitionOf(key), key, value, expected, fence, out, start, start + timeout.toNanos(), 0);
         return out.whenComplete((d, e) -> {
             if (d != null) {
                 m.metrics.record(op, System.nanoTime() - start, d.flag());
@@ -412,7 +420,7 @@ public final class PartitionService implements AutoCloseable {
         });
     }
 
-    private void attempt(MapState m, MapOp op, int p, byte[] key, byte[] value, byte[] expected,
+    private void attempt(MapState m, MapOp op, int p, byte[] key, byte[] value, byte[] expected, Fence fence,
                          CompletableFuture<MapOp.Decision> out, long start, long deadline, int tries) {
         if (closed) {
             out.completeExceptionally(new GridClosedException("node '" + self + "' closed while an operation on map '"
@@ -429,11 +437,13 @@ public final class PartitionService implements AutoCloseable {
             if (op.read && m.options.readBackups() && !primary.equals(self) && table.owners(p).contains(self)) {
                 result = CompletableFuture.completedFuture(readLocal(m, op, p, key));
             } else if (primary.equals(self)) {
-                result = executeAsPrimary(m, op, p, key, value, expected, t.key);
+                result = executeAsPrimary(m, op, p, key, value, expected, fence, t.key);
             } else {
                 Member target = t.byName.get(primary);
                 byte[] payload = new Wire.Out(key.length + (value == null ? 0 : value.length) + 64)
-                        .u8(op.ordinal()).i64(t.key).str(m.name).i32(p).bytes(key).bytes(value).bytes(expected).toArray();
+                        .u8(op.ordinal()).i64(t.key).str(m.name).i32(p).bytes(key).bytes(value).bytes(expected)
+                        .bytes(fence == null ? null : fence.lock().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                        .i64(fence == null ? 0 : fence.token()).toArray();
                 long left = Math.max(1, deadline - System.nanoTime());
                 result = membership.request(target, MAP_OP, payload, Duration.ofNanos(left))
                         .thenApply(PartitionService::decodeResult)
@@ -447,10 +457,12 @@ public final class PartitionService implements AutoCloseable {
                 out.complete(r.decision());
             } else if (r.status() == FULL) {
                 out.completeExceptionally(new StoreFullException(r.message(), null));
+            } else if (r.status() == STALE_FENCE) {
+                out.completeExceptionally(new StaleFenceException(r.message()));
             } else if (System.nanoTime() < deadline) {
                 long delayMicros = Math.min(100_000, 500L << Math.min(tries, 8));
                 try {
-                    timer.schedule(() -> attempt(m, op, p, key, value, expected, out, start, deadline, tries + 1),
+                    timer.schedule(() -> attempt(m, op, p, key, value, expected, fence, out, start, deadline, tries + 1),
                             delayMicros, TimeUnit.MICROSECONDS);
                 } catch (java.util.concurrent.RejectedExecutionException closing) {
                     out.completeExceptionally(new GridClosedException("node '" + self + "' closed while an operation on map '"
@@ -486,8 +498,8 @@ public final class PartitionService implements AutoCloseable {
             byte[] returned = in.bytes();
             return new Result(OK, MapOp.Decision.keep(returned, flag), null);
         }
-        if (status == FULL) {
-            return new Result(FULL, null, in.str());
+        if (status == FULL || status == STALE_FENCE) {
+            return new Result(status, null, in.str());
         }
         return Result.RETRY_RESULT;
     }
@@ -497,8 +509,8 @@ public final class PartitionService implements AutoCloseable {
             return new Wire.Out(16 + (r.decision().returned() == null ? 0 : r.decision().returned().length))
                     .u8(OK).u8(r.decision().flag() ? 1 : 0).bytes(r.decision().returned()).toArray();
         }
-        if (r.status() == FULL) {
-            return new Wire.Out(64).u8(FULL).str(r.message()).toArray();
+        if (r.status() == FULL || r.status() == STALE_FENCE) {
+            return new Wire.Out(64).u8(r.status()).str(r.message()).toArray();
         }
         return new byte[] {(byte) r.status()};
     }
@@ -525,12 +537,15 @@ public final class PartitionService implements AutoCloseable {
         byte[] key = in.bytes();
         byte[] value = in.bytes();
         byte[] expected = in.bytes();
-        return executeAsPrimary(m, op, p, key, value, expected, viewKey).thenApply(PartitionService::encodeResult);
+        byte[] fenceLock = in.bytes();
+        long fenceToken = in.i64();
+        Fence fence = fenceLock == null ? null : new Fence(new String(fenceLock, java.nio.charset.StandardCharsets.UTF_8), fenceToken);
+        return executeAsPrimary(m, op, p, key, value, expected, fence, viewKey).thenApply(PartitionService::encodeResult);
     }
 
     /** Decides and applies one operation here as the primary, and (for writes) replicates it. */
     private CompletableFuture<Result> executeAsPrimary(MapState m, MapOp op, int p, byte[] key, byte[] value,
-                                                       byte[] expected, long viewKey) {
+                                                       byte[] expected, Fence fence, long viewKey) {
         Topology t = topology;
         if (t == null || t.key != viewKey || leaving || closed || !t.table(m.group.backups).primary(p).equals(self)) {
             return CompletableFuture.completedFuture(Result.RETRY_RESULT);
@@ -544,6 +559,15 @@ public final class PartitionService implements AutoCloseable {
         synchronized (part) {
             if (part.state != State.COMPLETE) {
                 return CompletableFuture.completedFuture(Result.RETRY_RESULT);
+            }
+            if (fence != null) {
+                Long highest = part.fences.get(fence.lock());
+                if (highest != null && fence.token() < highest) {
+                    return CompletableFuture.completedFuture(new Result(STALE_FENCE, null, "map '" + m.name
+                            + "': fence " + fence.token() + " of lock '" + fence.lock() + "' is below " + highest
+                            + ", already seen by partition " + p + "; the lock has had a newer holder, nothing was written"));
+                }
+                part.fences.put(fence.lock(), fence.token());
             }
             PartitionStore store = m.store(p);
             d = op.decide(store.get(key), value, expected);
@@ -562,7 +586,7 @@ public final class PartitionService implements AutoCloseable {
                     return CompletableFuture.completedFuture(new Result(FULL, null, e.getMessage()));
                 }
                 part.version = version;
-                byte[] backup = encodeBackup(t.key, m.name, p, key, entry);
+                byte[] backup = encodeBackup(t.key, m.name, p, key, entry, fence);
                 for (String b : t.table(m.group.backups).backups(p)) {
                     Member target = t.byName.get(b);
                     acks.add(membership.request(target, BACKUP, backup, timeout, true));
@@ -601,9 +625,11 @@ public final class PartitionService implements AutoCloseable {
         return done;
     }
 
-    private static byte[] encodeBackup(long viewKey, String map, int p, byte[] key, StoredEntry entry) {
-        Wire.Out out = new Wire.Out(key.length + (entry == null ? 0 : entry.value().length) + 64)
-                .i64(viewKey).str(map).i32(p).bytes(key);
+    private static byte[] encodeBackup(long viewKey, String map, int p, byte[] key, StoredEntry entry, Fence fence) {
+        Wire.Out out = new Wire.Out(key.length + (entry == null ? 0 : entry.value().length) + 96)
+                .i64(viewKey).str(map).i32(p).bytes(key)
+                .bytes(fence == null ? null : fence.lock().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .i64(fence == null ? 0 : fence.token());
         if (entry == null) {
             return out.u8(0).toArray();
         }
@@ -640,7 +666,7 @@ public final class PartitionService implements AutoCloseable {
                     for (int i : idx) {
                         byte[] key = keys.get(i);
                         local.add(executeAsPrimary(m, op, partitioner.partitionOf(key), key,
-                                values == null ? null : values.get(i), null, t.key));
+                                values == null ? null : values.get(i), null, null, t.key));
                     }
                     results = CompletableFuture.allOf(local.toArray(CompletableFuture[]::new))
                             .thenApply(v -> local.stream().map(CompletableFuture::join).toList());
@@ -701,7 +727,7 @@ public final class PartitionService implements AutoCloseable {
             int p = in.i32();
             byte[] key = in.bytes();
             byte[] value = in.bytes();
-            results.add(executeAsPrimary(m, op, p, key, value, null, viewKey));
+            results.add(executeAsPrimary(m, op, p, key, value, null, null, viewKey));
         }
         return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).thenApply(v -> {
             Wire.Out out = new Wire.Out(4096).i32(results.size());
@@ -720,6 +746,8 @@ public final class PartitionService implements AutoCloseable {
         MapState m = mapState(in.str());
         int p = in.i32();
         byte[] key = in.bytes();
+        byte[] fenceLock = in.bytes();
+        long fenceToken = in.i64();
         boolean present = in.u8() == 1;
         StoredEntry entry = present ? new StoredEntry(in.i64(), in.i64(), in.i64(), in.bytes()) : null;
         Topology t = topology;
@@ -735,6 +763,9 @@ public final class PartitionService implements AutoCloseable {
                 target = m.store(p);
             } else {
                 return new byte[] {OK}; // no data yet: the snapshot this node will pull includes this write
+            }
+            if (fenceLock != null) {
+                part.fences.merge(new String(fenceLock, java.nio.charset.StandardCharsets.UTF_8), fenceToken, Math::max);
             }
             try {
                 if (entry == null) {
@@ -968,8 +999,9 @@ public final class PartitionService implements AutoCloseable {
             sent.add(membership.request(to, PUSH, chunk[0].toArray(), timeout, true));
             bytes += total[0];
         }
-        sent.add(membership.request(to, PUSH, new Wire.Out(32).u8(END).u8(g.backups).i32(p).i64(pushId)
-                .i64(part.version).toArray(), timeout, true));
+        Wire.Out end = new Wire.Out(64).u8(END).u8(g.backups).i32(p).i64(pushId).i64(part.version).i32(part.fences.size());
+        part.fences.forEach((lock, token) -> end.str(lock).i64(token));
+        sent.add(membership.request(to, PUSH, end.toArray(), timeout, true));
         return bytes;
     }
 
@@ -1014,6 +1046,9 @@ public final class PartitionService implements AutoCloseable {
                 case END -> {
                     if (part.incoming != null && pushId == part.expectedPush && from.equals(part.incomingFrom)) {
                         long version = in.i64();
+                        for (int n = in.i32(); n > 0; n--) {
+                            part.fences.merge(in.str(), in.i64(), Math::max);
+                        }
                         for (MapState m : maps.values()) {
                             if (m.group == g) {
                                 PartitionStore old = m.stores[p];
@@ -1125,9 +1160,14 @@ public final class PartitionService implements AutoCloseable {
     private byte[] onClear(byte[] payload) {
         MapState m = mapState(new Wire.In(payload).str());
         for (int p = 0; p < partitionCount; p++) {
-            synchronized (m.group.parts[p]) {
+            Part part = m.group.parts[p];
+            synchronized (part) {
                 if (m.stores[p] != null) {
                     m.stores[p].clear();
+                }
+                PartitionStore incoming = part.incoming == null ? null : part.incoming.get(m.name);
+                if (incoming != null) {
+                    incoming.clear(); // a snapshot being received would otherwise bring the entries back
                 }
             }
         }

@@ -194,7 +194,7 @@ class PartitionServiceTest {
             }
             Member n1 = cluster.membership(1).localMember();
             byte[] request = new Wire.Out(64).u8(MapOp.SET.ordinal()).i64(12345L).str("stale").i32(p).bytes(b("k"))
-                    .bytes(b("v")).bytes(null).toArray();
+                    .bytes(b("v")).bytes(null).bytes(null).i64(0).toArray();
             byte[] reply = cluster.membership(0).call(n1, PartitionService.MAP_OP, request, Node.TIMEOUT);
             assertEquals(PartitionService.RETRY, reply[0]);
             assertNull(join(svc.map("stale").get(b("k"))), "the stale request changed nothing");
@@ -229,6 +229,7 @@ class PartitionServiceTest {
         try (var cluster = cluster(3)) {
             ByteMap m = cluster.node(0).service().map("clear");
             write(m, 200);
+            awaitSettled(cluster, 1);
             join(m.clear());
             assertEquals(0L, join(m.size()));
             for (int n = 0; n < 3; n++) {
@@ -249,6 +250,41 @@ class PartitionServiceTest {
             ByteMap other = cluster.node(1).service().map("async");
             assertAllReadBack(other, 300); // half of these come from n1's own backup copy
             assertTrue(other.options().readBackups() && other.options().asyncBackups());
+        }
+    }
+
+    @Test
+    void staleFenceIsRejectedAfterFailoverAndAfterAMove() {
+        try (var cluster = cluster(4)) {
+            cluster.stop(3);
+            cluster.awaitView(0, 1, 2);
+            awaitSettled(cluster, 1); // a crash while the only complete copy is still being copied would lose it
+            ByteMap m = cluster.node(0).service().map("fenced");
+            byte[] k = b("job-output");
+            join(m.set(k, b("by holder 5"), new Fence("job", 5)));
+            java.util.concurrent.ExecutionException stale = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> m.set(k, b("by holder 3"), new Fence("job", 3)).get(30, TimeUnit.SECONDS));
+            assertTrue(stale.getCause() instanceof StaleFenceException, stale.getCause().toString());
+            assertTrue(stale.getCause().getMessage().contains("below 5"), stale.getCause().getMessage());
+            assertEquals("by holder 5", s(join(m.get(k))), "a rejected write changes nothing");
+            join(m.set(b("other"), b("x"), new Fence("other-lock", 1))); // fences are per lock
+
+            String primary = cluster.node(0).service().table(1).primary(cluster.node(0).service().partitionOf(k));
+            int victim = Integer.parseInt(primary.substring(1));
+            cluster.crash(victim);
+            int survivor = victim == 0 ? 1 : 0;
+            ByteMap after = cluster.node(survivor).service().map("fenced");
+            java.util.concurrent.ExecutionException still = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> after.set(k, b("by holder 4"), new Fence("job", 4)).get(30, TimeUnit.SECONDS));
+            assertTrue(still.getCause() instanceof StaleFenceException, "the promoted backup knows fence 5: " + still.getCause());
+
+            cluster.restart(3); // the partition may move to the joiner: the fence moves with it
+            awaitSettled(cluster, 1);
+            ByteMap joined = cluster.node(3).service().map("fenced");
+            assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> joined.set(k, b("by holder 4"), new Fence("job", 4)).get(30, TimeUnit.SECONDS));
+            join(joined.set(k, b("by holder 6"), new Fence("job", 6)));
+            assertEquals("by holder 6", s(join(m.get(k).exceptionally(e -> null).thenCompose(v -> joined.get(k)))));
         }
     }
 
