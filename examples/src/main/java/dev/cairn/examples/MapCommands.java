@@ -38,6 +38,8 @@ final class MapCommands {
                   put <map> <key> <value>     get <map> <key>     remove <map> <key>     size <map>
                   partitions                  this node's share of primaries and backups, and every member's
                   locks                       every lock with its holders, waiters and fence (needs a lock group)
+                  locker start <lock> <threads> <hold-ms> | locker stop
+                                              threads that take and release the lock, printing each hold as HIST lines
                   fill <map> <from> <count> [bytes]    write keys k-<from>.. with values of that many bytes
                   check <map> <from> <count> [bytes]   read them back: CHECKED ok= missing= wrong=
                   writers start <map> <threads> <keys> | writers status | stop | verify
@@ -66,6 +68,7 @@ final class MapCommands {
                 out.println("SIZE " + strings(w[1]).size());
             }
             case "partitions" -> partitions();
+            case "locker" -> locker(w);
             case "locks" -> {
                 java.util.List<dev.cairn.locks.LockSnapshot> all = grid.locks().snapshot();
                 out.println("LOCKS " + all.size());
@@ -262,6 +265,68 @@ final class MapCommands {
             return -1;
         }
         return -1;
+    }
+
+    private final List<Thread> lockers = new ArrayList<>();
+    private final AtomicBoolean lockersStopping = new AtomicBoolean();
+
+    /**
+     * Background threads that take the lock, hold it, and release it, printing every hold:
+     * {@code HIST <node> <thread> lock=<name> fence=<f> acquired=<ns> released=<ns>} or {@code ... lost=<ns>} when the release
+     * found the lock gone (session expired). Times are System.nanoTime, which on Linux is one clock for the machine.
+     */
+    private void locker(String[] w) {
+        need(w, 2, "locker start <lock> <threads> <hold-ms> | locker stop");
+        if (w[1].equals("stop")) {
+            lockersStopping.set(true);
+            for (Thread t : lockers) {
+                try {
+                    t.join(60_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            lockers.clear();
+            out.println("LOCKERS stopped");
+            return;
+        }
+        need(w, 5, "locker start <lock> <threads> <hold-ms>");
+        dev.cairn.locks.FencedLock lock = grid.lock(w[2], 1);
+        int threads = Integer.parseInt(w[3]);
+        long holdNanos = TimeUnit.MILLISECONDS.toNanos(Long.parseLong(w[4]));
+        String node = grid.localMember().name();
+        lockersStopping.set(false);
+        for (int t = 0; t < threads; t++) {
+            Thread th = new Thread(() -> {
+                while (!lockersStopping.get()) {
+                    long fence;
+                    try {
+                        fence = lock.lockAndGetFence();
+                    } catch (GridException e) {
+                        out.println("HISTERR " + node + " acquire " + e.getClass().getSimpleName());
+                        continue;
+                    }
+                    long acquired = System.nanoTime();
+                    java.util.concurrent.locks.LockSupport.parkNanos(holdNanos);
+                    long releasing = System.nanoTime();
+                    try {
+                        lock.unlock();
+                        out.printf("HIST %s %d lock=%s fence=%d acquired=%d released=%d%n", node,
+                                Thread.currentThread().getId(), lock.name(), fence, acquired, releasing);
+                    } catch (dev.cairn.locks.LockOwnershipLostException | IllegalMonitorStateException e) {
+                        out.printf("HIST %s %d lock=%s fence=%d acquired=%d lost=%d%n", node,
+                                Thread.currentThread().getId(), lock.name(), fence, acquired, releasing);
+                    } catch (GridException e) {
+                        out.printf("HIST %s %d lock=%s fence=%d acquired=%d unknown=%d%n", node,
+                                Thread.currentThread().getId(), lock.name(), fence, acquired, releasing);
+                    }
+                }
+            }, "locker-" + t);
+            th.setDaemon(true);
+            th.start();
+            lockers.add(th);
+        }
+        out.println("LOCKERS started");
     }
 
     private void writers(String[] w) {

@@ -31,9 +31,10 @@ import dev.cairn.membership.MembershipListener;
 final class NodeCommand {
     private static final Map<String, String> PROPERTIES = Map.of("name", "cairn.node.name", "port", "cairn.port",
             "seeds", "cairn.seeds", "cluster", "cairn.cluster.name", "bind", "cairn.bind.address",
-            "failure-timeout", "cairn.failure.timeout", "expected", "cairn.cluster.size");
+            "failure-timeout", "cairn.failure.timeout", "expected", "cairn.cluster.size", "lock-group", "cairn.lock.group",
+            "lock-dir", "cairn.lock.dir", "session-timeout", "cairn.lock.session.timeout");
     private static final Set<String> OPTIONS = Set.of("name", "port", "seeds", "cluster", "bind", "failure-timeout",
-            "expected", "no-console", "help");
+            "expected", "lock-group", "lock-dir", "session-timeout", "no-console", "help");
 
     private NodeCommand() {
     }
@@ -49,7 +50,8 @@ final class NodeCommand {
         if (o.has("help")) {
             System.out.println("""
                     usage: node [--name N] [--port P] [--seeds host:port,...] [--cluster C] [--bind ADDR]
-                                [--failure-timeout 8s] [--expected SIZE] [--no-console]
+                                [--failure-timeout 8s] [--expected SIZE] [--lock-group a,b,c] [--lock-dir DIR]
+                                [--session-timeout 10s] [--no-console]
                     console commands: members, ping <member> [count] [bytes], help, quit, and the map commands
                     (put, get, remove, size, partitions, fill, check, writers; type help in the console)
                     With --no-console the node runs until it is killed; otherwise it also quits when its input ends.""");

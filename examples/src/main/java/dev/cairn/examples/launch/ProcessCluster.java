@@ -53,7 +53,7 @@ public final class ProcessCluster implements AutoCloseable {
         this.logs = b.logs;
         this.clusterName = b.clusterName != null ? b.clusterName : "cairn-" + ProcessHandle.current().pid() + "-" + System.nanoTime() % 100_000;
         this.jvmFlags = List.copyOf(b.jvmFlags);
-        this.nodeArgs = List.copyOf(b.nodeArgs);
+        this.nodeArgs = new ArrayList<>(b.nodeArgs);
         this.reaper = new Thread(this::close, "process-cluster-reaper");
         Runtime.getRuntime().addShutdownHook(reaper);
     }
@@ -83,6 +83,12 @@ public final class ProcessCluster implements AutoCloseable {
         public ProcessCluster build() {
             return new ProcessCluster(this);
         }
+    }
+
+    /** Adds arguments for every node started from now on (after {@code node --name N --port P}). */
+    public ProcessCluster withNodeArgs(String... args) {
+        nodeArgs.addAll(List.of(args));
+        return this;
     }
 
     /** Reserves a port for each name (so seed lists are complete), then starts a JVM for each. */
