@@ -308,18 +308,25 @@ final class MapCommands {
                     }
                     long acquired = System.nanoTime();
                     java.util.concurrent.locks.LockSupport.parkNanos(holdNanos);
+                    // an unlock whose outcome is unknown (no quorum during an election, a timeout) is retried, as an
+                    // application would, until it succeeds or the lock turns out lost; the hold ends no earlier than
+                    // the attempt that succeeded began
+                    String how = "unknown";
                     long releasing = System.nanoTime();
-                    try {
-                        lock.unlock();
-                        out.printf("HIST %s %d lock=%s fence=%d acquired=%d released=%d%n", node,
-                                Thread.currentThread().getId(), lock.name(), fence, acquired, releasing);
-                    } catch (dev.cairn.locks.LockOwnershipLostException | IllegalMonitorStateException e) {
-                        out.printf("HIST %s %d lock=%s fence=%d acquired=%d lost=%d%n", node,
-                                Thread.currentThread().getId(), lock.name(), fence, acquired, releasing);
-                    } catch (GridException e) {
-                        out.printf("HIST %s %d lock=%s fence=%d acquired=%d unknown=%d%n", node,
-                                Thread.currentThread().getId(), lock.name(), fence, acquired, releasing);
+                    String error = "";
+                    for (int attempt = 0; attempt < 20 && how.equals("unknown"); attempt++) {
+                        releasing = System.nanoTime();
+                        try {
+                            lock.unlock();
+                            how = "released";
+                        } catch (dev.cairn.locks.LockOwnershipLostException | IllegalMonitorStateException e) {
+                            how = "lost";
+                        } catch (GridException e) {
+                            error = " error=" + e.getClass().getSimpleName();
+                        }
                     }
+                    out.printf("HIST %s %d lock=%s fence=%d acquired=%d %s=%d%s%n", node, Thread.currentThread().getId(),
+                            lock.name(), fence, acquired, how, releasing, how.equals("unknown") ? error : "");
                 }
             }, "locker-" + t);
             th.setDaemon(true);

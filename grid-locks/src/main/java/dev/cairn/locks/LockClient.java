@@ -34,6 +34,7 @@ final class LockClient implements AutoCloseable {
     private final Map<String, CompletableFuture<LockResult.Grant>> waiters = new HashMap<>();
     private final Map<String, LockResult.Grant> unclaimed = new HashMap<>();
     private long session;
+    private long leaderSince;
     private volatile boolean closed;
 
     LockClient(LockService service, String node, Duration sessionTimeout, Duration timeout) {
@@ -184,7 +185,15 @@ final class LockClient implements AutoCloseable {
 
     private void proposeExpiry() {
         if (closed || !service.isLeader()) {
+            leaderSince = 0;
             return;
+        }
+        long now = System.currentTimeMillis();
+        if (leaderSince == 0) {
+            leaderSince = now;
+        }
+        if (now - leaderSince < sessionTimeout.toMillis()) {
+            return; // a new leader first gives every session a full timeout: none could heartbeat while there was none
         }
         try {
             call(LockCommand.expire(System.currentTimeMillis(), sessionTimeout.toMillis()));

@@ -194,7 +194,12 @@ public final class LockService implements AutoCloseable {
                     out.completeExceptionally(c);
                     return;
                 }
-                attempt(command, out, deadline, tries + 1, c == null ? text(reply) : c.getMessage());
+                // no quorum (an election under way) or the member is gone: try the next member after a short pause,
+                // growing with the tries, rather than spinning through the members until the deadline
+                long pauseMillis = Math.min(200, 10L << Math.min(tries, 5));
+                String why = c == null ? text(reply) : c.getMessage();
+                CompletableFuture.delayedExecutor(pauseMillis, java.util.concurrent.TimeUnit.MILLISECONDS)
+                        .execute(() -> attempt(command, out, deadline, tries + 1, why));
             }
         });
     }
