@@ -5,19 +5,13 @@ import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 
-import org.HdrHistogram.Histogram;
-import org.HdrHistogram.Recorder;
 
 /**
  * {@code node --system hazelcast|infinispan --name N --port P --members 127.0.0.1:p1,... [--cluster C]}: one embedded
@@ -104,14 +98,9 @@ final class PeerNode {
         return w[i];
     }
 
-    /** The value for key index {@code i}: the index, repeated to the size (as MapCommands.valueFor). */
+    /** The value for key index {@code i}, the same bytes Cairn's console writes. */
     static byte[] valueFor(int i, int size) {
-        byte[] v = new byte[size];
-        byte[] digits = Integer.toString(i).getBytes(StandardCharsets.US_ASCII);
-        for (int k = 0; k < size; k++) {
-            v[k] = digits[k % digits.length];
-        }
-        return v;
+        return dev.cairn.examples.Load.valueFor(i, size);
     }
 
     private static void fill(PeerStore store, PrintStream out, String map, int from, int count, int bytes) {
@@ -146,92 +135,23 @@ final class PeerNode {
         out.printf(Locale.ROOT, "CHECKED ok=%d missing=%d wrong=%d in %.0f ms%n", ok, missing, wrong, (System.nanoTime() - start) / 1e6);
     }
 
-    /**
-     * The same closed loop as Cairn's console {@code bench}: each thread picks a uniform random key of {@code keys},
-     * reads it ({@code readPercent}%) or writes a fixed value of {@code bytes}; a warm-up of a third of the time first.
-     */
+    /** Cairn's own load, so every system is driven and measured by the same code. */
     static void bench(PeerStore.KeyValues m, PrintStream out, int threads, double seconds, int keys, int bytes, int readPercent) {
-        byte[] value = valueFor(7, bytes);
-        Recorder gets = new Recorder(3);
-        Recorder puts = new Recorder(3);
-        AtomicLong ops = new AtomicLong();
-        AtomicLong errors = new AtomicLong();
-        AtomicBoolean measuring = new AtomicBoolean();
-        long warmupNanos = (long) (seconds / 3 * 1e9);
-        long runNanos = (long) (seconds * 1e9);
-        long start = System.nanoTime();
-        List<Thread> ts = new ArrayList<>();
-        for (int t = 0; t < threads; t++) {
-            Thread th = new Thread(() -> {
-                SplittableRandom random = new SplittableRandom();
-                while (System.nanoTime() - start < warmupNanos + runNanos) {
-                    String key = "k-" + random.nextInt(keys);
-                    boolean read = random.nextInt(100) < readPercent;
-                    long t0 = System.nanoTime();
-                    try {
-                        if (read) {
-                            m.get(key);
-                        } else {
-                            m.set(key, value);
-                        }
-                    } catch (RuntimeException e) {
-                        errors.incrementAndGet();
-                        continue;
-                    }
-                    long took = System.nanoTime() - t0;
-                    if (measuring.get()) {
-                        (read ? gets : puts).recordValue(took);
-                        ops.incrementAndGet();
-                    }
-                }
-            }, "bench-" + t);
-            th.start();
-            ts.add(th);
-        }
-        long measureStart = start + warmupNanos;
-        while (System.nanoTime() < measureStart) {
-            LockSupport.parkNanos(1_000_000);
-        }
-        gets.reset();
-        puts.reset();
-        measuring.set(true);
-        long t0 = System.nanoTime();
-        for (Thread th : ts) {
-            try {
-                th.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        dev.cairn.examples.Load.bench(new dev.cairn.examples.Load.Target() {
+            @Override
+            public byte[] get(String key) {
+                return m.get(key);
             }
-        }
-        double took = (System.nanoTime() - t0) / 1e9;
-        Histogram g = gets.getIntervalHistogram();
-        Histogram p = puts.getIntervalHistogram();
-        out.printf(Locale.ROOT, "BENCH ops=%d ops-per-s=%.0f get-p50-us=%.0f get-p99-us=%.0f get-p999-us=%.0f put-p50-us=%.0f "
-                        + "put-p99-us=%.0f put-p999-us=%.0f errors=%d%n", ops.get(), ops.get() / took,
-                g.getValueAtPercentile(50) / 1e3, g.getValueAtPercentile(99) / 1e3, g.getValueAtPercentile(99.9) / 1e3,
-                p.getValueAtPercentile(50) / 1e3, p.getValueAtPercentile(99) / 1e3, p.getValueAtPercentile(99.9) / 1e3,
-                errors.get());
+
+            @Override
+            public void set(String key, byte[] value) {
+                m.set(key, value);
+            }
+        }, out, threads, seconds, keys, bytes, readPercent);
     }
 
     /** Heap after a GC, the map's off-heap bytes here, resident and virtual memory (as Cairn's {@code memory}). */
     private static void memory(PeerStore store, PrintStream out, String map) {
-        System.gc();
-        Runtime rt = Runtime.getRuntime();
-        long heap = rt.totalMemory() - rt.freeMemory();
-        out.printf(Locale.ROOT, "MEMORY heap-used=%d offheap=%d rss=%d vsz=%d%n", heap, store.offHeapBytes(map),
-                procStatus("VmRSS"), procStatus("VmSize"));
-    }
-
-    private static long procStatus(String field) {
-        try {
-            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
-                if (line.startsWith(field + ":")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-                }
-            }
-        } catch (java.io.IOException | NumberFormatException e) {
-            return -1;
-        }
-        return -1;
+        dev.cairn.examples.Load.memory(out, store.offHeapBytes(map));
     }
 }

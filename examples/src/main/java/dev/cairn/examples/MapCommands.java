@@ -113,14 +113,8 @@ final class MapCommands {
         return v == null ? "null" : new String(v, StandardCharsets.UTF_8);
     }
 
-    /** The value the bulk commands write for key index {@code i}: the index, repeated to the size. */
     static byte[] valueFor(int i, int size) {
-        byte[] v = new byte[size];
-        byte[] digits = Integer.toString(i).getBytes(StandardCharsets.US_ASCII);
-        for (int k = 0; k < size; k++) {
-            v[k] = digits[k % digits.length];
-        }
-        return v;
+        return Load.valueFor(i, size);
     }
 
     private void partitions() {
@@ -174,97 +168,25 @@ final class MapCommands {
                 (System.nanoTime() - start) / 1e6);
     }
 
-    /**
-     * Closed-loop load: each thread picks a uniform random key of {@code keys}, reads it ({@code readPercent}%) or
-     * writes a fresh value of {@code bytes}, and records the latency. A warm-up of a third of the time comes first.
-     */
     private void bench(String map, int threads, double seconds, int keys, int bytes, int readPercent) {
         GridMap<String, byte[]> m = strings(map);
-        byte[] value = valueFor(7, bytes);
-        org.HdrHistogram.Recorder gets = new org.HdrHistogram.Recorder(3);
-        org.HdrHistogram.Recorder puts = new org.HdrHistogram.Recorder(3);
-        AtomicLong ops = new AtomicLong();
-        AtomicLong errors = new AtomicLong();
-        AtomicBoolean measuring = new AtomicBoolean();
-        long warmupNanos = (long) (seconds / 3 * 1e9);
-        long runNanos = (long) (seconds * 1e9);
-        long start = System.nanoTime();
-        List<Thread> ts = new ArrayList<>();
-        for (int t = 0; t < threads; t++) {
-            Thread th = new Thread(() -> {
-                java.util.SplittableRandom random = new java.util.SplittableRandom();
-                while (System.nanoTime() - start < warmupNanos + runNanos) {
-                    String key = "k-" + random.nextInt(keys);
-                    boolean read = random.nextInt(100) < readPercent;
-                    long t0 = System.nanoTime();
-                    try {
-                        if (read) {
-                            m.get(key);
-                        } else {
-                            m.set(key, value);
-                        }
-                    } catch (GridException e) {
-                        errors.incrementAndGet();
-                        continue;
-                    }
-                    long took = System.nanoTime() - t0;
-                    if (measuring.get()) {
-                        (read ? gets : puts).recordValue(took);
-                        ops.incrementAndGet();
-                    }
-                }
-            }, "bench-" + t);
-            th.start();
-            ts.add(th);
-        }
-        long measureStart = start + warmupNanos;
-        while (System.nanoTime() < measureStart) {
-            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
-        }
-        gets.reset();
-        puts.reset();
-        measuring.set(true);
-        long t0 = System.nanoTime();
-        for (Thread th : ts) {
-            try {
-                th.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        Load.bench(new Load.Target() {
+            @Override
+            public byte[] get(String key) {
+                return m.get(key);
             }
-        }
-        double took = (System.nanoTime() - t0) / 1e9;
-        org.HdrHistogram.Histogram g = gets.getIntervalHistogram();
-        org.HdrHistogram.Histogram p = puts.getIntervalHistogram();
-        out.printf(Locale.ROOT, "BENCH ops=%d ops-per-s=%.0f get-p50-us=%.0f get-p99-us=%.0f get-p999-us=%.0f put-p50-us=%.0f "
-                        + "put-p99-us=%.0f put-p999-us=%.0f errors=%d%n", ops.get(), ops.get() / took,
-                g.getValueAtPercentile(50) / 1e3, g.getValueAtPercentile(99) / 1e3, g.getValueAtPercentile(99.9) / 1e3,
-                p.getValueAtPercentile(50) / 1e3, p.getValueAtPercentile(99) / 1e3, p.getValueAtPercentile(99.9) / 1e3,
-                errors.get());
+
+            @Override
+            public void set(String key, byte[] value) {
+                m.set(key, value);
+            }
+        }, out, threads, seconds, keys, bytes, readPercent);
     }
 
     /** What this JVM holds: heap after a GC, the map's off-heap bytes here, resident and virtual memory. */
     private void memory(String map) {
-        System.gc();
-        Runtime rt = Runtime.getRuntime();
-        long heap = rt.totalMemory() - rt.freeMemory();
-        double offHeap = grid.config().meterRegistry().find("cairn.map.offheap.bytes").tag("map", map).gauges().stream()
-                .mapToDouble(io.micrometer.core.instrument.Gauge::value).sum();
-        long rss = procStatus("VmRSS");
-        long virt = procStatus("VmSize");
-        out.printf(Locale.ROOT, "MEMORY heap-used=%d offheap=%.0f rss=%d vsz=%d%n", heap, offHeap, rss, virt);
-    }
-
-    private static long procStatus(String field) {
-        try {
-            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
-                if (line.startsWith(field + ":")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-                }
-            }
-        } catch (java.io.IOException | NumberFormatException e) {
-            return -1;
-        }
-        return -1;
+        Load.memory(out, grid.config().meterRegistry().find("cairn.map.offheap.bytes").tag("map", map).gauges().stream()
+                .mapToDouble(io.micrometer.core.instrument.Gauge::value).sum());
     }
 
     private final List<Thread> lockers = new ArrayList<>();
