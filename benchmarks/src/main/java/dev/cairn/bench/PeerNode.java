@@ -137,17 +137,7 @@ final class PeerNode {
 
     /** Cairn's own load, so every system is driven and measured by the same code. */
     static void bench(PeerStore.KeyValues m, PrintStream out, int threads, double seconds, int keys, int bytes, int readPercent) {
-        dev.cairn.examples.Load.bench(new dev.cairn.examples.Load.Target() {
-            @Override
-            public byte[] get(String key) {
-                return m.get(key);
-            }
-
-            @Override
-            public void set(String key, byte[] value) {
-                m.set(key, value);
-            }
-        }, out, threads, seconds, keys, bytes, readPercent);
+        dev.cairn.examples.Load.bench(dev.cairn.examples.Load.target(m::get, m::set), out, threads, seconds, keys, bytes, readPercent);
     }
 
     /** Heap after a GC, the map's off-heap bytes here, resident and virtual memory (as Cairn's {@code memory}). */

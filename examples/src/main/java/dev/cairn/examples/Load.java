@@ -23,6 +23,21 @@ public final class Load {
         void set(String key, byte[] value);
     }
 
+    /** A target from a map's get and set. */
+    public static Target target(java.util.function.Function<String, byte[]> get, java.util.function.BiConsumer<String, byte[]> set) {
+        return new Target() {
+            @Override
+            public byte[] get(String key) {
+                return get.apply(key);
+            }
+
+            @Override
+            public void set(String key, byte[] value) {
+                set.accept(key, value);
+            }
+        };
+    }
+
     /** The value the bulk commands write for key index {@code i}: the index, repeated to the size. */
     public static byte[] valueFor(int i, int size) {
         byte[] v = new byte[size];

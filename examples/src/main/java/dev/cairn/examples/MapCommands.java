@@ -170,17 +170,7 @@ final class MapCommands {
 
     private void bench(String map, int threads, double seconds, int keys, int bytes, int readPercent) {
         GridMap<String, byte[]> m = strings(map);
-        Load.bench(new Load.Target() {
-            @Override
-            public byte[] get(String key) {
-                return m.get(key);
-            }
-
-            @Override
-            public void set(String key, byte[] value) {
-                m.set(key, value);
-            }
-        }, out, threads, seconds, keys, bytes, readPercent);
+        Load.bench(Load.target(m::get, m::set), out, threads, seconds, keys, bytes, readPercent);
     }
 
     /** What this JVM holds: heap after a GC, the map's off-heap bytes here, resident and virtual memory. */
