@@ -6,7 +6,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -104,16 +103,7 @@ final class PeerNode {
     }
 
     private static void fill(PeerStore store, PrintStream out, String map, int from, int count, int bytes) {
-        PeerStore.KeyValues m = store.map(map);
-        long start = System.nanoTime();
-        for (int base = from; base < from + count; base += 1000) {
-            Map<String, byte[]> batch = new LinkedHashMap<>();
-            for (int i = base; i < Math.min(from + count, base + 1000); i++) {
-                batch.put("k-" + i, valueFor(i, bytes));
-            }
-            m.putAll(batch);
-        }
-        out.printf(Locale.ROOT, "FILLED %d in %.0f ms%n", count, (System.nanoTime() - start) / 1e6);
+        dev.cairn.examples.Load.fill(store.map(map)::putAll, out, from, count, bytes);
     }
 
     private static void check(PeerStore store, PrintStream out, String map, int from, int count, int bytes) {

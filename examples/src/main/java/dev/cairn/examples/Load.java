@@ -49,6 +49,23 @@ public final class Load {
     }
 
     /**
+     * Writes keys {@code k-from..} with {@link #valueFor} values of {@code bytes}, in batches of 1,000 through
+     * {@code putAll}, and prints one {@code FILLED <count> in <ms> ms} line.
+     */
+    public static void fill(java.util.function.Consumer<java.util.Map<String, byte[]>> putAll, PrintStream out, int from,
+                            int count, int bytes) {
+        long start = System.nanoTime();
+        for (int base = from; base < from + count; base += 1000) {
+            java.util.Map<String, byte[]> batch = new java.util.LinkedHashMap<>();
+            for (int i = base; i < Math.min(from + count, base + 1000); i++) {
+                batch.put("k-" + i, valueFor(i, bytes));
+            }
+            putAll.accept(batch);
+        }
+        out.printf(Locale.ROOT, "FILLED %d in %.0f ms%n", count, (System.nanoTime() - start) / 1e6);
+    }
+
+    /**
      * Closed-loop load: each thread picks a uniform random key {@code k-0..k-(keys-1)}, reads it ({@code readPercent}%)
      * or writes a value of {@code bytes}, and records the latency; a warm-up of a third of the time comes first. Prints
      * one {@code BENCH} line: ops, ops/s, get and put p50/p99/p99.9 in microseconds, errors.

@@ -4,7 +4,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -129,16 +128,7 @@ final class MapCommands {
     }
 
     private void fill(String map, int from, int count, int bytes) {
-        GridMap<String, byte[]> m = strings(map);
-        long start = System.nanoTime();
-        for (int base = from; base < from + count; base += 1000) {
-            Map<String, byte[]> batch = new LinkedHashMap<>();
-            for (int i = base; i < Math.min(from + count, base + 1000); i++) {
-                batch.put("k-" + i, valueFor(i, bytes));
-            }
-            m.putAll(batch);
-        }
-        out.printf(Locale.ROOT, "FILLED %d in %.0f ms%n", count, (System.nanoTime() - start) / 1e6);
+        Load.fill(strings(map)::putAll, out, from, count, bytes);
     }
 
     private void check(String map, int from, int count, int bytes) {
