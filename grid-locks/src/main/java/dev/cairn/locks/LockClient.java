@@ -28,6 +28,7 @@ final class LockClient implements AutoCloseable {
     private final LockService service;
     private final String node;
     private final Duration sessionTimeout;
+    /** How long a command is retried through leader changes ({@link LockSettings#commandTimeout()}). */
     private final Duration timeout;
     private final AtomicLong invocations = new AtomicLong(System.nanoTime());
     private final ScheduledExecutorService timer;
@@ -36,6 +37,11 @@ final class LockClient implements AutoCloseable {
     private long session;
     private long leaderSince;
     private volatile boolean closed;
+    // the timer's tasks run their commands asynchronously, one of each kind at a time, so that a slow heartbeat
+    // (a leader change under way) never holds up grant polling or expiry, nor piles up behind itself
+    private final java.util.concurrent.atomic.AtomicBoolean beating = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicBoolean polling = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicBoolean expiring = new java.util.concurrent.atomic.AtomicBoolean();
 
     LockClient(LockService service, String node, Duration sessionTimeout, Duration timeout) {
         this.service = service;
@@ -56,7 +62,7 @@ final class LockClient implements AutoCloseable {
     /** This node's session, opened on first use. */
     synchronized long session() {
         if (session == 0) {
-            LockResult r = call(LockCommand.openSession(invocations.incrementAndGet(), node, System.currentTimeMillis()));
+            LockResult r = call(LockCommand.openSession(invocations.incrementAndGet(), node));
             if (r.kind() != LockResult.Kind.SESSION_OPENED) {
                 throw new GridException("lock group refused a session for '" + node + "': " + r.message());
             }
@@ -98,14 +104,43 @@ final class LockClient implements AutoCloseable {
 
     LockResult call(byte[] command) {
         try {
-            return LockResult.decode(service.submit(command).get(timeout.toMillis() * 3, TimeUnit.MILLISECONDS));
+            // the service gives up after the command timeout; the margin only guards against a lost completion
+            return callAsync(command).get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             throw e.getCause() instanceof GridException g ? g : new GridException(e.getCause().toString(), e.getCause());
         } catch (TimeoutException e) {
-            throw new GridTimeoutException("lock command not answered within " + timeout.toMillis() * 3 + " ms", e);
+            throw new GridTimeoutException("lock command not answered within " + (timeout.toMillis() + 1000) + " ms", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new GridException("interrupted waiting for the lock group", e);
+        }
+    }
+
+    private CompletableFuture<LockResult> callAsync(byte[] command) {
+        return service.submit(command).thenApply(LockResult::decode);
+    }
+
+    /**
+     * Runs a background command unless the previous one of its kind is still out, and hands its answer on; failures
+     * are logged and left to the next round.
+     */
+    private void background(java.util.concurrent.atomic.AtomicBoolean inFlight, String what, byte[] command,
+                            java.util.function.Consumer<LockResult> onAnswer) {
+        if (!inFlight.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            callAsync(command).whenComplete((r, error) -> {
+                inFlight.set(false);
+                if (error != null) {
+                    log.debug("{}: {} failed: {}", node, what, error.toString());
+                } else if (!closed) {
+                    onAnswer.accept(r);
+                }
+            });
+        } catch (RuntimeException e) {
+            inFlight.set(false);
+            log.debug("{}: {} failed: {}", node, what, e.toString());
         }
     }
 
@@ -144,8 +179,7 @@ final class LockClient implements AutoCloseable {
         if (s == 0) {
             return;
         }
-        try {
-            LockResult r = call(LockCommand.poll(s, invocations.incrementAndGet()));
+        background(polling, "polling for lock grants", LockCommand.poll(s, invocations.incrementAndGet()), r -> {
             if (r.kind() == LockResult.Kind.SESSION_EXPIRED) {
                 sessionExpired(s);
                 return;
@@ -160,9 +194,7 @@ final class LockClient implements AutoCloseable {
                     }
                 }
             }
-        } catch (GridException e) {
-            log.debug("{}: polling for lock grants failed: {}", node, e.toString());
-        }
+        });
     }
 
     private void heartbeat() {
@@ -173,14 +205,11 @@ final class LockClient implements AutoCloseable {
         if (s == 0 || closed) {
             return;
         }
-        try {
-            LockResult r = call(LockCommand.heartbeat(s, invocations.incrementAndGet(), System.currentTimeMillis()));
+        background(beating, "lock session heartbeat", LockCommand.heartbeat(s, invocations.incrementAndGet()), r -> {
             if (r.kind() == LockResult.Kind.SESSION_EXPIRED) {
                 sessionExpired(s);
             }
-        } catch (GridException e) {
-            log.debug("{}: lock session heartbeat failed: {}", node, e.toString());
-        }
+        });
     }
 
     private void proposeExpiry() {
@@ -195,11 +224,7 @@ final class LockClient implements AutoCloseable {
         if (now - leaderSince < sessionTimeout.toMillis()) {
             return; // a new leader first gives every session a full timeout: none could heartbeat while there was none
         }
-        try {
-            call(LockCommand.expire(System.currentTimeMillis(), sessionTimeout.toMillis()));
-        } catch (GridException e) {
-            log.debug("{}: proposing session expiry failed: {}", node, e.toString());
-        }
+        background(expiring, "proposing session expiry", LockCommand.expire(now, sessionTimeout.toMillis()), r -> { });
     }
 
     /** Closes the session (releasing this node's locks) if the group can be reached, and stops the timers. */

@@ -13,8 +13,8 @@ import java.io.UncheckedIOException;
  * <p>Encoding (big-endian, {@link DataOutputStream}): {@code type:byte session:long invocation:long}
  * followed by the fields of that type:
  * <pre>
- * OPEN_SESSION  node:UTF now:long            (session is 0; the state machine assigns one)
- * HEARTBEAT     now:long
+ * OPEN_SESSION  node:UTF                     (session is 0; the state machine assigns one)
+ * HEARTBEAT     -                            (no time: liveness is judged on the proposer's clock at EXPIRE)
  * CLOSE_SESSION -
  * EXPIRE        now:long timeoutMillis:long  (session is 0)
  * LOCK, WRITE_LOCK, READ_LOCK      name:UTF thread:long reentrancyLimit:int wait:boolean
@@ -40,13 +40,13 @@ record LockCommand(Type type, long session, long invocation, String name, long t
         private static final Type[] VALUES = values();
     }
 
-    static byte[] openSession(long invocation, String node, long now) {
+    static byte[] openSession(long invocation, String node) {
         checkName("node", node);
-        return encode(new LockCommand(Type.OPEN_SESSION, 0, invocation, node, 0, 0, false, false, now, 0));
+        return encode(new LockCommand(Type.OPEN_SESSION, 0, invocation, node, 0, 0, false, false, 0, 0));
     }
 
-    static byte[] heartbeat(long session, long invocation, long now) {
-        return encode(new LockCommand(Type.HEARTBEAT, session, invocation, "", 0, 0, false, false, now, 0));
+    static byte[] heartbeat(long session, long invocation) {
+        return encode(new LockCommand(Type.HEARTBEAT, session, invocation, "", 0, 0, false, false, 0, 0));
     }
 
     static byte[] closeSession(long session, long invocation) {
@@ -135,11 +135,7 @@ record LockCommand(Type type, long session, long invocation, String name, long t
             out.writeLong(c.session);
             out.writeLong(c.invocation);
             switch (c.type) {
-                case OPEN_SESSION -> {
-                    out.writeUTF(c.name);
-                    out.writeLong(c.now);
-                }
-                case HEARTBEAT -> out.writeLong(c.now);
+                case OPEN_SESSION -> out.writeUTF(c.name);
                 case EXPIRE -> {
                     out.writeLong(c.now);
                     out.writeLong(c.timeout);
@@ -159,7 +155,7 @@ record LockCommand(Type type, long session, long invocation, String name, long t
                     out.writeUTF(c.name);
                     out.writeLong(c.thread);
                 }
-                case CLOSE_SESSION, POLL, LOCKS -> { }
+                case HEARTBEAT, CLOSE_SESSION, POLL, LOCKS -> { }
             }
             out.flush();
             return bytes.toByteArray();
@@ -188,10 +184,8 @@ record LockCommand(Type type, long session, long invocation, String name, long t
         switch (type) {
             case OPEN_SESSION -> {
                 name = in.readUTF();
-                now = in.readLong();
                 checkName("node", name);
             }
-            case HEARTBEAT -> now = in.readLong();
             case EXPIRE -> {
                 now = in.readLong();
                 timeout = in.readLong();
@@ -219,7 +213,7 @@ record LockCommand(Type type, long session, long invocation, String name, long t
                 thread = in.readLong();
                 checkName("name", name);
             }
-            case CLOSE_SESSION, POLL, LOCKS -> { }
+            case HEARTBEAT, CLOSE_SESSION, POLL, LOCKS -> { }
         }
         if (in.available() != 0) {
             throw new IllegalArgumentException(in.available() + " unexpected bytes after a " + type + " command");

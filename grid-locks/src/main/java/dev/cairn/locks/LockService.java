@@ -35,13 +35,15 @@ public final class LockService implements AutoCloseable {
     private final LockClient client;
     private final Map<String, FencedLock> locks = new ConcurrentHashMap<>();
     private final Map<String, GridReadWriteLock> rwLocks = new ConcurrentHashMap<>();
+    /** The group member that last committed a command for this node: tried first, as it is alive and has a leader. */
+    private volatile String lastAnswered;
 
     private LockService(Membership membership, LockSettings settings, RaftGroup group) {
         this.membership = membership;
         this.settings = settings;
         this.group = group;
         this.client = new LockClient(this, membership.settings().nodeName(), settings.sessionTimeout(),
-                settings.requestTimeout());
+                settings.commandTimeout());
     }
 
     /**
@@ -138,7 +140,7 @@ public final class LockService implements AutoCloseable {
             return CompletableFuture.completedFuture(status(FAILED, "node '" + membership.settings().nodeName()
                     + "' is not in the lock group " + settings.group()));
         }
-        return group.submit(command, settings.requestTimeout()).handle((result, error) -> {
+        return group.submit(command, settings.attemptTimeout()).handle((result, error) -> {
             if (error == null) {
                 byte[] out = new byte[result.length + 1];
                 out[0] = OK;
@@ -152,11 +154,15 @@ public final class LockService implements AutoCloseable {
     }
 
     /**
-     * Commits a command through the lock group and returns the state machine's answer.
+     * Commits a command through the lock group and returns the state machine's answer. An attempt that finds no
+     * leader, times out or reaches a member that is gone is sent again, the same bytes with the same invocation id (so
+     * it is applied once however often it arrives), to the next member, until {@link LockSettings#commandTimeout()}:
+     * long enough to ride through a leader change.
      *
      * @throws GridException (in the future) when locks are not configured; {@link NoQuorumException} when no
-     *                       reachable group member has a majority; {@link GridTimeoutException} when it was not
-     *                       committed in time (it may still be)
+     *                       reachable group member has a majority for the whole command timeout (as on the
+     *                       minority side of a split); the command may have been committed when the last attempt
+     *                       timed out rather than finding no leader
      */
     CompletableFuture<byte[]> submit(byte[] command) {
         if (settings.group().isEmpty()) {
@@ -164,7 +170,7 @@ public final class LockService implements AutoCloseable {
                     + "(GridConfig.builder().lockGroup(\"a\", \"b\", \"c\") or -Dcairn.lock.group=a,b,c) on every node"));
         }
         CompletableFuture<byte[]> out = new CompletableFuture<>();
-        attempt(command, out, System.nanoTime() + settings.requestTimeout().toNanos(), 0, null);
+        attempt(command, out, System.nanoTime() + settings.commandTimeout().toNanos(), 0, null);
         return out;
     }
 
@@ -176,16 +182,16 @@ public final class LockService implements AutoCloseable {
                     ? new NoQuorumException("no member of the lock group " + settings.group() + " is reachable from '"
                     + membership.settings().nodeName() + "'")
                     : new NoQuorumException("lock group " + settings.group() + " did not commit within "
-                    + settings.requestTimeout().toMillis() + " ms: " + lastError));
+                    + settings.commandTimeout().toMillis() + " ms: " + lastError));
             return;
         }
-        // the local member first (no hop), then the others in turn
-        Member target = candidates.get(tries % candidates.size());
-        membership.request(target, LOCK_COMMAND, command, Duration.ofNanos(left)).whenComplete((reply, error) -> {
+        // the member that answered last (the local member at first: no hop), then the others in turn
+        Member target = candidates.get(Math.floorMod(preferred(candidates) + tries, candidates.size()));
+        Duration wait = Duration.ofNanos(Math.min(left, settings.attemptTimeout().toNanos()));
+        membership.request(target, LOCK_COMMAND, command, wait).whenComplete((reply, error) -> {
             if (error == null && reply[0] == OK) {
+                lastAnswered = target.name();
                 out.complete(java.util.Arrays.copyOfRange(reply, 1, reply.length));
-            } else if (error == null && reply[0] == TIMEOUT) {
-                out.completeExceptionally(new GridTimeoutException(text(reply)));
             } else if (error == null && reply[0] == FAILED) {
                 out.completeExceptionally(new GridException(text(reply)));
             } else {
@@ -194,14 +200,27 @@ public final class LockService implements AutoCloseable {
                     out.completeExceptionally(c);
                     return;
                 }
-                // no quorum (an election under way) or the member is gone: try the next member after a short pause,
-                // growing with the tries, rather than spinning through the members until the deadline
+                // no leader there (an election under way, or a minority), not committed in time, or the member is
+                // gone or frozen: send it again to the next member after a short pause, growing with the tries
+                if (target.name().equals(lastAnswered)) {
+                    lastAnswered = null;
+                }
                 long pauseMillis = Math.min(200, 10L << Math.min(tries, 5));
                 String why = c == null ? text(reply) : c.getMessage();
                 CompletableFuture.delayedExecutor(pauseMillis, java.util.concurrent.TimeUnit.MILLISECONDS)
                         .execute(() -> attempt(command, out, deadline, tries + 1, why));
             }
         });
+    }
+
+    private int preferred(List<Member> candidates) {
+        String name = lastAnswered;
+        for (int i = 0; name != null && i < candidates.size(); i++) {
+            if (candidates.get(i).name().equals(name)) {
+                return i;
+            }
+        }
+        return 0;
     }
 
     private List<Member> groupMembersInView() {

@@ -15,7 +15,7 @@ import dev.cairn.membership.ChannelSettings;
  * @param portOffset     the group channel binds the node's port plus this offset, and finds the other members at
  *                       their seeds' ports plus this offset
  * @param sessionTimeout a node whose heartbeats stop for this long loses its locks (decided through Raft)
- * @param requestTimeout how long a lock command waits to be committed
+ * @param requestTimeout how long a lock command waits to be committed, plus {@link #commandTimeout() two failovers}
  */
 public record LockSettings(List<String> group, Path dataDir, int portOffset, Duration sessionTimeout, Duration requestTimeout) {
     public LockSettings {
@@ -23,6 +23,33 @@ public record LockSettings(List<String> group, Path dataDir, int portOffset, Dur
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(sessionTimeout, "sessionTimeout");
         Objects.requireNonNull(requestTimeout, "requestTimeout");
+    }
+
+    /**
+     * How soon the group's channel notices a member gone (paused, killed or cut off), which is what starts the
+     * election of a new leader: a third of the session timeout, at least 1 s, at most the grid's failure timeout. A
+     * leader lost is then replaced well within one session, before any live session could be expired.
+     */
+    Duration failover(Duration gridFailureTimeout) {
+        Duration third = sessionTimeout.dividedBy(3);
+        Duration floor = third.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : third;
+        return floor.compareTo(gridFailureTimeout) > 0 ? gridFailureTimeout : floor;
+    }
+
+    /**
+     * How long one lock command is retried (with the same invocation id, so it is applied once) before the caller
+     * gets an error: the request timeout plus two failovers, so that a command rides through a leader change.
+     */
+    Duration commandTimeout() {
+        Duration third = sessionTimeout.dividedBy(3);
+        return requestTimeout.plus((third.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : third).multipliedBy(2));
+    }
+
+    /** How long one attempt at one group member may take before the command is sent again (to the next member). */
+    Duration attemptTimeout() {
+        Duration fifth = requestTimeout.dividedBy(5);
+        return fifth.compareTo(Duration.ofMillis(250)) < 0 ? Duration.ofMillis(250)
+                : fifth.compareTo(Duration.ofSeconds(2)) > 0 ? Duration.ofSeconds(2) : fifth;
     }
 
     /** The settings of this node's group channel: its own cluster name, the shifted port and seeds. */
@@ -33,7 +60,7 @@ public record LockSettings(List<String> group, Path dataDir, int portOffset, Dur
         }).toList();
         return new ChannelSettings(grid.clusterName() + "-locks", grid.nodeName(), grid.transport(), grid.bindAddress(),
                 grid.port() == 0 ? 0 : grid.port() + portOffset, grid.portRange(), seeds, grid.stackFile(),
-                grid.multicastAddress(), grid.multicastPort() + 1, grid.joinTimeout(), grid.failureTimeout(),
+                grid.multicastAddress(), grid.multicastPort() + 1, grid.joinTimeout(), failover(grid.failureTimeout()),
                 grid.leaveTimeout(), group.size());
     }
 }

@@ -24,14 +24,19 @@ import java.util.TreeMap;
 /**
  * The replicated lock state: sessions, mutexes, read-write locks, their waiters and fences. Raft applies
  * the same commands ({@link LockCommand}) in the same order on every member, so this class must be a pure
- * function of that sequence: no clock (time arrives inside HEARTBEAT and EXPIRE, decision 7), no
+ * function of that sequence: no clock (time arrives only inside EXPIRE, decision 7), no
  * randomness, and every collection whose order can reach a result or a snapshot is ordered
  * ({@link TreeMap}, {@link LinkedHashMap}, {@link ArrayDeque}). Hash maps are used for look-ups only.
  *
  * <p><b>Owners and sessions.</b> An owner is (session, thread). A node opens a session and keeps it
- * alive with heartbeats; an EXPIRE command (proposed periodically, stamped with the proposer's clock)
- * ends the sessions whose last heartbeat is older than the timeout: their waits are withdrawn, their
- * locks released and handed to the next waiters with new fences. Any later command of an ended session
+ * alive with heartbeats (any command of the session counts). Time enters only through EXPIRE, proposed
+ * periodically by the leader and stamped with its clock: each EXPIRE marks the sessions heard from since
+ * the previous one as alive at its time, and ends those not heard from for longer than the timeout. So
+ * liveness is measured on one clock, the proposer's, never by comparing a node's clock with another's
+ * (a client whose clock runs ahead could otherwise never expire). A new leader's clock may differ from
+ * the old one's; a time that goes backwards counts as alive, and a new leader waits one timeout before
+ * it proposes, so every live session has been heard from by its first EXPIRE. Ended sessions' waits are
+ * withdrawn, their locks released and handed to the next waiters with new fences. Any later command of an ended session
  * answers SESSION_EXPIRED, which the client turns into {@code LockOwnershipLostException}.
  *
  * <p><b>Retries.</b> Each session keeps the results of its last {@value #RECENT_RESULTS} invocations; a
@@ -67,7 +72,7 @@ final class LockStateMachine {
     /** Undelivered grants kept per session; the oldest are dropped beyond this (the LOCKS view still tells). */
     static final int MAX_PENDING_GRANTS = 1024;
 
-    private static final int SNAPSHOT_MAGIC = 0x434c4b01; // "CLK" v1
+    private static final int SNAPSHOT_MAGIC = 0x434c4b02; // "CLK" v2: sessions carry aliveAt and heard
 
     private record Owner(long session, long thread) { }
 
@@ -76,14 +81,18 @@ final class LockStateMachine {
     private static final class Session {
         final long id;
         final String node;
-        long lastHeartbeat;
+        /** The time of the last EXPIRE at which this session was known alive; {@link Long#MIN_VALUE} before any. */
+        long aliveAt;
+        /** Whether a command of this session arrived since the last EXPIRE. */
+        boolean heard;
         final LinkedHashMap<Long, byte[]> results = new LinkedHashMap<>();
         final ArrayDeque<Grant> grants = new ArrayDeque<>();
 
-        Session(long id, String node, long lastHeartbeat) {
+        Session(long id, String node, long aliveAt, boolean heard) {
             this.id = id;
             this.node = node;
-            this.lastHeartbeat = lastHeartbeat;
+            this.aliveAt = aliveAt;
+            this.heard = heard;
         }
     }
 
@@ -147,6 +156,7 @@ final class LockStateMachine {
             return (c.type() == LockCommand.Type.CLOSE_SESSION ? LockResult.ok()
                     : LockResult.sessionExpired(c.session())).encode();
         }
+        s.heard = true;
         byte[] prior = s.results.get(c.invocation());
         if (prior != null) {
             return prior.clone();
@@ -171,10 +181,7 @@ final class LockStateMachine {
     private LockResult execute(Session s, LockCommand c) {
         Owner owner = new Owner(s.id, c.thread());
         return switch (c.type()) {
-            case HEARTBEAT -> {
-                s.lastHeartbeat = Math.max(s.lastHeartbeat, c.now());
-                yield LockResult.ok();
-            }
+            case HEARTBEAT -> LockResult.ok(); // being heard from is all it does
             case CLOSE_SESSION -> {
                 endSessions(List.of(s.id));
                 yield LockResult.ok();
@@ -200,7 +207,7 @@ final class LockStateMachine {
             return prior.clone();
         }
         long id = ++lastSessionId;
-        sessions.put(id, new Session(id, c.name(), c.now()));
+        sessions.put(id, new Session(id, c.name(), Long.MIN_VALUE, true));
         byte[] result = LockResult.sessionOpened(id).encode();
         recentOpens.put(key, result);
         if (recentOpens.size() > RECENT_OPENS) {
@@ -217,7 +224,10 @@ final class LockStateMachine {
         }
         List<Long> expired = new ArrayList<>();
         for (Session s : sessions.values()) {
-            if (now - s.lastHeartbeat > timeout) {
+            if (s.heard || s.aliveAt == Long.MIN_VALUE || now < s.aliveAt) {
+                s.aliveAt = now; // heard from since the last EXPIRE, new, or a leader whose clock is behind
+                s.heard = false;
+            } else if (now - s.aliveAt > timeout) {
                 expired.add(s.id);
             }
         }
@@ -538,7 +548,8 @@ final class LockStateMachine {
             for (Session s : sessions.values()) {
                 out.writeLong(s.id);
                 out.writeUTF(s.node);
-                out.writeLong(s.lastHeartbeat);
+                out.writeLong(s.aliveAt);
+                out.writeBoolean(s.heard);
                 out.writeInt(s.results.size());
                 for (Map.Entry<Long, byte[]> r : s.results.entrySet()) {
                     out.writeLong(r.getKey());
@@ -595,7 +606,7 @@ final class LockStateMachine {
             LockStateMachine m = new LockStateMachine();
             m.lastSessionId = in.readLong();
             for (int n = in.readInt(); n > 0; n--) {
-                Session s = new Session(in.readLong(), in.readUTF(), in.readLong());
+                Session s = new Session(in.readLong(), in.readUTF(), in.readLong(), in.readBoolean());
                 for (int r = in.readInt(); r > 0; r--) {
                     s.results.put(in.readLong(), readBytes(in));
                 }

@@ -88,7 +88,7 @@ class LockStateMachineRandomTest {
             if (sessions.isEmpty() || random.nextInt(100) < 2) {
                 sessions.add((long) sessions.size() + 1); // ids are assigned in order, one per distinct open
                 replayable.add(i);
-                steps.add(new Step(LockCommand.openSession(nextInvocation++, "node-" + sessions.size(), now), -1));
+                steps.add(new Step(LockCommand.openSession(nextInvocation++, "node-" + sessions.size()), -1));
                 continue;
             }
             // recent sessions are busy, old ones are usually expired
@@ -119,7 +119,7 @@ class LockStateMachineRandomTest {
             } else if (op < 80) {
                 command = LockCommand.poll(session, invocation);
             } else if (op < 91) {
-                command = LockCommand.heartbeat(session, invocation, now);
+                command = LockCommand.heartbeat(session, invocation);
             } else if (op < 94) {
                 command = LockCommand.expire(now, SESSION_TIMEOUT);
                 steps.add(new Step(command, -1));

@@ -22,8 +22,8 @@ class LockStateMachineTest {
         return LockResult.decode(sm.apply(command));
     }
 
-    private long open(String node, long now) {
-        LockResult r = run(LockCommand.openSession(invocation++, node, now));
+    private long open(String node) {
+        LockResult r = run(LockCommand.openSession(invocation++, node));
         assertEquals(Kind.SESSION_OPENED, r.kind());
         return r.value();
     }
@@ -83,15 +83,16 @@ class LockStateMachineTest {
 
     @Test
     void fencesStrictlyIncreaseAcrossHoldersExpiryAndRestore() {
-        long a = open("node-a", 0);
-        long b = open("node-b", 0);
+        long a = open("node-a");
+        long b = open("node-b");
         long f1 = granted(lock(a, "job", 1));
         assertKind(Kind.RELEASED, unlock(a, "job", 1));
         long f2 = granted(lock(b, "job", 7));
         assertTrue(f2 > f1);
         assertKind(Kind.WAITING, lock(a, "job", 1));
-        run(LockCommand.heartbeat(a, invocation++, 5_000));
-        assertEquals(List.of(b), run(LockCommand.expire(5_000, 1_000)).sessions());
+        assertEquals(List.of(), run(LockCommand.expire(1_000, 1_000)).sessions());
+        run(LockCommand.heartbeat(a, invocation++));
+        assertEquals(List.of(b), run(LockCommand.expire(2_001, 1_000)).sessions());
         long f3 = poll(a).get(0).fence();
         assertTrue(f3 > f2);
 
@@ -104,7 +105,7 @@ class LockStateMachineTest {
 
     @Test
     void reentrantAcquireReturnsTheSameFenceUpToTheLimit() {
-        long a = open("node-a", 0);
+        long a = open("node-a");
         long fence = granted(run(LockCommand.lock(a, invocation++, "m", 1, 3, true)));
         LockResult second = run(LockCommand.lock(a, invocation++, "m", 1, 3, true));
         assertEquals(fence, granted(second));
@@ -126,8 +127,8 @@ class LockStateMachineTest {
 
     @Test
     void unlockByANonOwnerIsRefusedAndChangesNothing() {
-        long a = open("node-a", 0);
-        long b = open("node-b", 0);
+        long a = open("node-a");
+        long b = open("node-b");
         long fence = granted(lock(a, "m", 1));
         LockResult other = unlock(b, "m", 1);
         assertError(Error.NOT_OWNER, other);
@@ -142,9 +143,9 @@ class LockStateMachineTest {
 
     @Test
     void waitersAreGrantedInFifoOrderAndLearnOfItByPolling() {
-        long a = open("node-a", 0);
-        long b = open("node-b", 0);
-        long c = open("node-c", 0);
+        long a = open("node-a");
+        long b = open("node-b");
+        long c = open("node-c");
         long f1 = granted(lock(a, "m", 1));
         assertKind(Kind.WAITING, lock(c, "m", 3));
         assertKind(Kind.WAITING, lock(b, "m", 2));
@@ -169,9 +170,9 @@ class LockStateMachineTest {
 
     @Test
     void anUnlockThatHandsTheLockOnAnswersZeroHoldsLeftAndACancelBehindTheHeadGrantsNothing() {
-        long a = open("node-a", 0);
-        long b = open("node-b", 0);
-        long c = open("node-c", 0);
+        long a = open("node-a");
+        long b = open("node-b");
+        long c = open("node-c");
         granted(lock(a, "m", 1));
         assertKind(Kind.WAITING, lock(b, "m", 1));
         assertKind(Kind.WAITING, lock(c, "m", 1));
@@ -184,34 +185,46 @@ class LockStateMachineTest {
 
     @Test
     void expiryReleasesLocksCancelsWaitsAndGrantsTheNextWaiterANewFence() {
-        long a = open("node-a", 0);
-        long b = open("node-b", 0);
-        long c = open("node-c", 0);
+        long a = open("node-a");
+        long b = open("node-b");
+        long c = open("node-c");
         long fence = granted(lock(a, "m", 1));
         granted(lock(b, "other", 1));
         assertKind(Kind.WAITING, lock(b, "m", 2));
         assertKind(Kind.WAITING, lock(c, "m", 3));
-        run(LockCommand.heartbeat(b, invocation++, 900));
-        run(LockCommand.heartbeat(c, invocation++, 900));
+        assertEquals(List.of(), run(LockCommand.expire(0, 1_000)).sessions()); // all heard from: alive at 0
+        run(LockCommand.heartbeat(b, invocation++));
+        run(LockCommand.heartbeat(c, invocation++));
 
-        assertEquals(List.of(), run(LockCommand.expire(1_000, 1_000)).sessions());
+        assertEquals(List.of(), run(LockCommand.expire(1_000, 1_000)).sessions()); // a: silent for exactly the timeout
         assertEquals(List.of(a), run(LockCommand.expire(1_001, 1_000)).sessions());
         assertEquals(List.of(new Grant(b, false, "m", 2, true, fence + 1)), poll(b));
         assertKind(Kind.SESSION_EXPIRED, unlock(a, "m", 1));
         assertKind(Kind.SESSION_EXPIRED, lock(a, "m", 1));
 
-        // b expires while holding "m" and "other": c gets "m" with yet another fence
-        run(LockCommand.heartbeat(c, invocation++, 5_000));
-        assertEquals(List.of(b), run(LockCommand.expire(5_000, 1_000)).sessions());
+        // b falls silent while holding "m" and "other": c gets "m" with yet another fence
+        assertEquals(List.of(), run(LockCommand.expire(2_000, 1_000)).sessions()); // b polled, c beat: alive at 2,000
+        run(LockCommand.heartbeat(c, invocation++));
+        assertEquals(List.of(b), run(LockCommand.expire(3_001, 1_000)).sessions());
         assertEquals(List.of(new Grant(c, false, "m", 3, true, fence + 2)), poll(c));
         assertEquals(List.of(), info(false, "other").holders());
         assertEquals(fence + 2, info(false, "m").fence());
     }
 
     @Test
+    void livenessIsJudgedOnTheProposersClockAloneAndAClockGoingBackCountsAsAlive() {
+        long a = open("node-a");
+        assertEquals(List.of(), run(LockCommand.expire(10_000, 1_000)).sessions()); // new: alive at 10,000
+        // a new leader whose clock is behind: the silent session is alive at its time, not expired
+        assertEquals(List.of(), run(LockCommand.expire(5_000, 1_000)).sessions());
+        assertEquals(List.of(), run(LockCommand.expire(6_000, 1_000)).sessions());
+        assertEquals(List.of(a), run(LockCommand.expire(6_001, 1_000)).sessions());
+    }
+
+    @Test
     void closingASessionReleasesItsLocks() {
-        long a = open("node-a", 0);
-        long b = open("node-b", 0);
+        long a = open("node-a");
+        long b = open("node-b");
         long fence = granted(lock(a, "m", 1));
         assertKind(Kind.WAITING, lock(b, "m", 1));
         assertKind(Kind.OK, run(LockCommand.closeSession(a, invocation++)));
@@ -222,10 +235,10 @@ class LockStateMachineTest {
     @Test
     void aDuplicateInvocationIsAppliedOnce() {
         long node = 77;
-        byte[] open = LockCommand.openSession(node, "node-a", 0);
+        byte[] open = LockCommand.openSession(node, "node-a");
         long a = LockResult.decode(sm.apply(open)).value();
         assertEquals(a, LockResult.decode(sm.apply(open)).value());
-        long b = open("node-b", 0);
+        long b = open("node-b");
         assertTrue(b > a);
 
         byte[] lockCommand = LockCommand.lock(a, 5, "m", 1, 2, true);
@@ -244,9 +257,9 @@ class LockStateMachineTest {
 
     @Test
     void manyReadersShareAndOneWriterExcludes() {
-        long a = open("node-a", 0);
-        long b = open("node-b", 0);
-        long c = open("node-c", 0);
+        long a = open("node-a");
+        long b = open("node-b");
+        long c = open("node-c");
         assertEquals(0, granted(read(a, "rw", 1)));
         granted(read(b, "rw", 1));
         granted(read(c, "rw", 1));
@@ -271,9 +284,9 @@ class LockStateMachineTest {
 
     @Test
     void aWaitingWriterIsNotStarvedByNewReaders() {
-        long a = open("node-a", 0);
-        long b = open("node-b", 0);
-        long c = open("node-c", 0);
+        long a = open("node-a");
+        long b = open("node-b");
+        long c = open("node-c");
         granted(read(a, "rw", 1));
         assertKind(Kind.WAITING, write(b, "rw", 1));
         assertKind(Kind.WAITING, read(c, "rw", 1));
@@ -290,8 +303,8 @@ class LockStateMachineTest {
 
     @Test
     void downgradeIsAllowedAndUpgradeRefused() {
-        long a = open("node-a", 0);
-        long b = open("node-b", 0);
+        long a = open("node-a");
+        long b = open("node-b");
         long fence = granted(write(a, "rw", 1));
         assertKind(Kind.WAITING, read(b, "rw", 1));
         granted(read(a, "rw", 1));
@@ -307,8 +320,8 @@ class LockStateMachineTest {
 
     @Test
     void twoOwnerMutexDeadlockIsRefusedNamingTheCycleAndTheOtherProceedsAfterTheVictimBacksOff() {
-        long a = open("node-a", 0);
-        long b = open("node-b", 0);
+        long a = open("node-a");
+        long b = open("node-b");
         granted(lock(a, "L1", 1));
         granted(lock(b, "L2", 2));
         assertKind(Kind.WAITING, lock(a, "L2", 1));
@@ -325,9 +338,9 @@ class LockStateMachineTest {
 
     @Test
     void threeOwnerMutexDeadlockIsRefusedAndTheOthersFinish() {
-        long a = open("node-a", 0);
-        long b = open("node-b", 0);
-        long c = open("node-c", 0);
+        long a = open("node-a");
+        long b = open("node-b");
+        long c = open("node-c");
         granted(lock(a, "L1", 1));
         granted(lock(b, "L2", 1));
         granted(lock(c, "L3", 1));
@@ -348,9 +361,9 @@ class LockStateMachineTest {
 
     @Test
     void readWriteDeadlocksOfTwoAndThreeOwnersAreRefused() {
-        long a = open("node-a", 0);
-        long b = open("node-b", 0);
-        long c = open("node-c", 0);
+        long a = open("node-a");
+        long b = open("node-b");
+        long c = open("node-c");
         granted(read(a, "R1", 1));
         granted(write(b, "R2", 1));
         assertKind(Kind.WAITING, read(a, "R2", 1));
@@ -381,9 +394,9 @@ class LockStateMachineTest {
 
     @Test
     void aReaderQueuedBehindAWaitingWriterWaitsForThatWriter() {
-        long a = open("node-a", 0);
-        long b = open("node-b", 0);
-        long c = open("node-c", 0);
+        long a = open("node-a");
+        long b = open("node-b");
+        long c = open("node-c");
         granted(read(a, "rw", 1));
         granted(lock(c, "M", 1));
         assertKind(Kind.WAITING, lock(b, "M", 1)); // b waits for c
@@ -402,8 +415,8 @@ class LockStateMachineTest {
 
     @Test
     void cancelWaitWithdrawsTheWaiterOrReportsAGrantThatWonTheRace() {
-        long a = open("node-a", 0);
-        long b = open("node-b", 0);
+        long a = open("node-a");
+        long b = open("node-b");
         long fence = granted(lock(a, "m", 1));
         assertKind(Kind.WAITING, lock(b, "m", 1));
         assertKind(Kind.CANCELLED, run(LockCommand.cancelWait(b, invocation++, false, "m", 1)));
@@ -417,8 +430,8 @@ class LockStateMachineTest {
 
     @Test
     void theLocksViewListsHoldersWaitersAndFences() {
-        long a = open("node-a", 0);
-        long b = open("node-b", 0);
+        long a = open("node-a");
+        long b = open("node-b");
         granted(lock(a, "m", 1));
         lock(b, "m", 2);
         granted(read(a, "rw", 3));
