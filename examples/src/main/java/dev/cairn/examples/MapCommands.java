@@ -36,9 +36,6 @@ final class MapCommands {
         return """
                   put <map> <key> <value>     get <map> <key>     remove <map> <key>     size <map>
                   partitions                  this node's share of primaries and backups, and every member's
-                  locks                       every lock with its holders, waiters and fence (needs a lock group)
-                  locker start <lock> <threads> <hold-ms> | locker stop
-                                              threads that take and release the lock, printing each hold as HIST lines
                   fill <map> <from> <count> [bytes]    write keys k-<from>.. with values of that many bytes
                   check <map> <from> <count> [bytes]   read them back: CHECKED ok= missing= wrong=
                   writers start <map> <threads> <keys> | writers status | stop | verify
@@ -67,12 +64,6 @@ final class MapCommands {
                 out.println("SIZE " + strings(w[1]).size());
             }
             case "partitions" -> partitions();
-            case "locker" -> locker(w);
-            case "locks" -> {
-                java.util.List<dev.cairn.locks.LockSnapshot> all = grid.locks().snapshot();
-                out.println("LOCKS " + all.size());
-                all.forEach(l -> out.println("  " + l));
-            }
             case "fill" -> {
                 need(w, 4, "fill <map> <from> <count> [bytes]");
                 fill(w[1], Integer.parseInt(w[2]), Integer.parseInt(w[3]), w.length > 4 ? Integer.parseInt(w[4]) : 100);
@@ -167,75 +158,6 @@ final class MapCommands {
     private void memory(String map) {
         Load.memory(out, grid.config().meterRegistry().find("cairn.map.offheap.bytes").tag("map", map).gauges().stream()
                 .mapToDouble(io.micrometer.core.instrument.Gauge::value).sum());
-    }
-
-    private final List<Thread> lockers = new ArrayList<>();
-    private final AtomicBoolean lockersStopping = new AtomicBoolean();
-
-    /**
-     * Background threads that take the lock, hold it, and release it, printing every hold:
-     * {@code HIST <node> <thread> lock=<name> fence=<f> acquired=<ns> released=<ns>} or {@code ... lost=<ns>} when the release
-     * found the lock gone (session expired). Times are System.nanoTime, which on Linux is one clock for the machine.
-     */
-    private void locker(String[] w) {
-        need(w, 2, "locker start <lock> <threads> <hold-ms> | locker stop");
-        if (w[1].equals("stop")) {
-            lockersStopping.set(true);
-            for (Thread t : lockers) {
-                try {
-                    t.join(60_000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            lockers.clear();
-            out.println("LOCKERS stopped");
-            return;
-        }
-        need(w, 5, "locker start <lock> <threads> <hold-ms>");
-        dev.cairn.locks.FencedLock lock = grid.lock(w[2], 1);
-        int threads = Integer.parseInt(w[3]);
-        long holdNanos = TimeUnit.MILLISECONDS.toNanos(Long.parseLong(w[4]));
-        String node = grid.localMember().name();
-        lockersStopping.set(false);
-        for (int t = 0; t < threads; t++) {
-            Thread th = new Thread(() -> {
-                while (!lockersStopping.get()) {
-                    long fence;
-                    try {
-                        fence = lock.lockAndGetFence();
-                    } catch (GridException e) {
-                        out.println("HISTERR " + node + " acquire " + e.getClass().getSimpleName());
-                        continue;
-                    }
-                    long acquired = System.nanoTime();
-                    java.util.concurrent.locks.LockSupport.parkNanos(holdNanos);
-                    // an unlock whose outcome is unknown (no quorum during an election, a timeout) is retried, as an
-                    // application would, until it succeeds or the lock turns out lost; the hold ends no earlier than
-                    // the attempt that succeeded began
-                    String how = "unknown";
-                    long releasing = System.nanoTime();
-                    String error = "";
-                    for (int attempt = 0; attempt < 20 && how.equals("unknown"); attempt++) {
-                        releasing = System.nanoTime();
-                        try {
-                            lock.unlock();
-                            how = "released";
-                        } catch (dev.cairn.locks.LockOwnershipLostException | IllegalMonitorStateException e) {
-                            how = "lost";
-                        } catch (GridException e) {
-                            error = " error=" + e.getClass().getSimpleName();
-                        }
-                    }
-                    out.printf("HIST %s %d lock=%s fence=%d acquired=%d %s=%d%s%n", node, Thread.currentThread().getId(),
-                            lock.name(), fence, acquired, how, releasing, how.equals("unknown") ? error : "");
-                }
-            }, "locker-" + t);
-            th.setDaemon(true);
-            th.start();
-            lockers.add(th);
-        }
-        out.println("LOCKERS started");
     }
 
     private void writers(String[] w) {

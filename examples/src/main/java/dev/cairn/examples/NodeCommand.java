@@ -96,6 +96,7 @@ final class NodeCommand {
 
     private static int console(Grid grid, PrintStream out) throws IOException {
         MapCommands maps = new MapCommands(grid, out);
+        LockCommands locks = new LockCommands(grid, out);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         boolean interactive = System.console() != null;
         if (interactive) {
@@ -117,13 +118,13 @@ final class NodeCommand {
                     case "members" -> members(grid, out);
                     case "ping" -> ping(grid, out, words);
                     case "help" -> out.println("commands: members, ping <member> [count] [bytes] [inline], help, quit\n"
-                            + MapCommands.help());
+                            + MapCommands.help() + "\n" + LockCommands.help());
                     case "quit", "exit" -> {
                         out.println("BYE");
                         return 0;
                     }
                     default -> {
-                        if (!maps.run(words)) {
+                        if (!maps.run(words) && !locks.run(words)) {
                             out.println("ERROR unknown command '" + words[0] + "'; type help");
                         }
                     }

@@ -18,9 +18,11 @@ public final class Diagnostics {
     static final short ECHO_INLINE = 1;
 
     private final Membership membership;
+    private final dev.cairn.locks.LockService locks;
 
-    Diagnostics(Membership membership) {
+    Diagnostics(Membership membership, dev.cairn.locks.LockService locks) {
         this.membership = membership;
+        this.locks = locks;
         membership.handle(ECHO, (from, payload) -> CompletableFuture.completedFuture(payload));
         membership.handleInline(ECHO_INLINE, (from, payload) -> CompletableFuture.completedFuture(payload));
     }
@@ -41,6 +43,23 @@ public final class Diagnostics {
                     + payload.length + " sent");
         }
         return nanos;
+    }
+
+    /**
+     * Fault injection for tests and drills: cuts this node off from every other member, on the grid's channel and the
+     * lock group's, both ways, as a network cut would. The others see it go silent and drop it from their view after
+     * the failure timeout; it drops them. Its lock calls then fail (no quorum) and its session expires on the majority
+     * side. Undone by {@link #reconnect()}.
+     */
+    public void cutOff() {
+        membership.cutOff(true);
+        locks.cutOff(true);
+    }
+
+    /** Undoes {@link #cutOff()}; the split heals (MERGE3) within a few seconds. */
+    public void reconnect() {
+        membership.cutOff(false);
+        locks.cutOff(false);
     }
 
     /** Finds a member of the current view by name. */

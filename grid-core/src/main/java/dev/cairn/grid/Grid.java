@@ -41,11 +41,11 @@ public final class Grid implements AutoCloseable {
         this.config = config;
         this.membership = membership;
         this.codec = codec;
-        this.diagnostics = new Diagnostics(membership);
         this.partitions = PartitionService.create(membership, config.partitionCount(), config.backupCount(),
                 config.requestTimeout(), config::mapOptions, config.meterRegistry());
         this.locks = LockService.create(membership, new LockSettings(config.lockGroup(), config.lockDataDir(),
                 config.lockPortOffset(), config.lockSessionTimeout(), config.requestTimeout()));
+        this.diagnostics = new Diagnostics(membership, locks);
     }
 
     /**

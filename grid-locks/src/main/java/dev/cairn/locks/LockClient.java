@@ -35,6 +35,8 @@ final class LockClient implements AutoCloseable {
     private final Map<String, CompletableFuture<LockResult.Grant>> waiters = new HashMap<>();
     private final Map<String, LockResult.Grant> unclaimed = new HashMap<>();
     private long session;
+    /** The number of the last grant received in this session, acked by the next poll. */
+    private long grantAck;
     private long leaderSince;
     private volatile boolean closed;
     // the timer's tasks run their commands asynchronously, one of each kind at a time, so that a slow heartbeat
@@ -67,8 +69,14 @@ final class LockClient implements AutoCloseable {
                 throw new GridException("lock group refused a session for '" + node + "': " + r.message());
             }
             session = r.value();
+            grantAck = 0;
         }
         return session;
+    }
+
+    /** Whether {@code s} is still this node's session as far as it knows (not seen expired, not replaced). */
+    synchronized boolean isCurrent(long s) {
+        return s == session;
     }
 
     /** The session expired: every lock held through it is gone. The next call opens a new one. */
@@ -173,16 +181,24 @@ final class LockClient implements AutoCloseable {
             }
         }
         long s;
+        long ack;
         synchronized (this) {
             s = session;
+            ack = grantAck;
         }
         if (s == 0) {
             return;
         }
-        background(polling, "polling for lock grants", LockCommand.poll(s, invocations.incrementAndGet()), r -> {
+        background(polling, "polling for lock grants", LockCommand.poll(s, invocations.incrementAndGet(), ack), r -> {
             if (r.kind() == LockResult.Kind.SESSION_EXPIRED) {
                 sessionExpired(s);
                 return;
+            }
+            synchronized (this) {
+                if (session != s) {
+                    return; // grants of a session that has ended: its waiters were told
+                }
+                grantAck = Math.max(grantAck, r.value());
             }
             synchronized (waiters) {
                 for (LockResult.Grant g : r.grants()) {

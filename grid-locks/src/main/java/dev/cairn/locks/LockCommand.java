@@ -20,7 +20,7 @@ import java.io.UncheckedIOException;
  * LOCK, WRITE_LOCK, READ_LOCK      name:UTF thread:long reentrancyLimit:int wait:boolean
  * UNLOCK, WRITE_UNLOCK, READ_UNLOCK name:UTF thread:long
  * CANCEL_WAIT   readWrite:boolean name:UTF thread:long
- * POLL          -
+ * POLL          ack:long                     (the last grant number received; kept in the record's now)
  * LOCKS         -                           (session and invocation are 0; a read)
  * </pre>
  * The static methods build each command; {@link #decode} reads one back. Arguments are checked
@@ -28,6 +28,11 @@ import java.io.UncheckedIOException;
  */
 record LockCommand(Type type, long session, long invocation, String name, long thread, int limit,
                    boolean waits, boolean readWrite, long now, long timeout) {
+
+    /** POLL's ack: the number of the last grant the client received (carried in {@code now}). */
+    long ack() {
+        return now;
+    }
 
     /** The longest lock name accepted, in characters. */
     static final int MAX_NAME_LENGTH = 256;
@@ -92,8 +97,8 @@ record LockCommand(Type type, long session, long invocation, String name, long t
     }
 
     /** Fetch (and consume) the grants this session's waiters received since its last poll. */
-    static byte[] poll(long session, long invocation) {
-        return encode(new LockCommand(Type.POLL, session, invocation, "", 0, 0, false, false, 0, 0));
+    static byte[] poll(long session, long invocation, long ack) {
+        return encode(new LockCommand(Type.POLL, session, invocation, "", 0, 0, false, false, ack, 0));
     }
 
     /** The diagnostic view of every lock; changes nothing. */
@@ -155,7 +160,8 @@ record LockCommand(Type type, long session, long invocation, String name, long t
                     out.writeUTF(c.name);
                     out.writeLong(c.thread);
                 }
-                case HEARTBEAT, CLOSE_SESSION, POLL, LOCKS -> { }
+                case POLL -> out.writeLong(c.now);
+                case HEARTBEAT, CLOSE_SESSION, LOCKS -> { }
             }
             out.flush();
             return bytes.toByteArray();
@@ -213,7 +219,8 @@ record LockCommand(Type type, long session, long invocation, String name, long t
                 thread = in.readLong();
                 checkName("name", name);
             }
-            case HEARTBEAT, CLOSE_SESSION, POLL, LOCKS -> { }
+            case POLL -> now = in.readLong();
+            case HEARTBEAT, CLOSE_SESSION, LOCKS -> { }
         }
         if (in.available() != 0) {
             throw new IllegalArgumentException(in.available() + " unexpected bytes after a " + type + " command");

@@ -21,7 +21,38 @@ final class LockOps {
     private final String name;
     private final Side side;
     private final int reentrancyLimit;
-    private final Map<Long, Long> fences = new ConcurrentHashMap<>();
+    /** What each holding thread of this node holds: the session it was granted under, and its fence. */
+    private final Map<Long, Held> held = new ConcurrentHashMap<>();
+
+    private record Held(long session, long fence) {
+    }
+
+    /**
+     * A command of this thread whose outcome is unknown (no answer within the command timeout): the thread's next call
+     * of the same kind on this lock re-sends it with the same invocation id, so it is applied at most once and its
+     * first answer is the one returned. A call of another kind gets a new id, which makes a late copy of this one stale.
+     */
+    private record Pending(String kind, long session, long invocation) {
+    }
+
+    private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+
+    /** An answer, and the session the command ran in. */
+    private record Sent(LockResult result, long session) {
+    }
+
+    private Sent send(long thread, String kind, LockClient.SessionCommand command) {
+        Pending p = pending.get(thread);
+        long[] session = new long[1];
+        LockResult r = client.run((s, fresh) -> {
+            long invocation = p != null && p.kind().equals(kind) && p.session() == s ? p.invocation() : fresh;
+            session[0] = s;
+            pending.put(thread, new Pending(kind, s, invocation));
+            return command.build(s, invocation);
+        });
+        pending.remove(thread); // answered: known outcome (a GridException above leaves it pending)
+        return new Sent(r, session[0]);
+    }
 
     LockOps(LockClient client, String name, Side side, int reentrancyLimit) {
         LockCommand.checkName("lock name", name);
@@ -46,27 +77,29 @@ final class LockOps {
             throw new IllegalArgumentException("timeout must not be negative but was " + nanos + " ns");
         }
         long thread = Thread.currentThread().getId();
-        LockResult r = client.run((s, i) -> switch (side) {
+        checkNotLost(thread);
+        Sent sent = send(thread, "acquire", (s, i) -> switch (side) {
             case MUTEX -> LockCommand.lock(s, i, name, thread, reentrancyLimit, wait);
             case READ -> LockCommand.readLock(s, i, name, thread, reentrancyLimit, wait);
             case WRITE -> LockCommand.writeLock(s, i, name, thread, reentrancyLimit, wait);
         });
+        LockResult r = sent.result();
         switch (r.kind()) {
             case GRANTED -> {
-                fences.put(thread, r.value());
+                held.put(thread, new Held(sent.session(), r.value()));
                 return r.value();
             }
             case NOT_ACQUIRED -> {
                 return -1;
             }
             case WAITING -> {
-                return awaitGrant(thread, nanos, interruptible);
+                return awaitGrant(thread, sent.session(), nanos, interruptible);
             }
             default -> throw failure(r);
         }
     }
 
-    private long awaitGrant(long thread, long nanos, boolean interruptible) throws InterruptedException {
+    private long awaitGrant(long thread, long session, long nanos, boolean interruptible) throws InterruptedException {
         boolean rw = side != Side.MUTEX;
         CompletableFuture<LockResult.Grant> grant = client.awaitGrant(rw, name, thread);
         long deadline = nanos == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + nanos;
@@ -74,7 +107,7 @@ final class LockOps {
             try {
                 long left = deadline == Long.MAX_VALUE ? TimeUnit.SECONDS.toNanos(1) : deadline - System.nanoTime();
                 LockResult.Grant g = grant.get(Math.max(1, left), TimeUnit.NANOSECONDS);
-                fences.put(thread, g.fence());
+                held.put(thread, new Held(session, g.fence()));
                 return g.fence();
             } catch (TimeoutException e) {
                 if (deadline != Long.MAX_VALUE && System.nanoTime() >= deadline) {
@@ -97,9 +130,10 @@ final class LockOps {
     /** Stops waiting; if the grant won the race, the thread holds the lock after all and its fence is returned. */
     private long cancel(long thread) {
         client.forgetWaiter(side != Side.MUTEX, name, thread);
-        LockResult r = client.run((s, i) -> LockCommand.cancelWait(s, i, side != Side.MUTEX, name, thread));
+        Sent sent = send(thread, "cancel", (s, i) -> LockCommand.cancelWait(s, i, side != Side.MUTEX, name, thread));
+        LockResult r = sent.result();
         if (r.kind() == LockResult.Kind.GRANTED) {
-            fences.put(thread, r.value());
+            held.put(thread, new Held(sent.session(), r.value()));
             return r.value();
         }
         if (r.kind() == LockResult.Kind.CANCELLED || r.kind() == LockResult.Kind.ERROR) {
@@ -110,28 +144,45 @@ final class LockOps {
 
     void release() {
         long thread = Thread.currentThread().getId();
-        LockResult r = client.run((s, i) -> switch (side) {
+        checkNotLost(thread);
+        LockResult r = send(thread, "release", (s, i) -> switch (side) {
             case MUTEX -> LockCommand.unlock(s, i, name, thread);
             case READ -> LockCommand.readUnlock(s, i, name, thread);
             case WRITE -> LockCommand.writeUnlock(s, i, name, thread);
-        });
+        }).result();
         if (r.kind() == LockResult.Kind.RELEASED) {
             if (r.holds() == 0) {
-                fences.remove(thread);
+                held.remove(thread);
             }
             return;
         }
-        fences.remove(thread);
+        held.remove(thread);
         throw failure(r);
+    }
+
+    /**
+     * A thread that held this lock under a session that has since expired lost it, whatever the group says now: its
+     * next call on the lock says so (and forgets the hold) rather than acting in a new session.
+     */
+    private void checkNotLost(long thread) {
+        Held h = held.get(thread);
+        if (h != null && !client.isCurrent(h.session())) {
+            held.remove(thread);
+            throw new LockOwnershipLostException(label() + " was lost: this node's lock session expired (paused or cut "
+                    + "off past the session timeout), so the lock went to the next waiter; fence " + h.fence()
+                    + " is no longer valid");
+        }
     }
 
     /** The calling thread's fence while it holds the lock. */
     long fence() {
-        Long f = fences.get(Thread.currentThread().getId());
-        if (f == null) {
+        long thread = Thread.currentThread().getId();
+        checkNotLost(thread);
+        Held h = held.get(thread);
+        if (h == null) {
             throw new IllegalMonitorStateException(label() + " is not held by this thread");
         }
-        return f;
+        return h.fence();
     }
 
     private RuntimeException failure(LockResult r) {

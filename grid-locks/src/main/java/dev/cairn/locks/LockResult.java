@@ -23,12 +23,13 @@ import java.util.List;
  * SESSION_EXPIRED session:long           (unknown or expired session: its locks are gone)
  * SESSION_OPENED  session:long
  * OK              -
- * GRANTS          n:int n * grant        (grant = session:long readWrite:bool lock:UTF thread:long write:bool fence:long)
+ * GRANTS          upTo:long n:int n * grant   (upTo: the number of the last grant, to ack in the next POLL;
+ *                 grant = session:long readWrite:bool lock:UTF thread:long write:bool fence:long)
  * EXPIRED         n:int n * session:long
  * LOCKS           n:int n * (readWrite:bool name:UTF fence:long holders waiters), each a list of
  *                 n:int n * (session:long node:UTF thread:long write:bool holds:int)
  * </pre>
- * {@code value} is the fence (GRANTED), the holds left (RELEASED) or the session id (SESSION_*).
+ * {@code value} is the fence (GRANTED), the holds left (RELEASED), the session id (SESSION_*) or upTo (GRANTS).
  */
 record LockResult(Kind kind, long value, int holds, Error error, String message, List<Grant> grants,
                   List<LockInfo> locks, List<Long> sessions) {
@@ -42,7 +43,7 @@ record LockResult(Kind kind, long value, int holds, Error error, String message,
 
     /** Why a command was refused; a client maps each to its exception. */
     enum Error {
-        BAD_COMMAND, NOT_OWNER, REENTRANCY_LIMIT, UPGRADE_REFUSED, ALREADY_WAITING, NOT_WAITING;
+        BAD_COMMAND, NOT_OWNER, REENTRANCY_LIMIT, UPGRADE_REFUSED, ALREADY_WAITING, NOT_WAITING, STALE_INVOCATION;
 
         private static final Error[] VALUES = values();
     }
@@ -107,8 +108,8 @@ record LockResult(Kind kind, long value, int holds, Error error, String message,
         return of(Kind.OK, 0, 0, null, "");
     }
 
-    static LockResult grants(List<Grant> grants) {
-        return new LockResult(Kind.GRANTS, 0, 0, null, "", grants, List.of(), List.of());
+    static LockResult grants(List<Grant> grants, long upTo) {
+        return new LockResult(Kind.GRANTS, upTo, 0, null, "", grants, List.of(), List.of());
     }
 
     static LockResult expired(List<Long> sessions) {
@@ -142,6 +143,7 @@ record LockResult(Kind kind, long value, int holds, Error error, String message,
                 }
                 case SESSION_EXPIRED, SESSION_OPENED -> out.writeLong(value);
                 case GRANTS -> {
+                    out.writeLong(value);
                     out.writeInt(grants.size());
                     for (Grant g : grants) {
                         writeGrant(out, g);
@@ -191,12 +193,13 @@ record LockResult(Kind kind, long value, int holds, Error error, String message,
                 case SESSION_OPENED -> sessionOpened(in.readLong());
                 case OK -> ok();
                 case GRANTS -> {
+                    long upTo = in.readLong();
                     int n = in.readInt();
                     List<Grant> grants = new ArrayList<>(n);
                     for (int i = 0; i < n; i++) {
                         grants.add(readGrant(in));
                     }
-                    yield grants(grants);
+                    yield grants(grants, upTo);
                 }
                 case EXPIRED -> {
                     int n = in.readInt();

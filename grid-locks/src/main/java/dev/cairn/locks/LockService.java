@@ -250,6 +250,25 @@ public final class LockService implements AutoCloseable {
         return new String(reply, 1, reply.length - 1, java.nio.charset.StandardCharsets.UTF_8);
     }
 
+    /**
+     * Fault injection for tests and drills: cuts this node's lock-group channel off from the other members, or
+     * reconnects it ({@link dev.cairn.membership.Faults}). Nothing on a node outside the group.
+     */
+    public void cutOff(boolean cut) {
+        if (group != null) {
+            if (cut) {
+                dev.cairn.membership.Faults.cutOff(group.channel());
+            } else {
+                dev.cairn.membership.Faults.reconnect(group.channel());
+            }
+        }
+    }
+
+    /** The raft id of the lock group's leader as this node's member sees it; null when there is none or on a client. */
+    public String leader() {
+        return group == null ? null : group.leader();
+    }
+
     /** Closes this node's session (releasing its locks) while the group is still reachable, then its Raft member. */
     @Override
     public void close() {

@@ -39,17 +39,23 @@ import java.util.TreeMap;
  * withdrawn, their locks released and handed to the next waiters with new fences. Any later command of an ended session
  * answers SESSION_EXPIRED, which the client turns into {@code LockOwnershipLostException}.
  *
- * <p><b>Retries.</b> Each session keeps the results of its last {@value #RECENT_RESULTS} invocations; a
- * command whose invocation id is among them returns the stored result and changes nothing. OPEN_SESSION
- * has no session yet: it is deduplicated by (node, invocation id), so a node must not reuse an
- * invocation id for OPEN_SESSION (start from a random or time-based value per process).
+ * <p><b>Retries.</b> A client re-sends a command whose answer it did not get with the same invocation id,
+ * and applies it once: invocation ids rise per client, and each owner thread has at most one command
+ * out at a time, so the session keeps, per thread, the last invocation applied and its result (Raft
+ * dissertation, 6.3, with the thread as the client). The same invocation again returns that result
+ * and changes nothing; an older one is a stale duplicate and is refused (STALE_INVOCATION) unapplied.
+ * This holds however long a retry takes, unlike a window of recent results. HEARTBEAT, CLOSE_SESSION and
+ * POLL need no memory: applying them twice is the same as once. OPEN_SESSION has no session yet: it is
+ * deduplicated by (node, invocation id), so a node must not reuse an invocation id for OPEN_SESSION
+ * (start from a random or time-based value per process).
  *
  * <p><b>Learning of a grant after WAITING.</b> When an unlock, cancel, close or expiry hands a lock to a
- * waiter, the grant (lock, thread, fence) is appended to the waiter's session's grant queue. The client
- * reads and consumes that queue with POLL(session), itself an ordinary deduplicated command, so a
- * retried poll returns the same grants and none is lost or seen twice. To avoid polling blindly, the
- * member that applied the command can call {@link #lastGrants()} right after {@code apply} and send a
- * wake-up hint to the waiting node, which then polls; the hint carries no authority, the poll does.
+ * waiter, the grant (lock, thread, fence) is queued in the waiter's session with the next number of
+ * that session. The client reads the queue with POLL(session, ack): the grants numbered above ack,
+ * dropping those up to it, so a poll whose answer was lost returns the same grants again and none is
+ * lost; the client acks the last number it received. To avoid polling blindly, the member that applied
+ * the command can call {@link #lastGrants()} right after {@code apply} and send a wake-up hint to the
+ * waiting node, which then polls; the hint carries no authority, the poll does.
  * CANCEL_WAIT racing a grant answers GRANTED with the fence (and removes that grant from the queue), so
  * a timed-out tryLock learns it holds the lock after all and can keep or release it.
  *
@@ -65,18 +71,24 @@ import java.util.TreeMap;
  */
 final class LockStateMachine {
 
-    /** Results kept per session for deduplicating retries. */
-    static final int RECENT_RESULTS = 64;
+    /** Threads per session whose last answer is kept for retries; the longest unheard-from are dropped beyond. */
+    static final int REMEMBERED_THREADS = 4096;
     /** OPEN_SESSION results kept for deduplication. */
     static final int RECENT_OPENS = 1024;
     /** Undelivered grants kept per session; the oldest are dropped beyond this (the LOCKS view still tells). */
     static final int MAX_PENDING_GRANTS = 1024;
 
-    private static final int SNAPSHOT_MAGIC = 0x434c4b02; // "CLK" v2: sessions carry aliveAt and heard
+    private static final int SNAPSHOT_MAGIC = 0x434c4b03; // "CLK" v3: liveness, answers per thread, numbered grants
 
     private record Owner(long session, long thread) { }
 
     private record Waiter(Owner owner, boolean write) { }
+
+    /** The last command a thread had applied, and its answer. */
+    private record Answered(long invocation, byte[] result) { }
+
+    /** A grant waiting in its session's queue, numbered in that session. */
+    private record Queued(long seq, Grant grant) { }
 
     private static final class Session {
         final long id;
@@ -85,8 +97,10 @@ final class LockStateMachine {
         long aliveAt;
         /** Whether a command of this session arrived since the last EXPIRE. */
         boolean heard;
-        final LinkedHashMap<Long, byte[]> results = new LinkedHashMap<>();
-        final ArrayDeque<Grant> grants = new ArrayDeque<>();
+        /** Per thread, oldest heard-from first. */
+        final LinkedHashMap<Long, Answered> answered = new LinkedHashMap<>();
+        long lastGrantSeq;
+        final ArrayDeque<Queued> grants = new ArrayDeque<>();
 
         Session(long id, String node, long aliveAt, boolean heard) {
             this.id = id;
@@ -157,15 +171,26 @@ final class LockStateMachine {
                     : LockResult.sessionExpired(c.session())).encode();
         }
         s.heard = true;
-        byte[] prior = s.results.get(c.invocation());
-        if (prior != null) {
-            return prior.clone();
+        boolean perThread = switch (c.type()) {
+            case HEARTBEAT, CLOSE_SESSION, POLL -> false;
+            default -> true;
+        };
+        if (perThread) {
+            Answered last = s.answered.get(c.thread());
+            if (last != null && c.invocation() == last.invocation()) {
+                return last.result().clone();
+            }
+            if (last != null && c.invocation() < last.invocation()) {
+                return LockResult.error(Error.STALE_INVOCATION, "invocation " + c.invocation() + " of " + describe(
+                        new Owner(s.id, c.thread())) + " is older than its last, " + last.invocation() + ": not applied").encode();
+            }
         }
         byte[] result = execute(s, c).encode();
-        if (sessions.containsKey(s.id)) {
-            s.results.put(c.invocation(), result);
-            if (s.results.size() > RECENT_RESULTS) {
-                Iterator<Long> oldest = s.results.keySet().iterator();
+        if (perThread && sessions.containsKey(s.id)) {
+            s.answered.remove(c.thread());
+            s.answered.put(c.thread(), new Answered(c.invocation(), result));
+            if (s.answered.size() > REMEMBERED_THREADS) {
+                Iterator<Long> oldest = s.answered.keySet().iterator();
                 oldest.next();
                 oldest.remove();
             }
@@ -192,9 +217,12 @@ final class LockStateMachine {
             case READ_UNLOCK -> release(owner, c, false);
             case CANCEL_WAIT -> cancelWait(s, owner, c);
             case POLL -> {
-                List<Grant> grants = new ArrayList<>(s.grants);
-                s.grants.clear();
-                yield LockResult.grants(grants);
+                while (!s.grants.isEmpty() && s.grants.peekFirst().seq() <= c.ack()) {
+                    s.grants.pollFirst();
+                }
+                List<Grant> grants = new ArrayList<>(s.grants.size());
+                s.grants.forEach(q -> grants.add(q.grant()));
+                yield LockResult.grants(grants, s.grants.isEmpty() ? c.ack() : s.grants.peekLast().seq());
             }
             case OPEN_SESSION, EXPIRE, LOCKS -> throw new IllegalStateException("handled in apply: " + c.type());
         };
@@ -362,7 +390,8 @@ final class LockStateMachine {
         }
         if (e != null && (o.equals(e.writer) || e.readers.containsKey(o))) {
             // The grant won the race with the timeout: tell the caller, and do not report it twice.
-            s.grants.removeIf(g -> g.readWrite() == e.readWrite && g.lock().equals(e.name) && g.thread() == o.thread());
+            s.grants.removeIf(q -> q.grant().readWrite() == e.readWrite && q.grant().lock().equals(e.name)
+                    && q.grant().thread() == o.thread());
             return o.equals(e.writer) ? LockResult.granted(e.fence, e.writeHolds)
                     : LockResult.granted(0, e.readers.get(o));
         }
@@ -399,7 +428,7 @@ final class LockStateMachine {
         lastGrants.add(g);
         Session s = sessions.get(w.owner().session());
         if (s != null) {
-            s.grants.addLast(g);
+            s.grants.addLast(new Queued(++s.lastGrantSeq, g));
             if (s.grants.size() > MAX_PENDING_GRANTS) {
                 s.grants.pollFirst();
             }
@@ -550,14 +579,17 @@ final class LockStateMachine {
                 out.writeUTF(s.node);
                 out.writeLong(s.aliveAt);
                 out.writeBoolean(s.heard);
-                out.writeInt(s.results.size());
-                for (Map.Entry<Long, byte[]> r : s.results.entrySet()) {
+                out.writeInt(s.answered.size());
+                for (Map.Entry<Long, Answered> r : s.answered.entrySet()) {
                     out.writeLong(r.getKey());
-                    writeBytes(out, r.getValue());
+                    out.writeLong(r.getValue().invocation());
+                    writeBytes(out, r.getValue().result());
                 }
+                out.writeLong(s.lastGrantSeq);
                 out.writeInt(s.grants.size());
-                for (Grant g : s.grants) {
-                    LockResult.writeGrant(out, g);
+                for (Queued q : s.grants) {
+                    out.writeLong(q.seq());
+                    LockResult.writeGrant(out, q.grant());
                 }
             }
             out.writeInt(recentOpens.size());
@@ -608,10 +640,11 @@ final class LockStateMachine {
             for (int n = in.readInt(); n > 0; n--) {
                 Session s = new Session(in.readLong(), in.readUTF(), in.readLong(), in.readBoolean());
                 for (int r = in.readInt(); r > 0; r--) {
-                    s.results.put(in.readLong(), readBytes(in));
+                    s.answered.put(in.readLong(), new Answered(in.readLong(), readBytes(in)));
                 }
+                s.lastGrantSeq = in.readLong();
                 for (int g = in.readInt(); g > 0; g--) {
-                    s.grants.addLast(LockResult.readGrant(in));
+                    s.grants.addLast(new Queued(in.readLong(), LockResult.readGrant(in)));
                 }
                 m.sessions.put(s.id, s);
             }

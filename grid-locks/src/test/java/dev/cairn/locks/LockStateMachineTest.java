@@ -56,9 +56,13 @@ class LockStateMachineTest {
         return run(LockCommand.writeUnlock(session, invocation++, name, thread));
     }
 
+    private final java.util.Map<Long, Long> acks = new java.util.HashMap<>();
+
+    /** Polls as a client does: acking the last grant it received, so each grant is seen once. */
     private List<Grant> poll(long session) {
-        LockResult r = run(LockCommand.poll(session, invocation++));
+        LockResult r = run(LockCommand.poll(session, invocation++, acks.getOrDefault(session, 0L)));
         assertEquals(Kind.GRANTS, r.kind());
+        acks.put(session, r.value());
         return r.grants();
     }
 
@@ -154,11 +158,12 @@ class LockStateMachineTest {
 
         unlock(a, "m", 1);
         assertEquals(List.of(new Grant(c, false, "m", 3, true, f1 + 1)), sm.lastGrants());
-        long pollInvocation = invocation++;
-        LockResult polled = LockResult.decode(sm.apply(LockCommand.poll(c, pollInvocation)));
+        long ack = acks.getOrDefault(c, 0L);
+        LockResult polled = LockResult.decode(sm.apply(LockCommand.poll(c, invocation++, ack)));
         assertEquals(List.of(new Grant(c, false, "m", 3, true, f1 + 1)), polled.grants());
-        // a retried poll answers the same grants; a new poll finds none left
-        assertEquals(polled, LockResult.decode(sm.apply(LockCommand.poll(c, pollInvocation))));
+        // a poll whose answer was lost (so the same ack) answers the same grants; once acked, none is left
+        assertEquals(polled, LockResult.decode(sm.apply(LockCommand.poll(c, invocation++, ack))));
+        acks.put(c, polled.value());
         assertEquals(List.of(), poll(c));
 
         unlock(c, "m", 3);
@@ -252,6 +257,29 @@ class LockStateMachineTest {
         assertEquals(0, LockResult.decode(sm.apply(unlockCommand)).holds());
         granted(lock(b, "m", 1));
         assertEquals(LockResult.released(0), LockResult.decode(sm.apply(unlockCommand)));
+        assertEquals(b, info(false, "m").holders().get(0).session());
+    }
+
+    @Test
+    void aRetryIsAppliedOnceHoweverLateAndAStaleDuplicateIsRefusedUnapplied() {
+        long a = open("node-a");
+        long b = open("node-b");
+        byte[] lockCommand = LockCommand.lock(a, 1_000, "m", 1, 1, true);
+        LockResult first = LockResult.decode(sm.apply(lockCommand));
+        assertKind(Kind.GRANTED, first);
+        for (int i = 0; i < 10_000; i++) { // the session's other threads and background commands go on meanwhile
+            run(i % 2 == 0 ? LockCommand.heartbeat(a, 2_000 + i) : LockCommand.poll(a, 2_000 + i, 0));
+            run(LockCommand.lock(a, 20_000 + i, "other-" + (i % 50), 2 + i % 50, 2, false));
+        }
+        assertEquals(first, LockResult.decode(sm.apply(lockCommand)), "the retry answers the first result");
+        assertEquals(1, info(false, "m").holders().get(0).holds());
+
+        // the thread moved on (unlock, invocation 1_001); a late copy of its lock command must not take "m" again
+        assertKind(Kind.RELEASED, run(LockCommand.unlock(a, 1_001, "m", 1)));
+        granted(lock(b, "m", 1));
+        LockResult stale = LockResult.decode(sm.apply(lockCommand));
+        assertEquals(LockResult.Error.STALE_INVOCATION, stale.error(), stale.toString());
+        assertEquals(List.of(), info(false, "m").waiters());
         assertEquals(b, info(false, "m").holders().get(0).session());
     }
 

@@ -407,6 +407,18 @@ public final class Membership implements AutoCloseable {
         return channel;
     }
 
+    /**
+     * Fault injection for tests and drills: {@code true} cuts this node off from every other member, both ways, as a
+     * network cut would ({@link Faults}); {@code false} reconnects it, after which the split heals.
+     */
+    public void cutOff(boolean cut) {
+        if (cut) {
+            Faults.cutOff(channel);
+        } else {
+            Faults.reconnect(channel);
+        }
+    }
+
     private void release() {
         events.shutdown();
         workers.shutdown();

@@ -12,9 +12,6 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 import org.jgroups.JChannel;
-import org.jgroups.protocols.DISCARD;
-import org.jgroups.protocols.TP;
-import org.jgroups.stack.ProtocolStack;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
@@ -153,27 +150,12 @@ public final class LoopbackCluster<N extends AutoCloseable> implements AutoClose
 
     /** Cuts any channel off from every other member, both ways, by DISCARD above its transport. */
     public static void cutOff(JChannel channel) {
-        ProtocolStack stack = channel.getProtocolStack();
-        if (stack.findProtocol(DISCARD.class) == null) {
-            DISCARD discard = new DISCARD().discardAll(true);
-            try {
-                stack.insertProtocol(discard, ProtocolStack.Position.ABOVE, TP.class);
-                discard.init();
-                discard.start();
-            } catch (Exception e) {
-                throw new IllegalStateException("cannot insert DISCARD into " + channel.getName(), e);
-            }
-        }
+        Faults.cutOff(channel);
     }
 
     /** Undoes {@link #cutOff}. */
     public static void reconnect(JChannel channel) {
-        ProtocolStack stack = channel.getProtocolStack();
-        DISCARD discard = stack.findProtocol(DISCARD.class);
-        if (discard != null) {
-            stack.removeProtocol(discard);
-            discard.stop();
-        }
+        Faults.reconnect(channel);
     }
 
     @Override

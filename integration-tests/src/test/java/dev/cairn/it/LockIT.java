@@ -9,120 +9,135 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import dev.cairn.examples.launch.NodeProcess;
 import dev.cairn.examples.launch.ProcessCluster;
 
 /**
- * Lockers on three node JVMs (all in the lock group) take one lock over and over while nodes are killed or paused;
- * afterwards the history of every hold is checked: no two holds that ended normally overlapped in time, and fences
- * rose in the order the lock was acquired. A hold that ended with the lock lost (session expired while paused), or
- * whose process died, is not a hold the system promised to keep exclusive: its writes would be fenced off.
+ * Four node JVMs, three of them the lock group and one a client, take locks over and over while one node is killed,
+ * paused past its session or cut off; afterwards the history of every hold is checked ({@link LockHistory#check}): no
+ * two holders at once, fences only increasing. Each fault hits a node that holds a lock (held for 4 s at a time, so the
+ * fault catches it holding) while the client waits for that lock: the lock must pass to the client while the holder is
+ * gone, and everyone must go on taking the busy lock throughout and after recovery.
  */
 @ExtendWith(ClusterExtension.class)
-@Timeout(value = 300, unit = TimeUnit.SECONDS)
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
 class LockIT {
-    private static final Pattern HIST = Pattern.compile(
-            "HIST (\\S+) (\\d+) lock=(\\S+) fence=(\\d+) acquired=(-?\\d+) (released|lost|unknown)=(-?\\d+).*");
+    static final List<String> GROUP = List.of("l1", "l2", "l3");
+    static final Duration STEP = Duration.ofSeconds(60);
 
-    record Hold(String owner, String lock, long fence, long acquired, long ended, String how) {
-    }
+    enum Fault {
+        SIGKILL_OF_A_HOLDER(false), SIGKILL_OF_THE_LEADER(true), SIGSTOP_OF_A_HOLDER_PAST_ITS_SESSION(false),
+        PARTITION_ISOLATING_THE_LEADER(true), PARTITION_ISOLATING_A_HOLDER(false);
 
-    static List<Hold> history(ProcessCluster cluster) {
-        return history(cluster, "job");
-    }
+        final boolean leader;
 
-    /** Every hold of {@code lock} printed by any node, in acquisition order. */
-    static List<Hold> history(ProcessCluster cluster, String lock) {
-        List<Hold> holds = new ArrayList<>();
-        for (NodeProcess p : cluster.nodes()) {
-            for (String line : p.tail(Integer.MAX_VALUE)) {
-                Matcher m = HIST.matcher(line);
-                if (m.matches() && m.group(3).equals(lock)) {
-                    holds.add(new Hold(m.group(1) + "/" + m.group(2), m.group(3), Long.parseLong(m.group(4)),
-                            Long.parseLong(m.group(5)), Long.parseLong(m.group(7)), m.group(6)));
-                }
-            }
-        }
-        holds.sort(Comparator.comparingLong(Hold::acquired));
-        return holds;
-    }
-
-    /**
-     * The checks, over holds that ended normally: fences rise in the order the holds were acquired, and no two
-     * overlap in time. A hold that ended lost (the session expired) was not a hold the system kept exclusive - its
-     * owner's writes are fenced off - and its owner's times are unreliable when it was paused (it may have been
-     * frozen between the grant and noting it); a hold whose release had an unknown outcome (no quorum, a timeout
-     * during a leader change) may not have ended when noted. Neither is checked.
-     */
-    static void check(List<Hold> holds) {
-        List<Hold> kept = holds.stream().filter(h -> h.how().equals("released")).toList();
-        for (int i = 1; i < kept.size(); i++) {
-            Hold a = kept.get(i - 1);
-            Hold b = kept.get(i);
-            assertTrue(b.fence() > a.fence(), "fence went down: " + a + " then " + b);
-            assertTrue(b.acquired() >= a.ended(), "two holders at once: " + a + " and " + b);
+        Fault(boolean leader) {
+            this.leader = leader;
         }
     }
 
-    @Test
-    void exclusiveWithIncreasingFencesThroughAKillAndAPausePastTheSession(ProcessCluster cluster) throws IOException {
+    /** Starts the lock group l1-l3 and the client c1 with a 3 s session; returns every node's name. */
+    static List<String> startLockCluster(ProcessCluster cluster) throws IOException {
         Path dir = Files.createTempDirectory("cairn-lock-it");
-        cluster.withNodeArgs("--lock-group", "l1,l2,l3", "--lock-dir", dir.toString(), "--session-timeout", "3s");
-        {
-            cluster.start("l1", "l2", "l3");
-            cluster.awaitView(Duration.ofSeconds(60), "l1", "l2", "l3");
-            for (String n : List.of("l1", "l2", "l3")) {
-                cluster.node(n).ask("locker start job 2 5", "LOCKERS", Duration.ofSeconds(60));
+        cluster.withNodeArgs("--lock-group", String.join(",", GROUP), "--lock-dir", dir.toString(), "--session-timeout", "3s",
+                "--failure-timeout", "3s");
+        List<String> all = List.of("l1", "l2", "l3", "c1");
+        cluster.start(all.toArray(String[]::new));
+        cluster.awaitView(STEP, all.toArray(String[]::new));
+        return all;
+    }
+
+    /** The lock group's leader, once every member agrees on one. */
+    static String awaitLeader(ProcessCluster cluster, List<String> members) {
+        List<String> seen = new ArrayList<>();
+        await("a leader all of " + members + " agree on").atMost(STEP).pollInterval(Duration.ofMillis(200)).until(() -> {
+            seen.clear();
+            for (String m : members) {
+                seen.add(cluster.node(m).ask("lockleader", "LOCKLEADER", STEP).substring("LOCKLEADER ".length()));
             }
-            awaitHolds(cluster, 100);
+            return !seen.get(0).equals("none") && seen.stream().distinct().count() == 1;
+        });
+        return seen.get(0);
+    }
 
-            cluster.node("l3").kill(); // a holder or a waiter, and a lock-group member (maybe the leader)
-            cluster.awaitView(Duration.ofSeconds(10), "l1", "l2");
-            int before = history(cluster).size();
-            awaitHolds(cluster, before + 50);
+    static String holders(ProcessCluster cluster, String asking, String lock) {
+        String line = cluster.node(asking).ask("lockstate " + lock, "LOCKSTATE", STEP);
+        return line.substring(line.indexOf("holders=") + 8, line.indexOf(" waiters="));
+    }
 
-            cluster.startNode("l3"); // back from its own Raft log, so that l1 and l3 are a majority while l2 is paused
-            cluster.awaitView(Duration.ofSeconds(60), "l1", "l2", "l3");
-            cluster.node("l3").ask("locker start job 2 5", "LOCKERS", Duration.ofSeconds(60));
-            awaitHolds(cluster, history(cluster).size() + 30);
+    @ParameterizedTest
+    @EnumSource(Fault.class)
+    void exclusiveWithRisingFencesThrough(Fault fault, ProcessCluster cluster) throws IOException {
+        List<String> all = startLockCluster(cluster);
+        for (String n : all) {
+            cluster.node(n).ask("locker start job 2 5", "LOCKERS", STEP);
+        }
+        awaitHolds(cluster, "job", null, 0, 60);
 
-            // l2 holds 'long' for 4 s at a time, so the pause below catches it holding
-            cluster.node("l2").ask("locker start long 1 4000", "LOCKERS", Duration.ofSeconds(60));
-            cluster.node("l1").ask("locker start long 1 5", "LOCKERS", Duration.ofSeconds(60));
-            await().atMost(Duration.ofSeconds(60)).until(() -> history(cluster, "long").size() >= 2);
+        String leader = awaitLeader(cluster, GROUP);
+        String target = fault.leader ? leader : GROUP.stream().filter(n -> !n.equals(leader)).findFirst().orElseThrow();
+        List<String> others = all.stream().filter(n -> !n.equals(target)).toList();
+        NodeProcess victim = cluster.node(target);
+        victim.ask("locker start long 1 4000", "LOCKERS", STEP); // holds 'long' 4 s at a time
+        await(target + " holds 'long'").atMost(STEP).pollInterval(Duration.ofMillis(100))
+                .until(() -> holders(cluster, "c1", "long").startsWith(target + "/"));
+        cluster.node("c1").ask("locker start long 1 5", "LOCKERS", STEP); // and the client waits for it
 
-            long paused = System.nanoTime(); // one clock for every process on this machine
-            cluster.node("l2").pause(); // past the 3 s session: its locks go to l1 and l3
-            NodeProcess l1 = cluster.node("l1");
-            // the paused holder's lock goes to the next waiter while it is still frozen
-            await("l1 takes 'long' from the paused l2").atMost(Duration.ofSeconds(60))
-                    .until(() -> history(cluster, "long").stream().anyMatch(h -> h.owner().startsWith("l1/") && h.acquired() > paused));
-            cluster.node("l2").resume();
-            awaitHolds(cluster, history(cluster).size() + 20);
+        long faultAt = System.nanoTime(); // one clock for every process on this machine
+        switch (fault) {
+            case SIGKILL_OF_A_HOLDER, SIGKILL_OF_THE_LEADER -> victim.kill();
+            case SIGSTOP_OF_A_HOLDER_PAST_ITS_SESSION -> victim.pause();
+            case PARTITION_ISOLATING_THE_LEADER, PARTITION_ISOLATING_A_HOLDER -> victim.ask("cut", "CUT", STEP);
+        }
+        // while the holder is gone, its session expires (through Raft, on the majority side) and the lock passes on
+        await("c1 takes 'long' from " + target + " while it is " + fault).atMost(STEP).pollInterval(Duration.ofMillis(200))
+                .until(() -> LockHistory.holdsSince(cluster, "long", "c1", faultAt) >= 1);
+        for (String n : others) {
+            awaitHolds(cluster, "job", n, faultAt, 10);
+        }
 
-            for (String n : List.of("l1", "l2", "l3")) {
-                cluster.node(n).ask("locker stop", "LOCKERS", Duration.ofSeconds(90));
+        long recoveredAt = System.nanoTime();
+        switch (fault) {
+            case SIGKILL_OF_A_HOLDER, SIGKILL_OF_THE_LEADER -> {
+                cluster.startNode(target); // back from its own fsynced Raft log
+                cluster.awaitView(STEP, all.toArray(String[]::new));
+                cluster.node(target).ask("locker start job 2 5", "LOCKERS", STEP);
             }
-            List<Hold> holds = history(cluster);
-            check(holds);
-            check(history(cluster, "long"));
-            assertTrue(holds.stream().filter(h -> h.how().equals("released")).count() > 150, "holds: " + holds.size());
-            assertEquals(0, l1.tail(Integer.MAX_VALUE).stream().filter(t -> t.startsWith("ERROR")).count());
+            case SIGSTOP_OF_A_HOLDER_PAST_ITS_SESSION -> victim.resume();
+            case PARTITION_ISOLATING_THE_LEADER, PARTITION_ISOLATING_A_HOLDER -> victim.ask("reconnect", "RECONNECTED", STEP);
+        }
+        cluster.awaitView(STEP, all.toArray(String[]::new));
+        awaitHolds(cluster, "job", target, recoveredAt, 10); // the node that was gone takes part again
+        awaitHolds(cluster, "job", null, recoveredAt, 40);
+
+        for (String n : all) {
+            cluster.node(n).ask("locker stop", "LOCKERS", Duration.ofSeconds(120));
+        }
+        List<LockHistory.Hold> job = LockHistory.of(cluster, "job");
+        List<LockHistory.Hold> longHolds = LockHistory.of(cluster, "long");
+        LockHistory.check(job);
+        LockHistory.check(longHolds);
+        assertTrue(job.stream().filter(h -> h.how().equals("released")).count() >= 100, "holds: " + job.size());
+        if (fault != Fault.SIGKILL_OF_A_HOLDER && fault != Fault.SIGKILL_OF_THE_LEADER) {
+            // the holder that was frozen or cut off learns that it lost the lock when it tries to give it back
+            assertTrue(longHolds.stream().anyMatch(h -> h.node().equals(target) && h.how().equals("lost")
+                    && h.acquired() < faultAt), "no lost hold of 'long' by " + target + ": " + longHolds);
+        }
+        for (NodeProcess p : cluster.nodes()) {
+            assertEquals(List.of(), p.tail(Integer.MAX_VALUE).stream().filter(t -> t.startsWith("ERROR")).toList(), p.name());
         }
     }
 
-    private static void awaitHolds(ProcessCluster cluster, int count) {
-        await("lock holds").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
-                .until(() -> history(cluster).size() >= count);
+    private static void awaitHolds(ProcessCluster cluster, String lock, String node, long since, int count) {
+        await((node == null ? "every node" : node) + ": " + count + " holds of '" + lock + "'").atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(200)).until(() -> LockHistory.holdsSince(cluster, lock, node, since) >= count);
     }
 }

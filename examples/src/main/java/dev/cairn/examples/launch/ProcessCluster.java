@@ -115,7 +115,13 @@ public final class ProcessCluster implements AutoCloseable {
         args.addAll(nodeArgs);
         NodeProcess p = NodeProcess.start(jar, jvmFlags, name, port, args, logs.resolve(name + "-" + incarnation + ".log"));
         nodes.put(name, p);
+        incarnationsStarted.add(p);
         return p;
+    }
+
+    /** Every node process started, earlier incarnations of restarted nodes included, in start order. */
+    public List<NodeProcess> everyIncarnation() {
+        return List.copyOf(incarnationsStarted);
     }
 
     private String seeds() {
@@ -129,6 +135,8 @@ public final class ProcessCluster implements AutoCloseable {
         }
         return p;
     }
+
+    private final List<NodeProcess> incarnationsStarted = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public Collection<NodeProcess> nodes() {
         return nodes.values();
