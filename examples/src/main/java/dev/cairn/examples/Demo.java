@@ -39,6 +39,18 @@ final class Demo {
             System.out.println("The node logs in " + logs.toAbsolutePath() + " show what each node saw.");
             return 1;
         }
+        Path lockDir = Files.createTempDirectory("cairn-demo-locks");
+        try (ProcessCluster cluster = ProcessCluster.builder().logs(logs.resolve("locks")).clusterName("cairn-demo-locks")
+                .nodeArgs("--lock-group", "l1,l2,l3", "--lock-dir", lockDir.toString(), "--session-timeout", "3s",
+                        "--failure-timeout", "3s").build()) {
+            chapterDeadlock(cluster);
+            chapterFencedLeader(cluster);
+        } catch (IllegalStateException e) {
+            System.out.println();
+            System.out.println("DEMO FAILED: " + e.getMessage());
+            System.out.println("The node logs in " + logs.toAbsolutePath() + " show what each node saw.");
+            return 1;
+        }
         say(String.format(Locale.ROOT, "The demo ran to its end in %.1f s. Every JVM it started has exited.",
                 (System.nanoTime() - t0) / 1e9));
         return 0;
@@ -143,6 +155,98 @@ final class Demo {
             cluster.node(name).quit(STEP);
         }
         say("n2, n3 and n4 quit.");
+    }
+
+    private static void chapterDeadlock(ProcessCluster cluster) {
+        chapter("6. Locks: a deadlock between two nodes, detected and broken");
+        cluster.start("l1", "l2", "l3");
+        cluster.awaitView(STEP, "l1", "l2", "l3");
+        say("A new cluster of three JVMs, l1-l3, which also run the lock group (Raft, fsynced log); sessions last 3 s.");
+        NodeProcess l1 = cluster.node("l1");
+        NodeProcess l2 = cluster.node("l2");
+        say("l1 " + held(l1, "hold w A mutex", "w A") + " and l2 " + held(l2, "hold w B mutex", "w B") + ".");
+        int waiting = l1.mark();
+        ask(l1, "hold w B mutex", "ASKED");
+        long deadline = System.nanoTime() + STEP.toNanos();
+        while (!ask(l2, "lockstate B", "LOCKSTATE").contains("waiters=l1/")) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("l1 never showed as waiting for B");
+            }
+            l2.awaitIdle(Duration.ofMillis(100));
+        }
+        say("l1 asks for B and waits: " + ask(l2, "lockstate B", "LOCKSTATE"));
+        int m2 = l2.mark();
+        ask(l2, "hold w A mutex", "ASKED");
+        String refused = l2.awaitLine(m2, t -> t.startsWith("DEADLOCK w A") || t.startsWith("HELD w A"), STEP).text();
+        if (!refused.startsWith("DEADLOCK")) {
+            throw new IllegalStateException("l2 was not refused: " + refused);
+        }
+        say("l2 asks for A, which would close a cycle; the lock group refuses it at once:");
+        say("  " + refused);
+        ask(l2, "release w B mutex", "RELEASED");
+        String got = l1.awaitLine(waiting, t -> t.startsWith("HELD w B"), STEP).text();
+        say("l2 backs off (releases B); l1, which kept waiting, now holds B: " + got);
+        ask(l1, "release w B mutex", "RELEASED");
+        ask(l1, "release w A mutex", "RELEASED");
+    }
+
+    private static String held(NodeProcess node, String command, String what) {
+        int mark = node.mark();
+        ask(node, command, "ASKED");
+        String line = node.awaitLine(mark, t -> t.startsWith("HELD " + what) || t.startsWith("FAILED " + what), STEP).text();
+        if (!line.startsWith("HELD")) {
+            throw new IllegalStateException(node.name() + ": " + line);
+        }
+        return "holds " + what.substring(what.indexOf(' ') + 1) + " (" + line.substring(line.indexOf("fence=")) + ")";
+    }
+
+    private static void chapterFencedLeader(ProcessCluster cluster) {
+        chapter("7. Leader with fenced writes: a paused leader loses, and its late write is rejected");
+        List<String> names = List.of("l1", "l2", "l3");
+        for (String n : names) {
+            ask(cluster.node(n), "leader start job jobs owner 300", "LEADERSHIP");
+        }
+        say("l1, l2 and l3 run for leader of 'job' (a FencedLock); the leader writes jobs/owner every 300 ms with its fence.");
+        String first = awaitWriter(cluster, names, null);
+        NodeProcess old = cluster.node(first);
+        String leaderLine = old.tail(Integer.MAX_VALUE).stream().filter(t -> t.startsWith("LEADER ")).findFirst().orElseThrow();
+        say(first + " leads: " + leaderLine);
+        old.pause();
+        long paused = System.nanoTime();
+        say(first + " is frozen with SIGSTOP, holding the lock; its session (3 s) runs out, decided through Raft.");
+        String second = awaitWriter(cluster, names, first);
+        say(String.format(Locale.ROOT, "%s took over %.1f s after the pause: %s", second, (System.nanoTime() - paused) / 1e9,
+                cluster.node(second).tail(Integer.MAX_VALUE).stream().filter(t -> t.startsWith("LEADER ")).findFirst().orElseThrow()));
+        int resumed = old.mark();
+        old.resume();
+        String late = old.awaitLine(resumed, t -> t.startsWith("FENCED " + first) || t.startsWith("WROTE " + first), STEP).text();
+        if (!late.startsWith("FENCED")) {
+            throw new IllegalStateException("the old leader's late write was not rejected: " + late);
+        }
+        say(first + " resumes, still believing it leads, and writes with its old fence; the partition rejects it:");
+        say("  " + late.substring(0, Math.min(late.length(), 160)));
+        say("jobs/owner on l3: " + ask(cluster.node("l3"), "get jobs owner", "VALUE"));
+        for (String n : names) {
+            ask(cluster.node(n), "leader stop", "LEADERSHIP");
+        }
+        for (String n : names) {
+            cluster.node(n).quit(STEP);
+        }
+        say("l1, l2 and l3 quit.");
+    }
+
+    /** The first node of {@code names}, other than {@code not}, that has written as leader. */
+    private static String awaitWriter(ProcessCluster cluster, List<String> names, String not) {
+        long deadline = System.nanoTime() + STEP.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (String n : names) {
+                if (!n.equals(not) && cluster.node(n).tail(Integer.MAX_VALUE).stream().anyMatch(t -> t.startsWith("WROTE " + n))) {
+                    return n;
+                }
+            }
+            cluster.node(names.get(0).equals(not) ? names.get(1) : names.get(0)).awaitIdle(Duration.ofMillis(100));
+        }
+        throw new IllegalStateException("no node became leader within " + STEP.toSeconds() + " s");
     }
 
     private static void chapter(String title) {

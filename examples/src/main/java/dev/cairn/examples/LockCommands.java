@@ -203,7 +203,7 @@ final class LockCommands {
                     try {
                         fence = lock.lockAndGetFence();
                     } catch (GridException e) {
-                        out.println("HISTERR " + node + " acquire " + e.getClass().getSimpleName());
+                        out.println("HISTERR " + node + " acquire " + e.getClass().getSimpleName() + ": " + e.getMessage());
                         continue;
                     }
                     long acquired = System.nanoTime();

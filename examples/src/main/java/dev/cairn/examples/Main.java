@@ -18,6 +18,7 @@ public final class Main {
             case "demo" -> Demo.run(rest);
             case "bench-membership" -> MembershipBench.run(rest);
             case "bench-map" -> MapBench.run(rest);
+            case "bench-locks" -> LockBench.run(rest);
             case "help", "-h", "--help" -> help(0);
             default -> {
                 System.err.println("unknown command '" + command + "'");
@@ -32,11 +33,14 @@ public final class Main {
                 usage: java -jar cairn-examples.jar <command> [options]
 
                 commands:
-                  demo               start a 3-node cluster as 3 JVMs on 127.0.0.1 and narrate joins, a crash, a restart
+                  demo               3-node clusters as JVMs on 127.0.0.1, narrated: joins, a crash, a restart, the map,
+                                     a deadlock refused, a paused leader fenced off
                   node               start one node with an interactive console (node --help for its options)
                   bench-membership   measure time to first view, crash detection and request round trips between JVMs
                   bench-map          measure map latency, throughput (8 threads, 90/10, 1 KB) and memory per entry
                                      [--rounds 3] [--seconds 15] [--keys 100000] [--bytes 1024] [--memory 1000000]
+                  bench-locks        measure uncontended lock+unlock from a client, the leader and a follower (1 and 8
+                                     threads) and deadlock detection time, on 4 JVMs [--rounds 3] [--seconds 10]
                 """);
         return exit;
     }

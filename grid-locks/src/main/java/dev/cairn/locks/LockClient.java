@@ -32,6 +32,9 @@ final class LockClient implements AutoCloseable {
     private final Duration timeout;
     private final AtomicLong invocations = new AtomicLong(System.nanoTime());
     private final ScheduledExecutorService timer;
+    private static final long POLL_MILLIS = 100;
+    /** A hint came while a poll was out: poll again when it is answered. */
+    private final java.util.concurrent.atomic.AtomicBoolean pollAgain = new java.util.concurrent.atomic.AtomicBoolean();
     private final Map<String, CompletableFuture<LockResult.Grant>> waiters = new HashMap<>();
     private final Map<String, LockResult.Grant> unclaimed = new HashMap<>();
     private long session;
@@ -58,7 +61,8 @@ final class LockClient implements AutoCloseable {
         long beat = Math.max(50, sessionTimeout.toMillis() / 3);
         timer.scheduleWithFixedDelay(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
         timer.scheduleWithFixedDelay(this::proposeExpiry, beat, Math.max(50, sessionTimeout.toMillis() / 4), TimeUnit.MILLISECONDS);
-        timer.scheduleWithFixedDelay(this::pollGrants, 20, 20, TimeUnit.MILLISECONDS);
+        // the leader hints a waiting node when it grants it a lock (pollSoon); polling on a timer only covers lost hints
+        timer.scheduleWithFixedDelay(this::pollGrants, POLL_MILLIS, POLL_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /** This node's session, opened on first use. */
@@ -132,18 +136,26 @@ final class LockClient implements AutoCloseable {
      * Runs a background command unless the previous one of its kind is still out, and hands its answer on; failures
      * are logged and left to the next round.
      */
-    private void background(java.util.concurrent.atomic.AtomicBoolean inFlight, String what, byte[] command,
-                            java.util.function.Consumer<LockResult> onAnswer) {
+    private void background(java.util.concurrent.atomic.AtomicBoolean inFlight, String what,
+                            java.util.function.Supplier<byte[]> command, java.util.function.Consumer<LockResult> onAnswer) {
         if (!inFlight.compareAndSet(false, true)) {
             return;
         }
         try {
-            callAsync(command).whenComplete((r, error) -> {
-                inFlight.set(false);
-                if (error != null) {
-                    log.debug("{}: {} failed: {}", node, what, error.toString());
-                } else if (!closed) {
-                    onAnswer.accept(r);
+            // built only now, with the previous answer of its kind handled: a poll built before that could carry
+            // a stale ack and be answered grants already delivered
+            callAsync(command.get()).whenComplete((r, error) -> {
+                try {
+                    if (error != null) {
+                        log.debug("{}: {} failed: {}", node, what, error.toString());
+                    } else if (!closed) {
+                        onAnswer.accept(r); // before the next of its kind may start: a poll's ack must be updated first
+                    }
+                } finally {
+                    inFlight.set(false);
+                    if (inFlight == polling && pollAgain.get()) {
+                        pollSoon(); // a hint came while this poll was out, maybe for a grant made after it
+                    }
                 }
             });
         } catch (RuntimeException e) {
@@ -174,22 +186,37 @@ final class LockClient implements AutoCloseable {
         return (readWrite ? "rw:" : "m:") + thread + ":" + lock;
     }
 
+    /** The leader says a grant for this node was committed: poll now. */
+    void pollSoon() {
+        pollAgain.set(true);
+        try {
+            if (!closed) {
+                timer.execute(this::pollGrants);
+            }
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
+        }
+    }
+
     private void pollGrants() {
         synchronized (waiters) {
-            if (waiters.isEmpty() || closed) {
-                return;
+            if ((waiters.isEmpty() && !pollAgain.get()) || closed) {
+                return; // nobody waits, and no hint of a grant that may have come before its waiter registered
             }
         }
         long s;
-        long ack;
         synchronized (this) {
             s = session;
-            ack = grantAck;
         }
         if (s == 0) {
             return;
         }
-        background(polling, "polling for lock grants", LockCommand.poll(s, invocations.incrementAndGet(), ack), r -> {
+        background(polling, "polling for lock grants", () -> {
+            pollAgain.set(false); // this poll is built after every hint so far
+            synchronized (this) {
+                return LockCommand.poll(s, invocations.incrementAndGet(), session == s ? grantAck : Long.MAX_VALUE);
+            }
+        }, r -> {
             if (r.kind() == LockResult.Kind.SESSION_EXPIRED) {
                 sessionExpired(s);
                 return;
@@ -221,7 +248,7 @@ final class LockClient implements AutoCloseable {
         if (s == 0 || closed) {
             return;
         }
-        background(beating, "lock session heartbeat", LockCommand.heartbeat(s, invocations.incrementAndGet()), r -> {
+        background(beating, "lock session heartbeat", () -> LockCommand.heartbeat(s, invocations.incrementAndGet()), r -> {
             if (r.kind() == LockResult.Kind.SESSION_EXPIRED) {
                 sessionExpired(s);
             }
@@ -240,7 +267,7 @@ final class LockClient implements AutoCloseable {
         if (now - leaderSince < sessionTimeout.toMillis()) {
             return; // a new leader first gives every session a full timeout: none could heartbeat while there was none
         }
-        background(expiring, "proposing session expiry", LockCommand.expire(now, sessionTimeout.toMillis()), r -> { });
+        background(expiring, "proposing session expiry", () -> LockCommand.expire(now, sessionTimeout.toMillis()), r -> { });
     }
 
     /** Closes the session (releasing this node's locks) if the group can be reached, and stops the timers. */

@@ -23,6 +23,8 @@ import dev.cairn.membership.Membership;
  */
 public final class LockService implements AutoCloseable {
     static final short LOCK_COMMAND = 20;
+    /** Leader to a waiting node: a grant for you was just committed, poll now. Carries no authority. */
+    static final short GRANT_HINT = 21;
 
     private static final byte OK = 0;
     private static final byte NO_QUORUM = 1;
@@ -91,10 +93,24 @@ public final class LockService implements AutoCloseable {
     /** The lock state machine as the Raft group sees it; a snapshot restore replaces it whole. */
     static final class Replicated implements RaftGroup.Machine {
         private LockStateMachine machine = new LockStateMachine();
+        /** Told the nodes a command just granted locks to (after every apply that did); must not block. */
+        private volatile java.util.function.Consumer<java.util.Set<String>> onGrants = nodes -> { };
 
         @Override
         public synchronized byte[] apply(byte[] command) {
-            return machine.apply(command);
+            byte[] result = machine.apply(command);
+            List<LockResult.Grant> grants = machine.lastGrants();
+            if (!grants.isEmpty()) {
+                java.util.Set<String> nodes = new java.util.TreeSet<>();
+                for (LockResult.Grant g : grants) {
+                    String node = machine.nodeOf(g.session());
+                    if (node != null) {
+                        nodes.add(node);
+                    }
+                }
+                onGrants.accept(nodes);
+            }
+            return result;
         }
 
         @Override
@@ -122,7 +138,26 @@ public final class LockService implements AutoCloseable {
         }
         LockService service = new LockService(membership, settings, group);
         membership.handle(LOCK_COMMAND, (from, payload) -> service.onCommand(payload));
+        membership.handleInline(GRANT_HINT, (from, payload) -> {
+            service.client.pollSoon();
+            return CompletableFuture.completedFuture(new byte[0]);
+        });
+        if (group != null && machine instanceof Replicated r) {
+            r.onGrants = service::hint;
+        }
         return service;
+    }
+
+    /** On the leader: wakes the waiting nodes up, so that they poll for their grants now rather than at their next tick. */
+    private void hint(java.util.Set<String> nodes) {
+        if (!isLeader()) {
+            return; // every member applies the command; one hint is enough
+        }
+        for (Member m : membership.members()) {
+            if (nodes.contains(m.name())) {
+                membership.request(m, GRANT_HINT, new byte[0], settings.attemptTimeout());
+            }
+        }
     }
 
     /** Whether this node runs a member of the lock group. */

@@ -198,6 +198,12 @@ final class LockStateMachine {
         return result.clone();
     }
 
+    /** The node that opened {@code session}, or null when it has ended. */
+    String nodeOf(long session) {
+        Session s = sessions.get(session);
+        return s == null ? null : s.node;
+    }
+
     /** The grants the last {@link #apply} handed to waiters (for wake-up hints only). */
     List<Grant> lastGrants() {
         return List.copyOf(lastGrants);

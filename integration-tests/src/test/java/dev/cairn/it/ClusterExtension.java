@@ -23,10 +23,16 @@ final class ClusterExtension implements ParameterResolver, AfterEachCallback, Te
         return p.getParameter().getType() == ProcessCluster.class;
     }
 
+    /** A parameterized test's invocation, e.g. {@code -[3] SIGSTOP...}, so that each keeps its own logs. */
+    private static String invocation(String displayName) {
+        return displayName.startsWith("[") ? "-" + displayName.replaceAll("[^A-Za-z0-9_\\[\\]-]+", "_") : "";
+    }
+
     @Override
     public Object resolveParameter(ParameterContext p, ExtensionContext c) {
         Path logs = Path.of(System.getProperty("cairn.it.logs", "target/node-logs"))
-                .resolve(c.getRequiredTestClass().getSimpleName()).resolve(c.getRequiredTestMethod().getName());
+                .resolve(c.getRequiredTestClass().getSimpleName()).resolve(c.getRequiredTestMethod().getName()
+                        + invocation(c.getDisplayName()));
         Path jar = Path.of(System.getProperty("cairn.examples.jar", "../examples/target/cairn-examples.jar"));
         ProcessCluster cluster = ProcessCluster.builder().jar(jar).logs(logs).build();
         c.getStore(NS).put("cluster", cluster);

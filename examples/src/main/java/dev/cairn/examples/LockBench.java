@@ -1,0 +1,122 @@
+package dev.cairn.examples;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import dev.cairn.examples.launch.NodeProcess;
+import dev.cairn.examples.launch.ProcessCluster;
+
+/**
+ * {@code bench-locks}: the lock service on four JVMs on 127.0.0.1, three of them the lock group (Raft, fsynced log) and
+ * one a client. Per round: uncontended lock+unlock (each thread its own lock) from the client, from the group's leader
+ * and from a follower, with 1 and 8 threads; then the time a two-owner deadlock between two nodes takes to be refused
+ * (as the victim sees it), repeated.
+ */
+final class LockBench {
+    private static final Duration STEP = Duration.ofSeconds(300);
+    private static final Pattern FIELD = Pattern.compile("([a-z0-9-]+)=([\\d.]+)");
+
+    private LockBench() {
+    }
+
+    static int run(String[] args) throws Exception {
+        Options o = new Options(args, Set.of("rounds", "seconds", "deadlocks", "logs"));
+        int rounds = o.getInt("rounds", 3);
+        int seconds = o.getInt("seconds", 10);
+        int deadlocks = o.getInt("deadlocks", 20);
+        Path logs = Path.of(o.get("logs", Files.createTempDirectory("cairn-bench-locks").toString()));
+        System.out.printf(Locale.ROOT, "bench-locks: lock group l1-l3 + client c1, 4 JVMs on 127.0.0.1, fsync on; %d s per run "
+                + "(a third more warm-up), %d rounds, %d deadlocks per round, %d cores%n", seconds, rounds, deadlocks,
+                Runtime.getRuntime().availableProcessors());
+        Figures figures = new Figures();
+        for (int round = 1; round <= rounds; round++) {
+            Path dir = Files.createTempDirectory("cairn-bench-locks-data");
+            try (ProcessCluster cluster = ProcessCluster.builder().logs(logs.resolve("round-" + round))
+                    .nodeArgs("--lock-group", "l1,l2,l3", "--lock-dir", dir.toString()).build()) {
+                cluster.start("l1", "l2", "l3", "c1");
+                cluster.awaitView(Duration.ofSeconds(60), "l1", "l2", "l3", "c1");
+                String leader = leader(cluster);
+                String follower = List.of("l1", "l2", "l3").stream().filter(n -> !n.equals(leader)).findFirst().orElseThrow();
+                for (String[] from : List.of(new String[] {"client", "c1"}, new String[] {"leader", leader},
+                        new String[] {"follower", follower})) {
+                    for (int threads : List.of(1, 8)) {
+                        Map<String, Double> f = fields(cluster.node(from[1]).ask("lockbench " + threads + " " + seconds, "LOCKBENCH", STEP));
+                        String label = from[0] + ", " + threads + " thread" + (threads > 1 ? "s" : "") + ": ";
+                        figures.add(label + "ops/s", f.get("ops-per-s"));
+                        figures.add(label + "p50 (us)", f.get("p50-us"));
+                        figures.add(label + "p99 (us)", f.get("p99-us"));
+                    }
+                }
+                for (int i = 0; i < deadlocks; i++) {
+                    figures.add("deadlock detection (ms)", deadlock(cluster, "c1", follower, "d" + i));
+                }
+            }
+            System.out.printf("round %d done%n", round);
+        }
+        figures.print();
+        return 0;
+    }
+
+    private static String leader(ProcessCluster cluster) {
+        long deadline = System.nanoTime() + STEP.toNanos();
+        while (System.nanoTime() < deadline) {
+            String l = cluster.node("l1").ask("lockleader", "LOCKLEADER", STEP).substring("LOCKLEADER ".length());
+            if (!l.equals("none")) {
+                return l;
+            }
+            cluster.node("l1").awaitIdle(Duration.ofMillis(100));
+        }
+        throw new IllegalStateException("no lock-group leader within " + STEP.toSeconds() + " s");
+    }
+
+    /** a holds A, b holds B, a waits for B, b asks for A: refused. Returns the victim's detection time. */
+    private static double deadlock(ProcessCluster cluster, String a, String b, String tag) {
+        NodeProcess na = cluster.node(a);
+        NodeProcess nb = cluster.node(b);
+        held(na, "hold w A" + tag, "HELD w A" + tag);
+        held(nb, "hold w B" + tag, "HELD w B" + tag);
+        int waiting = na.mark();
+        na.ask("hold w B" + tag, "ASKED", STEP);
+        long deadline = System.nanoTime() + STEP.toNanos();
+        while (!nb.ask("lockstate B" + tag, "LOCKSTATE", STEP).contains("waiters=" + a + "/")) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(a + " never waited for B" + tag);
+            }
+            nb.awaitIdle(Duration.ofMillis(20));
+        }
+        String refused = held(nb, "hold w A" + tag, "DEADLOCK w A" + tag);
+        nb.ask("release w B" + tag, "RELEASED", STEP);
+        na.awaitLine(waiting, t -> t.startsWith("HELD w B" + tag), STEP);
+        na.ask("release w B" + tag, "RELEASED", STEP);
+        na.ask("release w A" + tag, "RELEASED", STEP);
+        return fields(refused).get("in-ms");
+    }
+
+    private static String held(NodeProcess node, String command, String expected) {
+        int mark = node.mark();
+        node.ask(command, "ASKED", STEP);
+        String word = expected.substring(expected.indexOf(' ') + 1);
+        String line = node.awaitLine(mark, t -> t.matches("(HELD|DEADLOCK|FAILED) " + Pattern.quote(word) + "( .*)?"), STEP).text();
+        if (!line.startsWith(expected)) {
+            throw new IllegalStateException(node.name() + " answered '" + line + "' to '" + command + "'");
+        }
+        return line;
+    }
+
+    private static Map<String, Double> fields(String line) {
+        Map<String, Double> out = new TreeMap<>();
+        Matcher m = FIELD.matcher(line);
+        while (m.find()) {
+            out.put(m.group(1), Double.parseDouble(m.group(2)));
+        }
+        return out;
+    }
+}
