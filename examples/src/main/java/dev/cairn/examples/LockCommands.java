@@ -278,7 +278,7 @@ final class LockCommands {
                 } catch (InterruptedException e) {
                     return;
                 } catch (GridException e) {
-                    out.println("ERRORED " + node + " acquire " + e.getClass().getSimpleName() + ": " + e.getMessage());
+                    out.println("LEADERERR " + node + " acquire " + e.getClass().getSimpleName() + ": " + e.getMessage());
                     LockSupport.parkNanos(periodNanos);
                     continue;
                 }
@@ -292,18 +292,22 @@ final class LockCommands {
                             out.printf("FENCED %s fence=%d %s%n", node, fence, e.getMessage());
                             break;
                         } catch (GridException e) {
-                            out.printf("ERRORED %s write %s: %s%n", node, e.getClass().getSimpleName(), e.getMessage());
+                            out.printf("LEADERERR %s write %s: %s%n", node, e.getClass().getSimpleName(), e.getMessage());
                         }
                         LockSupport.parkNanos(periodNanos);
                     }
                 } finally {
+                    boolean interrupted = Thread.interrupted(); // 'leader stop' interrupts a wait; give the lock back first
                     try {
                         lock.unlock();
                         out.printf("RESIGNED %s fence=%d%n", node, fence);
                     } catch (LockOwnershipLostException | IllegalMonitorStateException e) {
                         out.printf("LOST %s fence=%d %s%n", node, fence, e.getMessage());
                     } catch (GridException e) {
-                        out.printf("ERRORED %s unlock %s: %s%n", node, e.getClass().getSimpleName(), e.getMessage());
+                        out.printf("LEADERERR %s unlock %s: %s%n", node, e.getClass().getSimpleName(), e.getMessage());
+                    }
+                    if (interrupted) {
+                        Thread.currentThread().interrupt();
                     }
                 }
             }

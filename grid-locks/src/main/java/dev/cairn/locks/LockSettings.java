@@ -45,11 +45,15 @@ public record LockSettings(List<String> group, Path dataDir, int portOffset, Dur
         return requestTimeout.plus((third.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : third).multipliedBy(2));
     }
 
-    /** How long one attempt at one group member may take before the command is sent again (to the next member). */
+    /**
+     * How long one attempt at one group member may take before the command is sent again (to the next member): half
+     * the request timeout (0.5-5 s). Long enough for a commit on a loaded machine, where re-sending early only adds
+     * appends; short enough that a frozen member costs one attempt, not the whole command timeout.
+     */
     Duration attemptTimeout() {
-        Duration fifth = requestTimeout.dividedBy(5);
-        return fifth.compareTo(Duration.ofMillis(250)) < 0 ? Duration.ofMillis(250)
-                : fifth.compareTo(Duration.ofSeconds(2)) > 0 ? Duration.ofSeconds(2) : fifth;
+        Duration half = requestTimeout.dividedBy(2);
+        return half.compareTo(Duration.ofMillis(500)) < 0 ? Duration.ofMillis(500)
+                : half.compareTo(Duration.ofSeconds(5)) > 0 ? Duration.ofSeconds(5) : half;
     }
 
     /** The settings of this node's group channel: its own cluster name, the shifted port and seeds. */

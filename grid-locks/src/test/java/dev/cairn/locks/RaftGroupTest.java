@@ -169,6 +169,22 @@ class RaftGroupTest {
             assertEquals(3L, result(next.submit(add(2), TIMEOUT).get(20, TimeUnit.SECONDS)),
                     "the majority commits; the cut-off leader's command is not in its log");
             assertEquals(1L, leaderMachine.total(), "the minority side applied nothing");
+
+            // the split heals: the group commits again and the old leader catches up, its own appends discarded
+            for (int i = 0; i < 20; i++) {
+                leader.submit(add(1000), Duration.ofMillis(200)); // appended while cut off, never committed
+            }
+            LoopbackCluster.reconnect(leader.channel());
+            await("the healed group commits").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
+                try {
+                    next.submit(add(0), Duration.ofSeconds(2)).get(3, TimeUnit.SECONDS);
+                    return true;
+                } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+                    return false;
+                }
+            });
+            await("every member agrees").atMost(Duration.ofSeconds(30))
+                    .until(() -> machines.stream().allMatch(m -> m.total() == 3L));
         } finally {
             groups.forEach(RaftGroup::close);
         }

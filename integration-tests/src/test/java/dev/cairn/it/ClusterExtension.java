@@ -25,7 +25,7 @@ final class ClusterExtension implements ParameterResolver, AfterEachCallback, Te
 
     /** A parameterized test's invocation, e.g. {@code -[3] SIGSTOP...}, so that each keeps its own logs. */
     private static String invocation(String displayName) {
-        return displayName.startsWith("[") ? "-" + displayName.replaceAll("[^A-Za-z0-9_\\[\\]-]+", "_") : "";
+        return displayName.startsWith("[") ? "-" + displayName.replaceAll("[^A-Za-z0-9]+", "_").replaceAll("^_|_$", "") : "";
     }
 
     @Override
@@ -34,7 +34,11 @@ final class ClusterExtension implements ParameterResolver, AfterEachCallback, Te
                 .resolve(c.getRequiredTestClass().getSimpleName()).resolve(c.getRequiredTestMethod().getName()
                         + invocation(c.getDisplayName()));
         Path jar = Path.of(System.getProperty("cairn.examples.jar", "../examples/target/cairn-examples.jar"));
-        ProcessCluster cluster = ProcessCluster.builder().jar(jar).logs(logs).build();
+        java.util.List<String> flags = new java.util.ArrayList<>(ProcessCluster.DEFAULT_JVM_FLAGS);
+        if (System.getProperty("cairn.log.raft") != null) { // e.g. -Dcairn.log.raft=DEBUG: the lock group's elections
+            flags.add("-Dcairn.log.raft=" + System.getProperty("cairn.log.raft"));
+        }
+        ProcessCluster cluster = ProcessCluster.builder().jar(jar).logs(logs).jvmFlags(flags).build();
         c.getStore(NS).put("cluster", cluster);
         return cluster;
     }
