@@ -88,13 +88,17 @@ final class LockClient implements AutoCloseable {
         if (session == expired) {
             session = 0;
         }
+        String prefix = expired + ":"; // only that session's waits: a newer session's must go on
         synchronized (waiters) {
-            for (CompletableFuture<LockResult.Grant> w : waiters.values()) {
-                w.completeExceptionally(new LockOwnershipLostException("the lock session of '" + node
-                        + "' expired while waiting"));
+            for (var it = waiters.entrySet().iterator(); it.hasNext(); ) {
+                var w = it.next();
+                if (w.getKey().startsWith(prefix)) {
+                    w.getValue().completeExceptionally(new LockOwnershipLostException("the lock session of '" + node
+                            + "' expired while waiting"));
+                    it.remove();
+                }
             }
-            waiters.clear();
-            unclaimed.clear();
+            unclaimed.keySet().removeIf(k -> k.startsWith(prefix));
         }
     }
 
@@ -164,9 +168,9 @@ final class LockClient implements AutoCloseable {
         }
     }
 
-    /** A future completed when the grant for this lock and thread arrives (it may already have). */
-    CompletableFuture<LockResult.Grant> awaitGrant(boolean readWrite, String lock, long thread) {
-        String key = key(readWrite, lock, thread);
+    /** A future completed when the grant for this lock and thread, in this session, arrives (it may already have). */
+    CompletableFuture<LockResult.Grant> awaitGrant(long session, boolean readWrite, String lock, long thread) {
+        String key = key(session, readWrite, lock, thread);
         synchronized (waiters) {
             LockResult.Grant early = unclaimed.remove(key);
             if (early != null) {
@@ -176,14 +180,14 @@ final class LockClient implements AutoCloseable {
         }
     }
 
-    void forgetWaiter(boolean readWrite, String lock, long thread) {
+    void forgetWaiter(long session, boolean readWrite, String lock, long thread) {
         synchronized (waiters) {
-            waiters.remove(key(readWrite, lock, thread));
+            waiters.remove(key(session, readWrite, lock, thread));
         }
     }
 
-    private static String key(boolean readWrite, String lock, long thread) {
-        return (readWrite ? "rw:" : "m:") + thread + ":" + lock;
+    private static String key(long session, boolean readWrite, String lock, long thread) {
+        return session + ":" + (readWrite ? "rw:" : "m:") + thread + ":" + lock;
     }
 
     /** The leader says a grant for this node was committed: poll now. */
@@ -229,11 +233,12 @@ final class LockClient implements AutoCloseable {
             }
             synchronized (waiters) {
                 for (LockResult.Grant g : r.grants()) {
-                    CompletableFuture<LockResult.Grant> w = waiters.remove(key(g.readWrite(), g.lock(), g.thread()));
+                    String key = key(s, g.readWrite(), g.lock(), g.thread());
+                    CompletableFuture<LockResult.Grant> w = waiters.remove(key);
                     if (w != null) {
                         w.complete(g);
                     } else {
-                        unclaimed.put(key(g.readWrite(), g.lock(), g.thread()), g);
+                        unclaimed.put(key, g); // answered before its thread registered the wait
                     }
                 }
             }

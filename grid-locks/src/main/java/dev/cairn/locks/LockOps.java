@@ -101,7 +101,7 @@ final class LockOps {
 
     private long awaitGrant(long thread, long session, long nanos, boolean interruptible) throws InterruptedException {
         boolean rw = side != Side.MUTEX;
-        CompletableFuture<LockResult.Grant> grant = client.awaitGrant(rw, name, thread);
+        CompletableFuture<LockResult.Grant> grant = client.awaitGrant(session, rw, name, thread);
         long deadline = nanos == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + nanos;
         while (true) {
             try {
@@ -111,11 +111,11 @@ final class LockOps {
                 return g.fence();
             } catch (TimeoutException e) {
                 if (deadline != Long.MAX_VALUE && System.nanoTime() >= deadline) {
-                    return cancel(thread);
+                    return cancel(thread, session);
                 }
             } catch (InterruptedException e) {
                 if (interruptible) {
-                    long fence = cancel(thread);
+                    long fence = cancel(thread, session);
                     if (fence >= 0) {
                         release(); // granted just as we were interrupted: give it back
                     }
@@ -128,8 +128,8 @@ final class LockOps {
     }
 
     /** Stops waiting; if the grant won the race, the thread holds the lock after all and its fence is returned. */
-    private long cancel(long thread) {
-        client.forgetWaiter(side != Side.MUTEX, name, thread);
+    private long cancel(long thread, long session) {
+        client.forgetWaiter(session, side != Side.MUTEX, name, thread);
         Sent sent = send(thread, "cancel", (s, i) -> LockCommand.cancelWait(s, i, side != Side.MUTEX, name, thread));
         LockResult r = sent.result();
         if (r.kind() == LockResult.Kind.GRANTED) {

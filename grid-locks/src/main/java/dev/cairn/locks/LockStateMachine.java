@@ -297,6 +297,10 @@ final class LockStateMachine {
 
     private LockResult acquire(Owner o, LockCommand c, boolean write) {
         Entry current = waiting.get(o);
+        if (current != null && current.readWrite == c.readWrite() && current.name.equals(c.name())
+                && current.waiters.stream().anyMatch(w -> w.owner().equals(o) && w.write() == write)) {
+            return LockResult.waiting(); // asked again for what it waits for (a client that lost track): wait on
+        }
         if (current != null) {
             return LockResult.error(Error.ALREADY_WAITING, describe(o) + " already waits for " + current.label()
                     + "; a thread waits for one lock at a time");

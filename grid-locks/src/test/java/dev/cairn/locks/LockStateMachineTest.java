@@ -430,6 +430,8 @@ class LockStateMachineTest {
         assertKind(Kind.WAITING, lock(b, "M", 1)); // b waits for c
         assertKind(Kind.WAITING, write(c, "rw", 2)); // c/2 waits for reader a
         assertError(Error.ALREADY_WAITING, read(b, "x", 1));
+        assertKind(Kind.WAITING, lock(b, "M", 1)); // asking again for what it waits for: it waits on, still once
+        assertEquals(1, info(false, "M").waiters().size());
         run(LockCommand.cancelWait(b, invocation++, false, "M", 1));
         // b's thread 1 now wants a read of rw, queued behind writer c/2 -> fine, no cycle
         assertKind(Kind.WAITING, read(b, "rw", 1));

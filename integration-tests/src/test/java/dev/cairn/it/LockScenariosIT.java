@@ -201,8 +201,9 @@ class LockScenariosIT {
         String fenced = old.awaitLine(resumedAt, t -> t.startsWith("FENCED " + first[0]) || t.startsWith("WROTE " + first[0]), STEP).text();
         assertTrue(fenced.startsWith("FENCED " + first[0] + " fence=" + oldFence), "the old leader's late write: " + fenced);
         // what the key holds is the new leader's, and the old leader wrote nothing after it resumed
-        String value = cluster.node("c1").ask("get jobs owner", "VALUE", STEP);
-        assertTrue(value.startsWith("VALUE " + second[0] + " #"), value);
+        String value = cluster.node("c1").ask("get jobs owner", "VALUE", STEP); // VALUE <node> #<n> fence <f>
+        String[] v = value.split(" ");
+        assertTrue(!v[1].equals(first[0]) && Long.parseLong(v[4]) > oldFence, "written by a later leader: " + value);
         assertEquals(List.of(), old.tail(Integer.MAX_VALUE).subList(resumedAt, old.mark()).stream()
                 .filter(t -> t.startsWith("WROTE " + first[0] + " fence=" + oldFence)).toList());
         for (String n : contenders) {
