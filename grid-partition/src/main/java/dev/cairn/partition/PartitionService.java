@@ -557,7 +557,10 @@ public final class PartitionService implements AutoCloseable {
         List<CompletableFuture<byte[]>> acks = new ArrayList<>();
         MapOp.Decision d;
         synchronized (part) {
-            if (part.state != State.COMPLETE) {
+            // checked again under the monitor: a new view installed since the check above may already have sent this
+            // partition to its new primary (onPull sends under this monitor); a write applied here now would reach
+            // only the old view's backups and be acknowledged, then lost
+            if (part.state != State.COMPLETE || topology != t) {
                 return CompletableFuture.completedFuture(Result.RETRY_RESULT);
             }
             if (fence != null) {

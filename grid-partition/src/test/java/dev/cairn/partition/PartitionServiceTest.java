@@ -345,12 +345,19 @@ class PartitionServiceTest {
             }
             ByteMap reader = cluster.node(3).service().map("live");
             int lost = 0;
+            List<String> examples = new ArrayList<>();
             for (Map.Entry<String, String> e : acked.entrySet()) {
-                if (!e.getValue().equals(s(join(reader.get(b(e.getKey())))))) {
+                String got = s(join(reader.get(b(e.getKey()))));
+                if (!e.getValue().equals(got)) {
                     lost++;
+                    if (examples.size() < 10) {
+                        examples.add(e.getKey() + " (partition " + cluster.node(3).service().partitionOf(b(e.getKey()))
+                                + "): acknowledged " + e.getValue() + ", read " + got);
+                    }
                 }
             }
-            assertEquals(0, lost, "acknowledged writes lost or stale, of " + acked.size() + " (unacknowledged: " + failures + ")");
+            assertEquals(0, lost, "acknowledged writes lost or stale, of " + acked.size() + " (unacknowledged: " + failures
+                    + "): " + examples);
         }
     }
 }
