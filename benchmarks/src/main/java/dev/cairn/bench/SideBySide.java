@@ -45,7 +45,7 @@ import dev.cairn.examples.launch.ProcessCluster;
  *
  * <pre>
  * java -jar benchmarks/target/cairn-benchmarks.jar side-by-side [--quick] [--systems cairn,hazelcast,infinispan]
- *      [--design ofat|grid] [--seconds 20] [--warmup 10] [--keys 100000] [--heap 1g] [--big-heap 3g]
+ *      [--design ofat|grid] [--seconds 12] [--warmup 6] [--keys 100000] [--heap 1g] [--big-heap 3g]
  *      [--entries 2000000] [--lock-seconds 10] [--skip steady,near,locks,memory,rebalance,recovery]
  *      [--jfr DIR] [--csv target/side-by-side.csv] [--logs DIR] [--cairn-jar examples/target/cairn-examples.jar]
  * </pre>
@@ -120,14 +120,14 @@ final class SideBySide {
                 throw new IllegalArgumentException("--skip: unknown step '" + s + "'; steps: " + STEPS);
             }
         }
-        double seconds = Double.parseDouble(o.getOrDefault("seconds", quick ? "9" : "15"));
+        double seconds = Double.parseDouble(o.getOrDefault("seconds", quick ? "6" : "12"));
         String heap = o.getOrDefault("heap", "1g");
         Path benchJar = ownJar();
         Path logs = Path.of(o.getOrDefault("logs", Files.createTempDirectory("cairn-side-by-side").toString()));
         Plan plan = new Plan(quick, systems, design, workloads(quick ? "quick" : design), seconds,
-                Double.parseDouble(o.getOrDefault("warmup", quick ? "0" : "10")), Integer.parseInt(o.getOrDefault("keys", "100000")),
-                heap, o.getOrDefault("big-heap", quick ? heap : "3g"), Integer.parseInt(o.getOrDefault("entries", quick ? "200000" : "2000000")),
-                Double.parseDouble(o.getOrDefault("lock-seconds", quick ? "4" : "9")), skip,
+                Double.parseDouble(o.getOrDefault("warmup", quick ? "0" : "6")), Integer.parseInt(o.getOrDefault("keys", "100000")),
+                heap, o.getOrDefault("big-heap", quick ? heap : "3g"), Integer.parseInt(o.getOrDefault("entries", quick ? "100000" : "2000000")),
+                Double.parseDouble(o.getOrDefault("lock-seconds", quick ? "3" : "9")), skip,
                 o.containsKey("jfr") ? Path.of(o.get("jfr")) : null, logs, benchJar,
                 Path.of(o.getOrDefault("cairn-jar", defaultCairnJar(benchJar).toString())));
         Path csv = Path.of(o.getOrDefault("csv", benchJar.getParent().resolve("side-by-side.csv").toString()));
@@ -137,16 +137,7 @@ final class SideBySide {
         long t0 = System.nanoTime();
         List<Row> rows = new ArrayList<>();
         List<Figure> figures = new ArrayList<>();
-        for (String system : systems) {
-            long s0 = System.nanoTime();
-            try {
-                runSystem(plan, system, rows, figures);
-            } catch (RuntimeException e) {
-                figures.add(new Figure(system, "run", "failed", Double.NaN, "", String.valueOf(e.getMessage())));
-                System.out.printf("%s FAILED: %s%n", system, e.getMessage());
-            }
-            System.out.printf(Locale.ROOT, "%s done in %.0f s%n", system, (System.nanoTime() - s0) / 1e9);
-        }
+        runAll(plan, rows, figures);
         double wall = (System.nanoTime() - t0) / 1e9;
         System.out.println();
         System.out.println(header);
@@ -203,26 +194,62 @@ final class SideBySide {
                 p.heap(), num(p.lockSeconds()), p.entries(), p.bigHeap(), p.skip().isEmpty() ? "" : "; skipped: " + p.skip(), p.logs());
     }
 
-    private static void runSystem(Plan p, String system, List<Row> rows, List<Figure> figures) {
+    /**
+     * Steady state with every system's cluster up at once (the idle ones cost little), the systems' runs of each
+     * workload back to back, so a burst of other work on the machine hits one workload's figures for all systems
+     * rather than one system's figures for all workloads. Then the steps beyond steady state, one system at a time.
+     */
+    private static void runAll(Plan p, List<Row> rows, List<Figure> figures) {
         boolean steady = p.runs("steady") || p.runs("near");
         boolean big = p.runs("locks") || p.runs("memory") || p.runs("rebalance") || p.runs("recovery");
-        if (steady) {
-            try (Cluster cluster = cluster(p, system, "steady", p.heap(), p.oneCluster() ? Math.max(p.keys(), p.entries()) : p.keys(),
-                    p.oneCluster() && p.runs("locks"))) {
-                String product = startCluster(cluster, system);
-                steadyState(p, cluster, system, product, rows);
-                figures.add(gcFigure(cluster, system, "steady", "longest GC pause under load (-Xmx" + p.heap() + ")"));
+        Map<String, Cluster> clusters = new LinkedHashMap<>();
+        Map<String, String> products = new LinkedHashMap<>();
+        try {
+            if (steady) {
+                for (String system : p.systems()) {
+                    try {
+                        Cluster c = cluster(p, system, "steady", p.heap(), p.oneCluster() ? Math.max(p.keys(), p.entries()) : p.keys(),
+                                p.oneCluster() && p.runs("locks"));
+                        clusters.put(system, c);
+                        products.put(system, startCluster(c, system));
+                    } catch (RuntimeException e) {
+                        failed(figures, system, e);
+                    }
+                }
+                steadyState(p, clusters, products, rows);
+                for (Map.Entry<String, Cluster> e : clusters.entrySet()) {
+                    figures.add(gcFigure(e.getValue(), e.getKey(), "steady", "longest GC pause under load (-Xmx" + p.heap() + ")"));
+                }
                 if (p.oneCluster() && big) {
-                    beyond(p, cluster, system, product, figures);
+                    for (Map.Entry<String, Cluster> e : clusters.entrySet()) {
+                        try {
+                            beyond(p, e.getValue(), e.getKey(), figures);
+                        } catch (RuntimeException x) {
+                            failed(figures, e.getKey(), x);
+                        }
+                    }
                 }
             }
+        } finally {
+            clusters.values().forEach(Cluster::close);
         }
         if (big && !(steady && p.oneCluster())) {
-            try (Cluster cluster = cluster(p, system, "big", p.bigHeap(), Math.max(p.keys(), p.entries()), p.runs("locks"))) {
-                String product = startCluster(cluster, system);
-                beyond(p, cluster, system, product, figures);
+            for (String system : p.systems()) {
+                long s0 = System.nanoTime();
+                try (Cluster cluster = cluster(p, system, "big", p.bigHeap(), Math.max(p.keys(), p.entries()), p.runs("locks"))) {
+                    startCluster(cluster, system);
+                    beyond(p, cluster, system, figures);
+                } catch (RuntimeException e) {
+                    failed(figures, system, e);
+                }
+                System.out.printf(Locale.ROOT, "%s: beyond steady state done in %.0f s%n", system, (System.nanoTime() - s0) / 1e9);
             }
         }
+    }
+
+    private static void failed(List<Figure> figures, String system, RuntimeException e) {
+        figures.add(new Figure(system, "run", "failed", Double.NaN, "", String.valueOf(e.getMessage())));
+        System.out.printf("%s FAILED: %s%n", system, e.getMessage());
     }
 
     private static String startCluster(Cluster cluster, String system) {
@@ -256,34 +283,37 @@ final class SideBySide {
 
     // ---------------------------------------------------------------------------------------------------- steady state
 
-    private static void steadyState(Plan p, Cluster cluster, String system, String product, List<Row> rows) {
-        NodeProcess a = cluster.node("a");
+    private static void steadyState(Plan p, Map<String, Cluster> clusters, Map<String, String> products, List<Row> rows) {
         if (p.runs("steady")) {
             boolean warmedUp = p.warmup() <= 0;
             int filled = -1;
             for (Workload w : p.workloads()) {
                 if (w.bytes() != filled) {
-                    fill(a, system, w.map(), p.keys(), w.bytes());
+                    clusters.forEach((system, c) -> fill(c.node("a"), system, w.map(), p.keys(), w.bytes()));
                     filled = w.bytes();
                 }
                 if (!warmedUp) {
-                    a.ask(w.command(p.warmup(), p.keys()), "BENCH", STEP); // JIT and connections, discarded
+                    // JIT and connections, discarded
+                    clusters.forEach((system, c) -> c.node("a").ask(w.command(p.warmup(), p.keys()), "BENCH", STEP));
                     warmedUp = true;
                 }
-                rows.add(bench(p, cluster, system, product, w));
+                clusters.forEach((system, c) -> rows.add(bench(p, c, system, products.get(system), w)));
             }
         }
         if (p.runs("near")) {
             Workload near = new Workload("base + near cache", 8, 90, 1024, "uniform", HazelcastStore.NEAR_MAP);
-            switch (system) {
-                case "hazelcast" -> {
-                    fill(a, system, near.map(), p.keys(), near.bytes());
-                    rows.add(bench(p, cluster, system, product, near));
+            clusters.forEach((system, c) -> {
+                switch (system) {
+                    case "hazelcast" -> {
+                        fill(c.node("a"), system, near.map(), p.keys(), near.bytes());
+                        rows.add(bench(p, c, system, products.get(system), near));
+                    }
+                    case "cairn" -> rows.add(new Row(near, system, products.get(system), Map.of(),
+                            "not built yet (Cairn's near cache is a later issue)"));
+                    default -> rows.add(new Row(near, system, products.get(system), Map.of(),
+                            "not measured: embedded Infinispan has no near cache (its L1 is a different thing)"));
                 }
-                case "cairn" -> rows.add(new Row(near, system, product, Map.of(), "not built yet (Cairn's near cache is a later issue)"));
-                default -> rows.add(new Row(near, system, product, Map.of(),
-                        "not measured: embedded Infinispan has no near cache (its L1 is a different thing)"));
-            }
+            });
         }
     }
 
@@ -301,11 +331,22 @@ final class SideBySide {
         }
         try {
             String line = a.ask(w.command(p.seconds(), p.keys()), "BENCH", STEP);
-            System.out.printf("%s %s: %s%n", system, w.label(), line);
-            return new Row(w, system, product, fields(line), null);
+            Map<String, Double> m = fields(line);
+            m.put("load-1m", loadAverage()); // the machine's 1-minute load average as the run ends (2 cores: above 2 is contention)
+            System.out.printf(Locale.ROOT, "%s %s: %s load=%.1f%n", system, w.label(), line, m.get("load-1m"));
+            return new Row(w, system, product, m, null);
         } catch (IllegalStateException e) {
             System.out.printf("%s %s FAILED: %s%n", system, w.label(), e.getMessage());
             return new Row(w, system, product, Map.of(), "FAILED: " + e.getMessage());
+        }
+    }
+
+    /** The 1-minute load average from /proc/loadavg, NaN where there is none. */
+    static double loadAverage() {
+        try {
+            return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN;
         }
     }
 
@@ -329,7 +370,7 @@ final class SideBySide {
 
     // ---------------------------------------------------------------------------------------------- beyond steady state
 
-    private static void beyond(Plan p, Cluster cluster, String system, String product, List<Figure> figures) {
+    private static void beyond(Plan p, Cluster cluster, String system, List<Figure> figures) {
         if (p.runs("locks")) {
             locks(p, cluster.node("a"), system, figures);
         }
@@ -514,21 +555,37 @@ final class SideBySide {
         int failed = 0;
         double lastScanMs = Double.NaN;
         double worst = Double.NaN;
-        long deadline = t0 + TimeUnit.SECONDS.toNanos(600);
+        long deadline = t0 + TimeUnit.SECONDS.toNanos(300);
+        List<Double> found = new ArrayList<>();
         while (true) {
             scans++;
             try {
                 Map<String, Double> f = fields(a.ask("check mem 0 " + n + " 1024", "CHECKED", STEP));
                 lastScanMs = f.getOrDefault("in", Double.NaN);
-                if (f.getOrDefault("ok", 0.0) == n) {
+                double ok = f.getOrDefault("ok", 0.0);
+                if (ok == n) {
                     break;
                 }
-                worst = Double.isNaN(worst) ? f.getOrDefault("ok", 0.0) : Math.min(worst, f.getOrDefault("ok", 0.0));
+                found.add(ok);
+                worst = Double.isNaN(worst) ? ok : Math.min(worst, ok);
             } catch (IllegalStateException e) {
                 failed++; // an ERROR answer: the scan hit an exception; scan again
+                found.add(Double.NaN);
             }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("no complete scan within 600 s of the kill (" + scans + " scans)");
+            double since = (System.nanoTime() - t0) / 1e9;
+            int k = found.size();
+            // Three complete scans in a row that found the same keys missing, a minute after the kill: those keys are
+            // gone, not on their way back.
+            boolean stuck = since > 60 && k >= 3 && !Double.isNaN(found.get(k - 1)) && found.get(k - 1).equals(found.get(k - 2))
+                    && found.get(k - 2).equals(found.get(k - 3));
+            if (stuck || System.nanoTime() > deadline) {
+                String what = String.format(Locale.ROOT, "NOT RECOVERED: %s of %,d keys still unreadable %.0f s after the kill "
+                        + "(%d scans, %d failed with an error%s)", k > 0 && !Double.isNaN(found.get(k - 1))
+                        ? String.format(Locale.ROOT, "%,.0f", n - found.get(k - 1)) : "some", n, since, scans, failed,
+                        stuck ? "; the same keys missing in the last 3 scans" : "");
+                figures.add(new Figure(system, "recovery", "SIGKILL to every key read", Double.NaN, "ms", what));
+                System.out.printf("%s recovery: %s%n", system, what);
+                return;
             }
         }
         double ms = (System.nanoTime() - t0) / 1e6;
@@ -569,11 +626,12 @@ final class SideBySide {
         if (rows.isEmpty()) {
             return;
         }
-        System.out.println("Steady state: ops/s and latencies in microseconds (get and put p50 / p99 / p99.9); "
-                + "cairn/sys = Cairn's ops/s over the system's, and Cairn's get p99 over the system's");
-        String fmt = "%-36s %-11s %9s %6s %6s %7s %6s %6s %7s %6s %9s %9s%n";
+        System.out.println("Steady state: ops/s and latencies in microseconds (get and put p50 / p99 / p99.9); ops ratio = Cairn's ops/s "
+                + "over the system's; p99 ratio = Cairn's get p99 over the system's (below 1: Cairn's is lower); load = the machine's "
+                + "1-minute load average as the run ended (2 cores: above 2, something else was running too)");
+        String fmt = "%-42s %-11s %9s %6s %6s %7s %6s %6s %7s %6s %9s %9s %5s%n";
         System.out.printf(Locale.ROOT, fmt, "workload", "system", "ops/s", "get50", "get99", "get99.9", "put50", "put99", "put99.9",
-                "errors", "ops ratio", "p99 ratio");
+                "errors", "ops ratio", "p99 ratio", "load");
         for (Workload w : rows.stream().map(Row::workload).distinct().toList()) {
             Row cairn = cairnRow(rows, w);
             for (Row r : rows) {
@@ -581,7 +639,7 @@ final class SideBySide {
                     continue;
                 }
                 if (r.note() != null) {
-                    System.out.printf(Locale.ROOT, "%-36s %-11s %s%n", w.label(), r.system(), r.note());
+                    System.out.printf(Locale.ROOT, "%-42s %-11s %s%n", w.label(), r.system(), r.note());
                     continue;
                 }
                 Map<String, Double> m = r.m();
@@ -590,7 +648,7 @@ final class SideBySide {
                         m.get("get-p99-us")));
                 System.out.printf(Locale.ROOT, fmt, w.label(), r.system(), num(r.ops()), num(m.get("get-p50-us")), num(m.get("get-p99-us")),
                         num(m.get("get-p999-us")), num(m.get("put-p50-us")), num(m.get("put-p99-us")), num(m.get("put-p999-us")),
-                        num(m.get("errors")), opsRatio, p99Ratio);
+                        num(m.get("errors")), opsRatio, p99Ratio, String.format(Locale.ROOT, "%.1f", m.getOrDefault("load-1m", Double.NaN)));
             }
         }
         System.out.println();
@@ -644,7 +702,7 @@ final class SideBySide {
         String date = LocalDate.now().toString();
         try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(csv, StandardCharsets.UTF_8))) {
             w.println("date,design,workload,threads,read_percent,value_bytes,key_choice,map,keys,seconds,system,product,"
-                    + String.join(",", COLUMNS).replace('-', '_') + ",cairn_ops_ratio,cairn_get_p99_ratio,note");
+                    + String.join(",", COLUMNS).replace('-', '_') + ",cairn_ops_ratio,cairn_get_p99_ratio,load_1m,note");
             for (Row r : rows) {
                 Workload wl = r.workload();
                 Row cairn = cairnRow(rows, wl);
@@ -657,6 +715,8 @@ final class SideBySide {
                 cells.add(cairn == null || r.note() != null ? "" : String.format(Locale.ROOT, "%.3f", ratio(cairn.ops(), r.ops())));
                 cells.add(cairn == null || r.note() != null ? "" : String.format(Locale.ROOT, "%.3f",
                         ratio(cairn.m().get("get-p99-us"), r.m().get("get-p99-us"))));
+                double load = r.m().getOrDefault("load-1m", Double.NaN);
+                cells.add(Double.isNaN(load) ? "" : String.format(Locale.ROOT, "%.2f", load));
                 cells.add(r.note() == null ? "" : quote(r.note()));
                 w.println(String.join(",", cells));
             }
@@ -742,9 +802,7 @@ final class SideBySide {
 
         @Override
         public void close() {
-            for (NodeProcess p : cluster.nodes()) {
-                p.quit(Duration.ofSeconds(20));
-            }
+            quitAll(cluster.nodes());
             cluster.close();
         }
     }
@@ -835,9 +893,7 @@ final class SideBySide {
 
         @Override
         public void close() {
-            for (NodeProcess p : nodes.values()) {
-                p.quit(Duration.ofSeconds(20));
-            }
+            quitAll(nodes.values());
             for (NodeProcess p : nodes.values()) {
                 p.close();
             }
@@ -848,6 +904,26 @@ final class SideBySide {
                     // shutting down already
                 }
             }
+        }
+    }
+
+    /** Asks every node to leave at once, then waits for each (at most 20 s in all) and kills what still runs. */
+    static void quitAll(java.util.Collection<NodeProcess> nodes) {
+        for (NodeProcess p : nodes) {
+            if (p.isAlive()) {
+                try {
+                    p.send("quit");
+                } catch (UncheckedIOException e) {
+                    // its input is closed: close() below kills it
+                }
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        for (NodeProcess p : nodes) {
+            while (p.isAlive() && System.nanoTime() < deadline) {
+                p.awaitIdle(Duration.ofMillis(100));
+            }
+            p.close();
         }
     }
 

@@ -219,7 +219,8 @@ public final class Load {
      * Zipfian ranks {@code 0..n-1} as YCSB draws them (Gray et al., "Quickly generating billion-record synthetic
      * databases", SIGMOD 1994): rank 0 is the most popular, and rank r is drawn with probability proportional to
      * {@code 1/(r+1)^theta}. With YCSB's constant 0.99 over 100,000 keys the hottest key takes about 8% of the draws and
-     * the hottest 1% of keys about 60%. Not scrambled: rank r is key {@code k-r}. Every system here hashes the key's bytes
+     * the hottest 1% of keys about 60%; ranks 0 and 1 are drawn exactly,
+     * the rest by Gray's closed-form approximation (as YCSB does), which favours the next few ranks slightly. Not scrambled: rank r is key {@code k-r}. Every system here hashes the key's bytes
      * to pick its partition, so the hot keys land on owners as random as any others; YCSB scrambles only because some
      * stores it drives keep keys in order. Immutable after construction; each thread passes its own random source.
      */
