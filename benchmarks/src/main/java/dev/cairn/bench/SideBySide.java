@@ -216,10 +216,11 @@ final class SideBySide {
                         failed(figures, system, e);
                     }
                 }
+                Map<String, Map<String, Long>> marks = new LinkedHashMap<>();
+                clusters.forEach((system, c) -> marks.put(system, gcMark(c)));
                 steadyState(p, clusters, products, rows);
-                for (Map.Entry<String, Cluster> e : clusters.entrySet()) {
-                    figures.add(gcFigure(e.getValue(), e.getKey(), "steady", "longest GC pause under load (-Xmx" + p.heap() + ")"));
-                }
+                clusters.forEach((system, c) -> figures.add(gcFigure(c, system, "steady", "longest GC pause, fills and runs (-Xmx"
+                        + p.heap() + ")", marks.get(system))));
                 if (p.oneCluster() && big) {
                     for (Map.Entry<String, Cluster> e : clusters.entrySet()) {
                         try {
@@ -379,6 +380,7 @@ final class SideBySide {
             return;
         }
         int n = p.entries();
+        Map<String, Long> mark = gcMark(cluster);
         Map<String, Map<String, Double>> before = new LinkedHashMap<>();
         if (p.runs("memory")) {
             for (String node : NODES) {
@@ -389,6 +391,7 @@ final class SideBySide {
         System.out.printf(Locale.ROOT, "%s: filled mem with %,d x 1 KB in %.1f s%n", system, n, fillMs / 1e3);
         if (p.runs("memory")) {
             memory(cluster, system, n, fillMs, before, figures, p.bigHeap());
+            figures.add(gcFigure(cluster, system, "memory", "longest GC pause during the fill", mark));
         }
         if (p.runs("rebalance")) {
             try {
@@ -461,13 +464,29 @@ final class SideBySide {
                 system.equals("cairn") ? "Chronicle Map bytes in use (cairn.map.offheap.bytes)" : "none: the store is on the heap"));
         figures.add(new Figure(system, "memory", "resident per entry copy", rss / copies, "B", "RSS growth over the 3 JVMs"));
         figures.add(new Figure(system, "memory", "fill time", fillMs / 1e3, "s", "putAll in batches of 1,000 from node a"));
-        figures.add(gcFigure(cluster, system, "memory", "longest GC pause (start, fill, measure)"));
         System.out.printf(Locale.ROOT, "%s memory: heap %.0f B, off-heap %.0f B, RSS %.0f B per entry copy%n", system, heapBytes / copies,
                 offHeap / copies, rss / copies);
     }
 
-    /** The longest GC pause any of a, b, c logged so far, leaving out the full GCs the memory command asks for. */
-    private static Figure gcFigure(Cluster cluster, String system, String step, String metric) {
+    /** How many lines each of a, b, c has written to its GC log so far, to count only later pauses. */
+    private static Map<String, Long> gcMark(Cluster cluster) {
+        Map<String, Long> mark = new LinkedHashMap<>();
+        for (String node : NODES) {
+            Path log = cluster.logs().resolve("gc-" + cluster.node(node).pid() + ".log");
+            try (Stream<String> lines = Files.lines(log)) {
+                mark.put(node, lines.count());
+            } catch (IOException | UncheckedIOException e) {
+                mark.put(node, 0L);
+            }
+        }
+        return mark;
+    }
+
+    /**
+     * The longest GC pause any of a, b, c logged after {@code mark}, leaving out the full GCs the memory command asks
+     * for (System.gc()).
+     */
+    private static Figure gcFigure(Cluster cluster, String system, String step, String metric, Map<String, Long> mark) {
         double longest = 0;
         String where = "";
         int pauses = 0;
@@ -477,7 +496,7 @@ final class SideBySide {
             if (!Files.isRegularFile(log)) {
                 continue;
             }
-            try (Stream<String> lines = Files.lines(log)) {
+            try (Stream<String> lines = Files.lines(log).skip(mark.getOrDefault(node, 0L))) {
                 for (String line : (Iterable<String>) lines::iterator) {
                     Matcher m = GC_PAUSE.matcher(line);
                     if (m.find() && !m.group(1).contains("System.gc()")) {
