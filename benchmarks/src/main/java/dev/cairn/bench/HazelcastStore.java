@@ -9,6 +9,10 @@ import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.config.Config;
+import com.hazelcast.config.EvictionConfig;
+import com.hazelcast.config.EvictionPolicy;
+import com.hazelcast.config.MaxSizePolicy;
+import com.hazelcast.config.NearCacheConfig;
 import com.hazelcast.config.InMemoryFormat;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MapConfig;
@@ -25,6 +29,8 @@ import com.hazelcast.map.IMap;
  */
 final class HazelcastStore implements PeerStore {
     static final String NAME_ATTRIBUTE = "cairn.name";
+    /** The map with a near cache. */
+    static final String NEAR_MAP = "near";
     private final HazelcastInstance hz;
 
     HazelcastStore(String cluster, String name, int port, List<String> members, Consumer<List<String>> onView) {
@@ -47,6 +53,18 @@ final class HazelcastStore implements PeerStore {
                 .setAsyncBackupCount(0)
                 .setInMemoryFormat(InMemoryFormat.BINARY);
         c.addMapConfig(maps);
+        // The near-cache row: map "near" alone, as Hazelcast's near-cache chapter sets one up for a read-mostly map:
+        // invalidated on change (the default), sized to hold the whole working set (the default 10,000-entry bound
+        // would evict most of 100,000 keys), values kept deserialized (OBJECT: no copy out of the binary form per hit).
+        c.addMapConfig(new MapConfig(NEAR_MAP)
+                .setBackupCount(1)
+                .setAsyncBackupCount(0)
+                .setInMemoryFormat(InMemoryFormat.BINARY)
+                .setNearCacheConfig(new NearCacheConfig(NEAR_MAP)
+                        .setInMemoryFormat(InMemoryFormat.OBJECT)
+                        .setInvalidateOnChange(true)
+                        .setEvictionConfig(new EvictionConfig().setEvictionPolicy(EvictionPolicy.LRU)
+                                .setMaxSizePolicy(MaxSizePolicy.ENTRY_COUNT).setSize(1_000_000))));
         c.getJetConfig().setEnabled(false);
         hz = Hazelcast.newHazelcastInstance(c);
         hz.getCluster().addMembershipListener(new MembershipListener() {
@@ -106,10 +124,48 @@ final class HazelcastStore implements PeerStore {
             }
 
             @Override
+            public Map<String, byte[]> getAll(java.util.Set<String> keys) {
+                return m.getAll(keys);
+            }
+
+            @Override
             public int size() {
                 return m.size();
             }
         };
+    }
+
+    @Override
+    public String balanced() {
+        var ps = hz.getPartitionService();
+        int members = hz.getCluster().getMembers().size();
+        java.util.Map<Member, Integer> owned = new java.util.HashMap<>();
+        int partitions = 0;
+        for (var p : ps.getPartitions()) {
+            partitions++;
+            if (p.getOwner() != null) {
+                owned.merge(p.getOwner(), 1, Integer::sum);
+            }
+        }
+        int least = owned.size() < members ? 0 : owned.values().stream().mapToInt(Integer::intValue).min().orElse(0);
+        // Safe: no migration running and every backup in sync. Balanced: every member owns its share (less one).
+        boolean safe = ps.isClusterSafe();
+        boolean balanced = safe && least >= partitions / members - 1;
+        return "BALANCED " + balanced + " members=" + members + " safe=" + safe + " least-owned=" + least + " of=" + partitions;
+    }
+
+    /** CP Subsystem's FencedLock: in Hazelcast 5.5 open source this throws (a licensed, Enterprise-only feature). */
+    @Override
+    public dev.cairn.examples.Load.LockTarget fencedLock(String name) {
+        com.hazelcast.cp.lock.FencedLock l = hz.getCPSubsystem().getLock(name);
+        return dev.cairn.examples.Load.lockTarget(l::lock, l::unlock);
+    }
+
+    /** IMap's per-key lock: in the open-source edition, not fenced, AP (partition primary + backup), no Raft. */
+    @Override
+    public dev.cairn.examples.Load.LockTarget otherLock(String name) {
+        IMap<String, byte[]> m = hz.getMap("locks");
+        return dev.cairn.examples.Load.lockTarget(() -> m.lock(name), () -> m.unlock(name));
     }
 
     @Override

@@ -125,10 +125,51 @@ final class InfinispanStore implements PeerStore {
             }
 
             @Override
+            public Map<String, byte[]> getAll(java.util.Set<String> keys) {
+                return c.getAdvancedCache().getAll(keys);
+            }
+
+            @Override
             public int size() {
                 return c.size();
             }
         };
+    }
+
+    @Override
+    public String balanced() {
+        int members = manager.getMembers().size();
+        boolean balanced = true;
+        int least = Integer.MAX_VALUE;
+        var topologyManager = org.infinispan.factories.GlobalComponentRegistry.componentOf(manager,
+                org.infinispan.topology.LocalTopologyManager.class);
+        StringBuilder status = new StringBuilder();
+        for (Map.Entry<String, Cache<String, byte[]>> e : caches.entrySet()) {
+            Cache<String, byte[]> c = e.getValue();
+            // Infinispan's own rebalance status for the cache, as the coordinator reports it (COMPLETE when done).
+            String rebalance;
+            try {
+                rebalance = String.valueOf(topologyManager.getRebalancingStatus(e.getKey()));
+            } catch (Exception x) {
+                rebalance = "unknown";
+            }
+            status.append(' ').append(e.getKey()).append('=').append(rebalance);
+            if (!rebalance.equals("COMPLETE")) {
+                balanced = false;
+            }
+            var dm = c.getAdvancedCache().getDistributionManager();
+            var topology = dm.getCacheTopology();
+            var ch = topology.getCurrentCH();
+            // Rebalance finished: no state transfer running, no pending hash, every member in the topology and owning
+            // primary segments.
+            if (dm.isRehashInProgress() || topology.getPendingCH() != null || ch.getMembers().size() < members) {
+                balanced = false;
+            }
+            for (Address a : ch.getMembers()) {
+                least = Math.min(least, ch.getPrimarySegmentsForOwner(a).size());
+            }
+        }
+        return "BALANCED " + (balanced && least > 0) + " members=" + members + " least-owned=" + least + status;
     }
 
     @Override

@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * peer node that speaks the same line console as Cairn's {@code node} (see dev.cairn.examples.MapCommands), so one
  * driver runs all three systems alike. Lines: {@code READY <name> <address> first-view-ms=<ms>},
  * {@code VIEW <n> a,b,c}; commands {@code fill}, {@code check}, {@code bench}, {@code memory}, {@code size},
- * {@code quit}. Keys are {@code k-<i>}, values byte[] filled exactly as Cairn's console fills them.
+ * {@code settle}, {@code balanced}, {@code lockbench}, {@code maplockbench}, {@code quit}. Keys are {@code k-<i>}, values byte[] filled exactly as Cairn's console fills them.
  */
 final class PeerNode {
     private static final AtomicLong VIEWS = new AtomicLong();
@@ -80,7 +80,13 @@ final class PeerNode {
                     case "check" -> check(store, out, arg(w, 1), Integer.parseInt(arg(w, 2)), Integer.parseInt(arg(w, 3)),
                             w.length > 4 ? Integer.parseInt(w[4]) : 100);
                     case "bench" -> bench(store.map(arg(w, 1)), out, Integer.parseInt(arg(w, 2)), Double.parseDouble(arg(w, 3)),
-                            Integer.parseInt(arg(w, 4)), Integer.parseInt(arg(w, 5)), Integer.parseInt(arg(w, 6)));
+                            Integer.parseInt(arg(w, 4)), Integer.parseInt(arg(w, 5)), Integer.parseInt(arg(w, 6)),
+                            w.length > 7 ? w[7] : "uniform");
+                    case "balanced" -> out.println(store.balanced());
+                    // lockbench: the product's fenced lock (as Cairn's console command of that name);
+                    // maplockbench: its other lock, where it has one (Hazelcast's IMap.lock)
+                    case "lockbench" -> lockBench(out, w, store::fencedLock);
+                    case "maplockbench" -> lockBench(out, w, store::otherLock);
                     case "memory" -> memory(store, out, arg(w, 1));
                     default -> out.println("ERROR unknown command '" + w[0] + "'");
                 }
@@ -112,22 +118,43 @@ final class PeerNode {
         long missing = 0;
         long wrong = 0;
         long start = System.nanoTime();
-        for (int i = from; i < from + count; i++) {
-            byte[] v = m.get("k-" + i);
-            if (v == null) {
-                missing++;
-            } else if (Arrays.equals(v, valueFor(i, bytes))) {
-                ok++;
-            } else {
-                wrong++;
+        // In batches of 1,000 through getAll, as Cairn's console checks.
+        for (int base = from; base < from + count; base += 1000) {
+            java.util.Set<String> keys = new java.util.LinkedHashSet<>();
+            for (int i = base; i < Math.min(from + count, base + 1000); i++) {
+                keys.add("k-" + i);
+            }
+            Map<String, byte[]> got = m.getAll(keys);
+            for (String k : keys) {
+                byte[] v = got.get(k);
+                if (v == null) {
+                    missing++;
+                } else if (Arrays.equals(v, valueFor(Integer.parseInt(k.substring(2)), bytes))) {
+                    ok++;
+                } else {
+                    wrong++;
+                }
             }
         }
         out.printf(Locale.ROOT, "CHECKED ok=%d missing=%d wrong=%d in %.0f ms%n", ok, missing, wrong, (System.nanoTime() - start) / 1e6);
     }
 
     /** Cairn's own load, so every system is driven and measured by the same code. */
-    static void bench(PeerStore.KeyValues m, PrintStream out, int threads, double seconds, int keys, int bytes, int readPercent) {
-        dev.cairn.examples.Load.bench(dev.cairn.examples.Load.target(m::get, m::set), out, threads, seconds, keys, bytes, readPercent);
+    static void bench(PeerStore.KeyValues m, PrintStream out, int threads, double seconds, int keys, int bytes, int readPercent,
+                      String keyChoice) {
+        dev.cairn.examples.Load.bench(dev.cairn.examples.Load.target(m::get, m::set), out, threads, seconds, keys, bytes, readPercent,
+                keyChoice);
+    }
+
+    /** {@code lockbench <threads> <seconds>}: Cairn's lock loop (Load.lockBench), one lock per thread. */
+    private static void lockBench(PrintStream out, String[] w, java.util.function.Function<String, dev.cairn.examples.Load.LockTarget> lockFor) {
+        int threads = Integer.parseInt(arg(w, 1));
+        double seconds = Double.parseDouble(arg(w, 2));
+        List<dev.cairn.examples.Load.LockTarget> locks = new java.util.ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            locks.add(lockFor.apply("lockbench-" + t)); // throws here, with the product's message, if there is no such lock
+        }
+        dev.cairn.examples.Load.lockBench(locks::get, out, threads, seconds);
     }
 
     /** Heap after a GC, the map's off-heap bytes here, resident and virtual memory (as Cairn's {@code memory}). */

@@ -16,6 +16,9 @@ interface PeerStore extends AutoCloseable {
 
         void putAll(Map<String, byte[]> batch);
 
+        /** The values of those keys that have one. */
+        Map<String, byte[]> getAll(java.util.Set<String> keys);
+
         int size();
     }
 
@@ -32,6 +35,26 @@ interface PeerStore extends AutoCloseable {
 
     /** Waits until data is where it belongs (no migration or rebalance under way), at most {@code timeout}. */
     boolean awaitSettled(Duration timeout);
+
+    /**
+     * Whether this node sees the cluster balanced now, without waiting: every member in the view owns data and no
+     * migration or rebalance is under way. Returns a line {@code BALANCED <true|false> members=<n> ...}.
+     */
+    String balanced();
+
+    /**
+     * The product's fenced lock of that name, where the edition in use has one.
+     *
+     * @throws UnsupportedOperationException with the product's own message where it does not
+     */
+    default dev.cairn.examples.Load.LockTarget fencedLock(String name) {
+        throw new UnsupportedOperationException(product() + " has no fenced lock");
+    }
+
+    /** The product's other, non-fenced distributed lock of that name, if it has one (Hazelcast: IMap.lock). */
+    default dev.cairn.examples.Load.LockTarget otherLock(String name) {
+        throw new UnsupportedOperationException(product() + " has no other lock measured here");
+    }
 
     /** Off-heap bytes the map holds on this node, where the product keeps any (both peers here are on-heap: 0). */
     default long offHeapBytes(String map) {

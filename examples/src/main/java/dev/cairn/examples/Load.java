@@ -65,12 +65,24 @@ public final class Load {
         out.printf(Locale.ROOT, "FILLED %d in %.0f ms%n", count, (System.nanoTime() - start) / 1e6);
     }
 
-    /**
-     * Closed-loop load: each thread picks a uniform random key {@code k-0..k-(keys-1)}, reads it ({@code readPercent}%)
-     * or writes a value of {@code bytes}, and records the latency; a warm-up of a third of the time comes first. Prints
-     * one {@code BENCH} line: ops, ops/s, get and put p50/p99/p99.9 in microseconds, errors.
-     */
+    /** {@link #bench(Target, PrintStream, int, double, int, int, int, String)} with uniform key choice. */
     public static void bench(Target m, PrintStream out, int threads, double seconds, int keys, int bytes, int readPercent) {
+        bench(m, out, threads, seconds, keys, bytes, readPercent, "uniform");
+    }
+
+    /**
+     * Closed-loop load: each thread picks a key {@code k-0..k-(keys-1)} ({@code uniform}, or {@code zipfian}: see
+     * {@link Zipfian}), reads it ({@code readPercent}%) or writes a value of {@code bytes}, and records the latency; a
+     * warm-up of a third of the time comes first. Prints one {@code BENCH} line: ops, ops/s, get and put p50/p99/p99.9
+     * in microseconds, errors.
+     */
+    public static void bench(Target m, PrintStream out, int threads, double seconds, int keys, int bytes, int readPercent,
+                             String keyChoice) {
+        Zipfian zipfian = switch (keyChoice) {
+            case "uniform" -> null;
+            case "zipfian" -> new Zipfian(keys, Zipfian.YCSB_CONSTANT);
+            default -> throw new IllegalArgumentException("key choice must be uniform or zipfian but was '" + keyChoice + "'");
+        };
         byte[] value = valueFor(7, bytes);
         org.HdrHistogram.Recorder gets = new org.HdrHistogram.Recorder(3);
         org.HdrHistogram.Recorder puts = new org.HdrHistogram.Recorder(3);
@@ -85,7 +97,7 @@ public final class Load {
             Thread th = new Thread(() -> {
                 java.util.SplittableRandom random = new java.util.SplittableRandom();
                 while (System.nanoTime() - start < warmupNanos + runNanos) {
-                    String key = "k-" + random.nextInt(keys);
+                    String key = "k-" + (zipfian == null ? random.nextInt(keys) : zipfian.next(random));
                     boolean read = random.nextInt(100) < readPercent;
                     long t0 = System.nanoTime();
                     try {
@@ -108,12 +120,89 @@ public final class Load {
             th.start();
             ts.add(th);
         }
-        long measureStart = start + warmupNanos;
+        double took = measure(ts, start + warmupNanos, measuring, gets, puts);
+        org.HdrHistogram.Histogram g = gets.getIntervalHistogram();
+        org.HdrHistogram.Histogram p = puts.getIntervalHistogram();
+        out.printf(Locale.ROOT, "BENCH ops=%d ops-per-s=%.0f get-p50-us=%.0f get-p99-us=%.0f get-p999-us=%.0f put-p50-us=%.0f "
+                        + "put-p99-us=%.0f put-p999-us=%.0f errors=%d%n", ops.get(), ops.get() / took,
+                g.getValueAtPercentile(50) / 1e3, g.getValueAtPercentile(99) / 1e3, g.getValueAtPercentile(99.9) / 1e3,
+                p.getValueAtPercentile(50) / 1e3, p.getValueAtPercentile(99) / 1e3, p.getValueAtPercentile(99.9) / 1e3,
+                errors.get());
+    }
+
+    /** A lock as the lock benchmark sees it. */
+    public interface LockTarget {
+        void lock();
+
+        void unlock();
+    }
+
+    /** A lock target from a lock's lock and unlock. */
+    public static LockTarget lockTarget(Runnable lock, Runnable unlock) {
+        return new LockTarget() {
+            @Override
+            public void lock() {
+                lock.run();
+            }
+
+            @Override
+            public void unlock() {
+                unlock.run();
+            }
+        };
+    }
+
+    /**
+     * Uncontended lock throughput: each of {@code threads} threads takes its own lock ({@code lockFor.apply(thread)},
+     * so no two threads share one) and releases it at once, in a closed loop, recording each lock+unlock pair; a warm-up
+     * of a third of the time comes first. Prints one line:
+     * {@code LOCKBENCH ops=<n> ops-per-s=<x> p50-us=<x> p99-us=<x> p999-us=<x> errors=<n>}.
+     */
+    public static void lockBench(java.util.function.IntFunction<LockTarget> lockFor, PrintStream out, int threads, double seconds) {
+        org.HdrHistogram.Recorder pairs = new org.HdrHistogram.Recorder(3);
+        AtomicLong ops = new AtomicLong();
+        AtomicLong errors = new AtomicLong();
+        AtomicBoolean measuring = new AtomicBoolean();
+        long warmupNanos = (long) (seconds / 3 * 1e9);
+        long runNanos = (long) (seconds * 1e9);
+        long start = System.nanoTime();
+        List<Thread> ts = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            LockTarget lock = lockFor.apply(t);
+            Thread th = new Thread(() -> {
+                while (System.nanoTime() - start < warmupNanos + runNanos) {
+                    long t0 = System.nanoTime();
+                    try {
+                        lock.lock();
+                        lock.unlock();
+                    } catch (RuntimeException e) {
+                        errors.incrementAndGet();
+                        continue;
+                    }
+                    if (measuring.get()) {
+                        pairs.recordValue(System.nanoTime() - t0);
+                        ops.incrementAndGet();
+                    }
+                }
+            }, "lockbench-" + t);
+            th.start();
+            ts.add(th);
+        }
+        double took = measure(ts, start + warmupNanos, measuring, pairs);
+        org.HdrHistogram.Histogram h = pairs.getIntervalHistogram();
+        out.printf(Locale.ROOT, "LOCKBENCH ops=%d ops-per-s=%.0f p50-us=%.0f p99-us=%.0f p999-us=%.0f errors=%d%n", ops.get(),
+                ops.get() / took, h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(99) / 1e3,
+                h.getValueAtPercentile(99.9) / 1e3, errors.get());
+    }
+
+    /** Waits for the warm-up to end, resets the recorders, measures until the threads end; returns the seconds measured. */
+    private static double measure(List<Thread> ts, long measureStart, AtomicBoolean measuring, org.HdrHistogram.Recorder... recorders) {
         while (System.nanoTime() < measureStart) {
             java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
         }
-        gets.reset();
-        puts.reset();
+        for (org.HdrHistogram.Recorder r : recorders) {
+            r.reset();
+        }
         measuring.set(true);
         long t0 = System.nanoTime();
         for (Thread th : ts) {
@@ -123,14 +212,67 @@ public final class Load {
                 Thread.currentThread().interrupt();
             }
         }
-        double took = (System.nanoTime() - t0) / 1e9;
-        org.HdrHistogram.Histogram g = gets.getIntervalHistogram();
-        org.HdrHistogram.Histogram p = puts.getIntervalHistogram();
-        out.printf(Locale.ROOT, "BENCH ops=%d ops-per-s=%.0f get-p50-us=%.0f get-p99-us=%.0f get-p999-us=%.0f put-p50-us=%.0f "
-                        + "put-p99-us=%.0f put-p999-us=%.0f errors=%d%n", ops.get(), ops.get() / took,
-                g.getValueAtPercentile(50) / 1e3, g.getValueAtPercentile(99) / 1e3, g.getValueAtPercentile(99.9) / 1e3,
-                p.getValueAtPercentile(50) / 1e3, p.getValueAtPercentile(99) / 1e3, p.getValueAtPercentile(99.9) / 1e3,
-                errors.get());
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    /**
+     * Zipfian ranks {@code 0..n-1} as YCSB draws them (Gray et al., "Quickly generating billion-record synthetic
+     * databases", SIGMOD 1994): rank 0 is the most popular, and rank r is drawn with probability proportional to
+     * {@code 1/(r+1)^theta}. With YCSB's constant 0.99 over 100,000 keys the hottest key takes about 8% of the draws and
+     * the hottest 1% of keys about 60%; ranks 0 and 1 are drawn exactly,
+     * the rest by Gray's closed-form approximation (as YCSB does), which favours the next few ranks slightly. Not scrambled: rank r is key {@code k-r}. Every system here hashes the key's bytes
+     * to pick its partition, so the hot keys land on owners as random as any others; YCSB scrambles only because some
+     * stores it drives keep keys in order. Immutable after construction; each thread passes its own random source.
+     */
+    public static final class Zipfian {
+        /** YCSB's default zipfian constant. */
+        public static final double YCSB_CONSTANT = 0.99;
+        private final int n;
+        private final double theta;
+        private final double alpha;
+        private final double zetaN;
+        private final double eta;
+        private final double halfPowTheta;
+
+        public Zipfian(int n, double theta) {
+            if (n < 2 || !(theta > 0 && theta < 1)) {
+                throw new IllegalArgumentException("zipfian needs n >= 2 and 0 < theta < 1 but got n=" + n + " theta=" + theta);
+            }
+            this.n = n;
+            this.theta = theta;
+            this.alpha = 1 / (1 - theta);
+            this.zetaN = zeta(n, theta);
+            double zeta2 = zeta(2, theta);
+            this.eta = (1 - Math.pow(2.0 / n, 1 - theta)) / (1 - zeta2 / zetaN);
+            this.halfPowTheta = Math.pow(0.5, theta);
+        }
+
+        private static double zeta(int n, double theta) {
+            double sum = 0;
+            for (int i = 1; i <= n; i++) {
+                sum += 1 / Math.pow(i, theta);
+            }
+            return sum;
+        }
+
+        /** The next rank, 0 (most popular) to n-1. */
+        public int next(java.util.SplittableRandom random) {
+            double u = random.nextDouble();
+            double uz = u * zetaN;
+            if (uz < 1) {
+                return 0;
+            }
+            if (uz < 1 + halfPowTheta) {
+                return 1;
+            }
+            int rank = (int) (n * Math.pow(eta * u - eta + 1, alpha));
+            return Math.min(rank, n - 1);
+        }
+
+        /** The probability of rank {@code r}, for checks. */
+        public double probability(int r) {
+            return 1 / Math.pow(r + 1, theta) / zetaN;
+        }
     }
 
     /** Prints one {@code MEMORY} line: heap after a GC, the given off-heap bytes, resident and virtual memory. */

@@ -11,7 +11,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.LockSupport;
 
@@ -318,58 +317,15 @@ final class LockCommands {
     }
 
     /**
-     * Uncontended lock+unlock: each thread its own lock ({@code bench-<node>-<t>}), a warm-up of a third of the time,
-     * then {@code LOCKBENCH ops=<n> ops-per-s=<x> p50-us=<x> p99-us=<x> p999-us=<x> errors=<n>} for lock and unlock
-     * together.
+     * Uncontended lock+unlock: each thread its own lock ({@code bench-<node>-<t>}), measured by the same loop as the
+     * peers' locks in the side-by-side benchmark ({@link Load#lockBench}): one {@code LOCKBENCH} line.
      */
     private void lockBench(int threads, double seconds) {
-        org.HdrHistogram.Recorder latency = new org.HdrHistogram.Recorder(3);
-        AtomicLong ops = new AtomicLong();
-        AtomicLong errors = new AtomicLong();
-        AtomicBoolean measuring = new AtomicBoolean();
-        AtomicBoolean stop = new AtomicBoolean();
-        List<Thread> all = new ArrayList<>();
+        List<FencedLock> locks = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
-            FencedLock lock = grid.lock("bench-" + node + "-" + t, 1);
-            Thread th = new Thread(() -> {
-                while (!stop.get()) {
-                    long start = System.nanoTime();
-                    try {
-                        lock.lock();
-                        lock.unlock();
-                    } catch (RuntimeException e) {
-                        errors.incrementAndGet();
-                        continue;
-                    }
-                    if (measuring.get()) {
-                        latency.recordValue(Math.max(1, (System.nanoTime() - start) / 1000));
-                        ops.incrementAndGet();
-                    }
-                }
-            }, "lockbench-" + t);
-            th.setDaemon(true);
-            all.add(th);
-            th.start();
+            locks.add(grid.lock("bench-" + node + "-" + t, 1));
         }
-        LockSupport.parkNanos((long) (seconds / 3 * 1e9));
-        latency.reset();
-        measuring.set(true);
-        long start = System.nanoTime();
-        LockSupport.parkNanos((long) (seconds * 1e9));
-        measuring.set(false);
-        double elapsed = (System.nanoTime() - start) / 1e9;
-        stop.set(true);
-        for (Thread th : all) {
-            try {
-                th.join(30_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        org.HdrHistogram.Histogram h = latency.getIntervalHistogram();
-        out.printf(Locale.ROOT, "LOCKBENCH ops=%d ops-per-s=%.0f p50-us=%d p99-us=%d p999-us=%d errors=%d%n", ops.get(),
-                ops.get() / elapsed, h.getValueAtPercentile(50), h.getValueAtPercentile(99), h.getValueAtPercentile(99.9),
-                errors.get());
+        Load.lockBench(t -> Load.lockTarget(locks.get(t)::lock, locks.get(t)::unlock), out, threads, seconds);
     }
 
     private static byte[] bytes(String s) {

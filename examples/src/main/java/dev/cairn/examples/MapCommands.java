@@ -74,9 +74,9 @@ final class MapCommands {
             }
             case "writers" -> writers(w);
             case "bench" -> {
-                need(w, 7, "bench <map> <threads> <seconds> <keys> <bytes> <read-percent>");
+                need(w, 7, "bench <map> <threads> <seconds> <keys> <bytes> <read-percent> [uniform|zipfian]");
                 bench(w[1], Integer.parseInt(w[2]), Double.parseDouble(w[3]), Integer.parseInt(w[4]), Integer.parseInt(w[5]),
-                        Integer.parseInt(w[6]));
+                        Integer.parseInt(w[6]), w.length > 7 ? w[7] : "uniform");
             }
             case "memory" -> {
                 need(w, 2, "memory <map>");
@@ -149,9 +149,9 @@ final class MapCommands {
                 (System.nanoTime() - start) / 1e6);
     }
 
-    private void bench(String map, int threads, double seconds, int keys, int bytes, int readPercent) {
+    private void bench(String map, int threads, double seconds, int keys, int bytes, int readPercent, String keyChoice) {
         GridMap<String, byte[]> m = strings(map);
-        Load.bench(Load.target(m::get, m::set), out, threads, seconds, keys, bytes, readPercent);
+        Load.bench(Load.target(m::get, m::set), out, threads, seconds, keys, bytes, readPercent, keyChoice);
     }
 
     /** What this JVM holds: heap after a GC, the map's off-heap bytes here, resident and virtual memory. */
