@@ -45,6 +45,8 @@ final class LockBench {
                 cluster.awaitView(Duration.ofSeconds(60), "l1", "l2", "l3", "c1");
                 String leader = leader(cluster);
                 String follower = List.of("l1", "l2", "l3").stream().filter(n -> !n.equals(leader)).findFirst().orElseThrow();
+                // a discarded run first, so that every JVM's JIT has warmed up before the first figure
+                cluster.node("c1").ask("lockbench 8 " + seconds, "LOCKBENCH", STEP);
                 for (String[] from : List.of(new String[] {"client", "c1"}, new String[] {"leader", leader},
                         new String[] {"follower", follower})) {
                     for (int threads : List.of(1, 8)) {
