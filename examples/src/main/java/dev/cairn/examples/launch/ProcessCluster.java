@@ -190,19 +190,26 @@ public final class ProcessCluster implements AutoCloseable {
     }
 
     /** A port nothing listens on now, on 127.0.0.1, with the FD_SOCK2 port (port + 100) free as well. */
+    /**
+     * A port on 127.0.0.1 that is free now, and so are port + 100 and port + 1000 (the lock group's channel binds the
+     * node's port + 1000 by default). Chosen below Linux's ephemeral range (32768-60999), so that no outgoing
+     * connection of another process can take it between this check and the node's bind, as happened with ports the
+     * kernel handed out (a lock-group member failed to bind port + 1000). Never the same port twice in one JVM.
+     */
     public static int freePort() {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                int port = s.getLocalPort();
-                if (port + 100 <= 65535 && available(port + 100)) {
-                    return port;
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+        for (int attempt = 0; attempt < 500; attempt++) {
+            int port = java.util.concurrent.ThreadLocalRandom.current().nextInt(15_000, 31_000);
+            if (HANDED_OUT.contains(port) || !available(port) || !available(port + 100) || !available(port + 1000)) {
+                continue;
+            }
+            if (HANDED_OUT.add(port)) {
+                return port;
             }
         }
-        throw new IllegalStateException("no free port pair found on 127.0.0.1");
+        throw new IllegalStateException("no free port (with +100 and +1000 free too) found on 127.0.0.1 in 15000-31000");
     }
+
+    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private static boolean available(int port) {
         try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
