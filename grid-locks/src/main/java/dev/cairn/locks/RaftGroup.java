@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import org.jgroups.JChannel;
-import org.jgroups.protocols.raft.ELECTION;
+import org.jgroups.protocols.raft.ELECTION2;
 import org.jgroups.protocols.raft.RAFT;
 import org.jgroups.protocols.raft.REDIRECT;
 import org.jgroups.protocols.raft.RaftLeaderException;
@@ -75,7 +75,7 @@ final class RaftGroup implements AutoCloseable {
             RAFT raftProtocol = new RAFT().members(members).raftId(raftId).logDir(dataDir.toString()).maxLogSize(maxLogBytes);
             raftProtocol.logPrefix("locks-" + raftId);
             raftProtocol.logUseFsync(true);
-            ch = Stacks.channel(settings, List.of(new ELECTION(), raftProtocol, new REDIRECT()));
+            ch = Stacks.channel(settings, List.of(new ELECTION2(), raftProtocol, new REDIRECT()));
             ch.name(raftId);
             RaftHandle handle = new RaftHandle(ch, new Adapter(machine));
             ch.connect(settings.clusterName());
