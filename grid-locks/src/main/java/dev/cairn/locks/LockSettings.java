@@ -47,13 +47,15 @@ public record LockSettings(List<String> group, Path dataDir, int portOffset, Dur
 
     /**
      * How long one attempt at one group member may take before the command is sent again (to the next member): half
-     * the request timeout (0.5-5 s). Long enough for a commit on a loaded machine, where re-sending early only adds
+     * the request timeout, at most a quarter of the session timeout (0.5-5 s). Long enough for a commit on a loaded machine, where re-sending early only adds
      * appends; short enough that a frozen member costs one attempt, not the whole command timeout.
      */
     Duration attemptTimeout() {
         Duration half = requestTimeout.dividedBy(2);
-        return half.compareTo(Duration.ofMillis(500)) < 0 ? Duration.ofMillis(500)
-                : half.compareTo(Duration.ofSeconds(5)) > 0 ? Duration.ofSeconds(5) : half;
+        Duration quarterSession = sessionTimeout.dividedBy(4); // a heartbeat stuck on a lost member must still land in time
+        Duration t = half.compareTo(quarterSession) < 0 ? half : quarterSession;
+        return t.compareTo(Duration.ofMillis(500)) < 0 ? Duration.ofMillis(500)
+                : t.compareTo(Duration.ofSeconds(5)) > 0 ? Duration.ofSeconds(5) : t;
     }
 
     /** The settings of this node's group channel: its own cluster name, the shifted port and seeds. */
