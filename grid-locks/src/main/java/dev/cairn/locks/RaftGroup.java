@@ -156,6 +156,18 @@ final class RaftGroup implements AutoCloseable {
         return channel;
     }
 
+    /** Whether the group's channel has a majority of the group's members in its view. */
+    boolean hasMajorityInView() {
+        org.jgroups.View v = channel.getView();
+        return v != null && v.size() >= raft.raft().majority();
+    }
+
+    /** Starts a new election if this member is the group view's coordinator (only it can); false otherwise. */
+    boolean runElectionIfCoordinator() {
+        ELECTION2 election = channel.getProtocolStack().findProtocol(ELECTION2.class);
+        return election != null && election.runVotingThread();
+    }
+
     @Override
     public void close() {
         Util.close(channel);
