@@ -293,10 +293,14 @@ class MembershipTest {
             }
             assertEquals(2.0, registry.get("cairn.cluster.members").gauge().value());
             assertTrue(registry.get("cairn.cluster.view.changes").counter().count() >= 1);
-            assertTrue(registry.get("cairn.transport.messages.sent").functionCounter().count() >= 10);
-            assertTrue(registry.get("cairn.transport.messages.received").functionCounter().count() >= 10);
-            assertTrue(registry.get("cairn.transport.bytes.sent").functionCounter().count() >= 1000);
-            assertTrue(registry.get("cairn.transport.bytes.received").functionCounter().count() >= 1000);
+            // the transport counts a message after it has passed it up, so the last reply may be counted a moment
+            // after call() returned: wait for the counts rather than read them once (counted: payload bytes)
+            await("transport counters").atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                assertTrue(registry.get("cairn.transport.messages.sent").functionCounter().count() >= 10);
+                assertTrue(registry.get("cairn.transport.messages.received").functionCounter().count() >= 10);
+                assertTrue(registry.get("cairn.transport.bytes.sent").functionCounter().count() >= 1000);
+                assertTrue(registry.get("cairn.transport.bytes.received").functionCounter().count() >= 1000);
+            });
         }
         assertTrue(registry.find("cairn.cluster.members").meters().isEmpty(), "meters are removed on close");
     }
