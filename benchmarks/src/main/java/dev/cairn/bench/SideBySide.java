@@ -52,7 +52,6 @@ import dev.cairn.examples.launch.ProcessCluster;
  */
 final class SideBySide {
     private static final Duration STEP = Duration.ofSeconds(900);
-    private static final Pattern FIELD = Pattern.compile("([a-z0-9-]+)=([\\d.]+)");
     private static final Pattern GC_PAUSE = Pattern.compile("Pause (.*?) (\\d+\\.\\d+)ms\\s*$");
     private static final List<String> NODES = List.of("a", "b", "c");
     private static final List<String> SYSTEMS = List.of("cairn", "hazelcast", "infinispan");
@@ -619,11 +618,7 @@ final class SideBySide {
     // ------------------------------------------------------------------------------------------------------- output
 
     static Map<String, Double> fields(String line) {
-        Map<String, Double> out = new TreeMap<>();
-        Matcher m = FIELD.matcher(line);
-        while (m.find()) {
-            out.put(m.group(1), Double.parseDouble(m.group(2)));
-        }
+        Map<String, Double> out = new TreeMap<>(dev.cairn.examples.Load.fields(line));
         // "FILLED 100000 in 2345 ms", "CHECKED ... in 2345 ms"
         Matcher in = Pattern.compile("\\bin (\\d+) ms").matcher(line);
         if (in.find()) {

@@ -38,6 +38,18 @@ public final class Load {
         };
     }
 
+    private static final java.util.regex.Pattern FIELD = java.util.regex.Pattern.compile("([a-z0-9-]+)=([\\d.]+)");
+
+    /** The {@code name=number} fields of a console answer (BENCH, LOCKBENCH, MEMORY, DEADLOCK ...), by name. */
+    public static java.util.Map<String, Double> fields(String line) {
+        java.util.Map<String, Double> out = new java.util.TreeMap<>();
+        java.util.regex.Matcher m = FIELD.matcher(line);
+        while (m.find()) {
+            out.put(m.group(1), Double.parseDouble(m.group(2)));
+        }
+        return out;
+    }
+
     /** The value the bulk commands write for key index {@code i}: the index, repeated to the size. */
     public static byte[] valueFor(int i, int size) {
         byte[] v = new byte[size];

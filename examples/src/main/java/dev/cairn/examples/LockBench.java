@@ -7,8 +7,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import dev.cairn.examples.launch.NodeProcess;
@@ -22,7 +20,6 @@ import dev.cairn.examples.launch.ProcessCluster;
  */
 final class LockBench {
     private static final Duration STEP = Duration.ofSeconds(300);
-    private static final Pattern FIELD = Pattern.compile("([a-z0-9-]+)=([\\d.]+)");
 
     private LockBench() {
     }
@@ -50,7 +47,7 @@ final class LockBench {
                 for (String[] from : List.of(new String[] {"client", "c1"}, new String[] {"leader", leader},
                         new String[] {"follower", follower})) {
                     for (int threads : List.of(1, 8)) {
-                        Map<String, Double> f = fields(cluster.node(from[1]).ask("lockbench " + threads + " " + seconds, "LOCKBENCH", STEP));
+                        Map<String, Double> f = Load.fields(cluster.node(from[1]).ask("lockbench " + threads + " " + seconds, "LOCKBENCH", STEP));
                         String label = from[0] + ", " + threads + " thread" + (threads > 1 ? "s" : "") + ": ";
                         figures.add(label + "ops/s", f.get("ops-per-s"));
                         figures.add(label + "p50 (us)", f.get("p50-us"));
@@ -99,7 +96,7 @@ final class LockBench {
         na.awaitLine(waiting, t -> t.startsWith("HELD w B" + tag), STEP);
         na.ask("release w B" + tag, "RELEASED", STEP);
         na.ask("release w A" + tag, "RELEASED", STEP);
-        return fields(refused).get("in-ms");
+        return Load.fields(refused).get("in-ms");
     }
 
     private static String held(NodeProcess node, String command, String expected) {
@@ -111,14 +108,5 @@ final class LockBench {
             throw new IllegalStateException(node.name() + " answered '" + line + "' to '" + command + "'");
         }
         return line;
-    }
-
-    private static Map<String, Double> fields(String line) {
-        Map<String, Double> out = new TreeMap<>();
-        Matcher m = FIELD.matcher(line);
-        while (m.find()) {
-            out.put(m.group(1), Double.parseDouble(m.group(2)));
-        }
-        return out;
     }
 }

@@ -8,9 +8,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import dev.cairn.examples.launch.NodeProcess;
 import dev.cairn.examples.launch.ProcessCluster;
@@ -22,7 +19,6 @@ import dev.cairn.examples.launch.ProcessCluster;
  */
 final class MapBench {
     private static final Duration STEP = Duration.ofSeconds(600);
-    private static final Pattern FIELD = Pattern.compile("([a-z0-9-]+)=([\\d.]+)");
 
     private MapBench() {
     }
@@ -49,12 +45,12 @@ final class MapBench {
                 cluster.awaitView(Duration.ofSeconds(60), "a", "b", "c");
                 NodeProcess a = cluster.node("a");
                 ask(a, "fill bench 0 " + keys + " " + bytes, "FILLED");
-                Map<String, Double> one = fields(ask(a, "bench bench 1 " + seconds + " " + keys + " " + bytes + " 50", "BENCH"));
+                Map<String, Double> one = Load.fields(ask(a, "bench bench 1 " + seconds + " " + keys + " " + bytes + " 50", "BENCH"));
                 figures.add("1 thread 50/50: get p50 (us)", one.get("get-p50-us"));
                 figures.add("1 thread 50/50: get p99 (us)", one.get("get-p99-us"));
                 figures.add("1 thread 50/50: put p50 (us)", one.get("put-p50-us"));
                 figures.add("1 thread 50/50: put p99 (us)", one.get("put-p99-us"));
-                Map<String, Double> eight = fields(ask(a, "bench bench 8 " + seconds + " " + keys + " " + bytes + " 90", "BENCH"));
+                Map<String, Double> eight = Load.fields(ask(a, "bench bench 8 " + seconds + " " + keys + " " + bytes + " 90", "BENCH"));
                 figures.add("8 threads 90/10: ops/s", eight.get("ops-per-s"));
                 figures.add("8 threads 90/10: get p99 (us)", eight.get("get-p99-us"));
                 figures.add("8 threads 90/10: put p99 (us)", eight.get("put-p99-us"));
@@ -72,7 +68,7 @@ final class MapBench {
     private static void memory(ProcessCluster cluster, int entries, int bytes) {
         List<Map<String, Double>> before = new ArrayList<>();
         for (String n : List.of("a", "b", "c")) {
-            before.add(fields(ask(cluster.node(n), "memory mem", "MEMORY")));
+            before.add(Load.fields(ask(cluster.node(n), "memory mem", "MEMORY")));
         }
         long t0 = System.nanoTime();
         ask(cluster.node("a"), "fill mem 0 " + entries + " " + bytes, "FILLED");
@@ -81,7 +77,7 @@ final class MapBench {
         double copies = entries * 2.0 / 3;
         int i = 0;
         for (String n : List.of("a", "b", "c")) {
-            Map<String, Double> after = fields(ask(cluster.node(n), "memory mem", "MEMORY"));
+            Map<String, Double> after = Load.fields(ask(cluster.node(n), "memory mem", "MEMORY"));
             Map<String, Double> b = before.get(i++);
             System.out.printf(Locale.ROOT, "  %s: off-heap %.0f B/entry, heap %.0f B/entry, RSS %.0f B/entry (per copy held)%n", n,
                     after.get("offheap") / copies, (after.get("heap-used") - b.get("heap-used")) / copies,
@@ -91,15 +87,6 @@ final class MapBench {
 
     private static String ask(NodeProcess node, String command, String keyword) {
         return node.ask(command, keyword, STEP);
-    }
-
-    private static Map<String, Double> fields(String line) {
-        Map<String, Double> out = new TreeMap<>();
-        Matcher m = FIELD.matcher(line);
-        while (m.find()) {
-            out.put(m.group(1), Double.parseDouble(m.group(2)));
-        }
-        return out;
     }
 
 }

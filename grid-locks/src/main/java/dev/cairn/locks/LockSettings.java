@@ -31,9 +31,14 @@ public record LockSettings(List<String> group, Path dataDir, int portOffset, Dur
      * leader lost is then replaced well within one session, before any live session could be expired.
      */
     Duration failover(Duration gridFailureTimeout) {
+        Duration third = sessionThird();
+        return third.compareTo(gridFailureTimeout) > 0 ? gridFailureTimeout : third;
+    }
+
+    /** A third of the session timeout, at least 1 s. */
+    private Duration sessionThird() {
         Duration third = sessionTimeout.dividedBy(3);
-        Duration floor = third.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : third;
-        return floor.compareTo(gridFailureTimeout) > 0 ? gridFailureTimeout : floor;
+        return third.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : third;
     }
 
     /**
@@ -41,8 +46,7 @@ public record LockSettings(List<String> group, Path dataDir, int portOffset, Dur
      * gets an error: the request timeout plus two failovers, so that a command rides through a leader change.
      */
     Duration commandTimeout() {
-        Duration third = sessionTimeout.dividedBy(3);
-        return requestTimeout.plus((third.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : third).multipliedBy(2));
+        return requestTimeout.plus(sessionThird().multipliedBy(2));
     }
 
     /**
