@@ -88,6 +88,7 @@ public final class PartitionService implements AutoCloseable {
 
     private static final int CHUNK_BYTES = 64 * 1024;
     private static final long DROP_GRACE_MS = 10_000;
+    private static final long RELEASE_ASK_MS = 1_000;
 
     private final Membership membership;
     private final int partitionCount;
@@ -147,7 +148,12 @@ public final class PartitionService implements AutoCloseable {
         }
     }
 
-    enum State { NONE, RECEIVING, COMPLETE }
+    /**
+     * What this node has of a partition. {@code KEPT} is a copy from an earlier ownership that may have missed writes
+     * since: it serves nothing, but other members may pull it (the freshest copy wins) until its owners hold the
+     * partition, so a crash while new owners rebuild their copies does not lose what the old ones held.
+     */
+    enum State { NONE, RECEIVING, KEPT, COMPLETE }
 
     /** One partition of a group on this node. Its monitor orders writes and snapshots. */
     static final class Part {
@@ -160,15 +166,41 @@ public final class PartitionService implements AutoCloseable {
         Member incomingFrom;
         Map<String, PartitionStore> incoming;
         long incomingBytes;
+        /** The highest version of the writes applied on top of the snapshot being received. */
+        long incomingVersion;
         long notOwnedSince;
         /** Received from a member that was leaving: the freshest copy, kept through the next view. */
         boolean handedOff;
         /** The highest fence seen per lock for writes to this partition (DESIGN.md decision 6). */
         final java.util.TreeMap<String, Long> fences = new java.util.TreeMap<>();
+        /**
+         * Backup writes from the primary that arrived before this node held the partition: each is answered once the
+         * snapshot being pulled from that primary (which includes it) is installed, so an acknowledged write is held
+         * by every live backup, not only by a primary that may crash before the backup's copy is built.
+         */
+        final List<PendingBackup> awaitingCopy = new ArrayList<>();
+        /** When this node, holding a copy it does not own, last asked the owners whether they hold it (0: never). */
+        long releaseAsked;
 
         Part(int id) {
             this.id = id;
         }
+
+        boolean holdsCopy() {
+            return state == State.COMPLETE || state == State.KEPT;
+        }
+
+        /** Answers the backup writes waiting for this partition's copy: held if it came from their sender. */
+        void answerAwaiting(Member copiedFrom) {
+            for (PendingBackup w : awaitingCopy) {
+                w.reply().complete(new byte[] {(byte) (w.from().equals(copiedFrom) ? OK : STALE)});
+            }
+            awaitingCopy.clear();
+        }
+    }
+
+    /** A backup write waiting for this node to hold its partition, and the member that sent it. */
+    record PendingBackup(Member from, CompletableFuture<byte[]> reply) {
     }
 
     /** One named map on this node: its options, group and per-partition stores. */
@@ -282,7 +314,7 @@ public final class PartitionService implements AutoCloseable {
                 registry);
         membership.handleInline(MAP_OP, (from, payload) -> s.onMapOp(payload));
         membership.handleInline(MAP_BATCH, (from, payload) -> s.onBatch(payload));
-        membership.handleInline(BACKUP, (from, payload) -> CompletableFuture.completedFuture(s.onBackup(from, payload)));
+        membership.handleInline(BACKUP, s::onBackup);
         membership.handleInline(PUSH, (from, payload) -> CompletableFuture.completedFuture(s.onPush(from, payload)));
         membership.handle(PULL, (from, payload) -> CompletableFuture.completedFuture(s.onPull(from, payload)));
         membership.handle(MAP_SIZE, (from, payload) -> CompletableFuture.completedFuture(s.onSize(payload)));
@@ -575,7 +607,9 @@ public final class PartitionService implements AutoCloseable {
             PartitionStore store = m.store(p);
             d = op.decide(store.get(key), value, expected);
             if (d.change() != MapOp.Change.NONE) {
-                long version = part.version + 1;
+                // (view id, count): a write the primary of an older view applied but could not replicate never
+                // ties with one acknowledged in this view, so the freshest copy is the one with the highest version
+                long version = Math.max(part.version, t.view.id() << 32) + 1;
                 StoredEntry entry = null;
                 try {
                     if (d.change() == MapOp.Change.WRITE) {
@@ -589,7 +623,7 @@ public final class PartitionService implements AutoCloseable {
                     return CompletableFuture.completedFuture(new Result(FULL, null, e.getMessage()));
                 }
                 part.version = version;
-                byte[] backup = encodeBackup(t.key, m.name, p, key, entry, fence);
+                byte[] backup = encodeBackup(t.key, m.name, p, key, version, entry, fence);
                 for (String b : t.table(m.group.backups).backups(p)) {
                     Member target = t.byName.get(b);
                     acks.add(membership.request(target, BACKUP, backup, timeout, true));
@@ -613,10 +647,9 @@ public final class PartitionService implements AutoCloseable {
                                 + p + " did not acknowledge a write in time; the write may have taken effect", te));
                         return;
                     }
-                    // a backup that left the view is not a live backup (decision 4); anything else is a retry
-                    if (!(c instanceof MemberUnreachableException)) {
-                        refused.set(true);
-                    }
+                    // a backup that left the view was one of this view's owners: the next view has other backups,
+                    // which get the write only when it is tried again there (DESIGN.md decision 4)
+                    refused.set(true);
                 } else if (reply[0] != OK) {
                     refused.set(true);
                 }
@@ -628,11 +661,12 @@ public final class PartitionService implements AutoCloseable {
         return done;
     }
 
-    private static byte[] encodeBackup(long viewKey, String map, int p, byte[] key, StoredEntry entry, Fence fence) {
+    private static byte[] encodeBackup(long viewKey, String map, int p, byte[] key, long version, StoredEntry entry,
+                                       Fence fence) {
         Wire.Out out = new Wire.Out(key.length + (entry == null ? 0 : entry.value().length) + 96)
                 .i64(viewKey).str(map).i32(p).bytes(key)
                 .bytes(fence == null ? null : fence.lock().getBytes(java.nio.charset.StandardCharsets.UTF_8))
-                .i64(fence == null ? 0 : fence.token());
+                .i64(fence == null ? 0 : fence.token()).i64(version);
         if (entry == null) {
             return out.u8(0).toArray();
         }
@@ -743,7 +777,7 @@ public final class PartitionService implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------------------ backup side
 
-    private byte[] onBackup(Member from, byte[] payload) {
+    private CompletableFuture<byte[]> onBackup(Member from, byte[] payload) {
         Wire.In in = new Wire.In(payload);
         long viewKey = in.i64();
         MapState m = mapState(in.str());
@@ -751,39 +785,56 @@ public final class PartitionService implements AutoCloseable {
         byte[] key = in.bytes();
         byte[] fenceLock = in.bytes();
         long fenceToken = in.i64();
+        long version = in.i64();
         boolean present = in.u8() == 1;
         StoredEntry entry = present ? new StoredEntry(in.i64(), in.i64(), in.i64(), in.bytes()) : null;
         Topology t = topology;
-        if (t == null || t.key != viewKey || !t.table(m.group.backups).primary(p).equals(from.name())) {
-            return new byte[] {STALE};
+        if (t == null || t.key != viewKey || !t.table(m.group.backups).primary(p).equals(from.name()) || leaving) {
+            // (a leaving node has handed its copies to the next view's owners: a write it took now would miss them)
+            return CompletableFuture.completedFuture(new byte[] {STALE});
         }
         Part part = m.group.parts[p];
         synchronized (part) {
-            PartitionStore target;
-            if (part.incoming != null && from.equals(part.incomingFrom)) {
-                target = part.incoming.computeIfAbsent(m.name, n -> PartitionStore.create(n, p, partitionCount, m.options.sizing()));
-            } else if (part.state == State.COMPLETE) {
-                target = m.store(p);
-            } else {
-                return new byte[] {OK}; // no data yet: the snapshot this node will pull includes this write
-            }
             if (fenceLock != null) {
                 part.fences.merge(new String(fenceLock, java.nio.charset.StandardCharsets.UTF_8), fenceToken, Math::max);
+            }
+            PartitionStore target;
+            CompletableFuture<byte[]> reply;
+            if (part.state == State.COMPLETE) {
+                target = m.store(p);
+                reply = null;
+            } else {
+                // not held yet: the snapshot this node pulls from the same primary is sent after this write, so it
+                // includes it; the primary hears OK once that snapshot is installed (or STALE if it never is)
+                reply = new CompletableFuture<>();
+                part.awaitingCopy.add(new PendingBackup(from, reply));
+                if (part.incoming == null || !from.equals(part.incomingFrom)) {
+                    return reply;
+                }
+                // the snapshot is arriving: this write came after its start, so it goes on top of it
+                target = part.incoming.computeIfAbsent(m.name, n -> PartitionStore.create(n, p, partitionCount, m.options.sizing()));
             }
             try {
                 if (entry == null) {
                     target.remove(key);
                 } else {
                     target.put(key, entry);
-                    part.version = Math.max(part.version, entry.version());
+                }
+                if (reply == null) {
+                    part.version = Math.max(part.version, version);
+                } else {
+                    part.incomingVersion = Math.max(part.incomingVersion, version);
                 }
             } catch (StoreFullException e) {
                 log.error("{}: backup of map '{}' partition {} is full; the backup copy misses a write: {}", self, m.name, p,
                         e.getMessage());
-                return new byte[] {FULL};
+                if (reply != null) {
+                    part.awaitingCopy.removeIf(w -> w.reply() == reply);
+                }
+                return CompletableFuture.completedFuture(new byte[] {FULL});
             }
+            return reply != null ? reply : CompletableFuture.completedFuture(new byte[] {OK});
         }
-        return new byte[] {OK};
     }
 
     // ------------------------------------------------------------------------------------------------ moving data
@@ -795,6 +846,7 @@ public final class PartitionService implements AutoCloseable {
         }
         Topology previous = topology;
         boolean first = previous == null;
+        log.debug("{}: installing view {} (merged: {})", self, view, merged);
         Topology t = new Topology(view);
         topology = t;
         firstTable.countDown();
@@ -806,14 +858,16 @@ public final class PartitionService implements AutoCloseable {
                 synchronized (part) {
                     boolean owner = table.owners(p).contains(self);
                     boolean wasOwner = !first && previous.table(g.backups).owners(p).contains(self);
+                    // backup writes waiting for a copy pulled in the old view: their primary retries in this one
+                    part.answerAwaiting(null);
                     if (first) {
                         part.state = view.size() == 1 ? State.COMPLETE : State.NONE;
-                    } else if (owner && !wasOwner && !part.handedOff) {
-                        // whatever this node kept from an older view missed the writes since: pull afresh
-                        drop(g, part);
-                    } else if (merged && owner && !table.primary(p).equals(self)) {
-                        // after a split heals, each backup takes its data from the new primary's side
-                        drop(g, part);
+                    } else if ((owner && !wasOwner && !part.handedOff)
+                            || (merged && owner && !table.primary(p).equals(self))) {
+                        // whatever this node kept from an older view may have missed writes since (and after a split
+                        // heals, each backup takes its data from the new primary's side): pull afresh, but keep the
+                        // old copy meanwhile, as it may be the freshest one left
+                        keepAsCandidate(g, part);
                     }
                     if (owner) {
                         part.notOwnedSince = 0;
@@ -828,6 +882,18 @@ public final class PartitionService implements AutoCloseable {
             }
         }
         tick();
+    }
+
+    /** Keeps a copy from an earlier ownership as a candidate for pulls, or forgets a half-received one. */
+    private void keepAsCandidate(Group g, Part part) {
+        if (part.holdsCopy()) {
+            log.debug("{}: partition {}/{} newly owned; keeping the old copy (version {}) until a fresh one arrives",
+                    self, part.id, g.backups, part.version);
+            discardIncoming(part);
+            part.state = State.KEPT;
+        } else {
+            drop(g, part);
+        }
     }
 
     /** Every 200 ms and after each view: pull what is owned but not held, drop what is held but no longer owned. */
@@ -850,17 +916,48 @@ public final class PartitionService implements AutoCloseable {
                         }
                     } else if (!owner && part.state != State.NONE && part.notOwnedSince != 0
                             && now - part.notOwnedSince > DROP_GRACE_MS) {
-                        drop(g, part);
+                        if (!part.holdsCopy()) {
+                            drop(g, part);
+                        } else if (now - part.releaseAsked > RELEASE_ASK_MS) {
+                            part.releaseAsked = now;
+                            releaseOnceOwnersHold(t, g, part, table);
+                        }
                     }
                 }
             }
         }
     }
 
+    /**
+     * Drops a copy this node no longer owns once every owner holds the partition, not before: until then it may be
+     * the freshest copy left if the primary crashes while its backups rebuild theirs.
+     */
+    private void releaseOnceOwnersHold(Topology t, Group g, Part part, PartitionTable table) {
+        byte[] query = new Wire.Out(40).u8(QUERY).i64(t.key).u8(g.backups).i32(part.id).i64(0).toArray();
+        List<CompletableFuture<byte[]>> answers = new ArrayList<>();
+        for (String owner : table.owners(part.id)) {
+            answers.add(membership.request(t.byName.get(owner), PULL, query, timeout));
+        }
+        CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).whenComplete((ignored, error) -> {
+            if (error != null || answers.stream().anyMatch(a -> a.join()[0] != OK)) {
+                return; // asked again later
+            }
+            onTimer(() -> {
+                synchronized (part) {
+                    if (topology == t && !table.owners(part.id).contains(self) && part.holdsCopy()) {
+                        drop(g, part);
+                    }
+                }
+            });
+        });
+    }
+
     /** Asks for a partition's data. Called with the partition's monitor held. */
     private void startPull(Topology t, Group g, Part part, PartitionTable table) {
         long pullId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
-        part.state = State.RECEIVING;
+        if (part.state != State.KEPT) {
+            part.state = State.RECEIVING;
+        }
         part.expectedPush = pullId;
         part.pullStarted = System.currentTimeMillis();
         discardIncoming(part);
@@ -877,15 +974,16 @@ public final class PartitionService implements AutoCloseable {
             }
         }
         if (sources.isEmpty()) {
-            becomeEmpty(part);
+            becomeEmpty(part); // alone: what it kept (if anything) is all there is
             return;
         }
         if (!primary.equals(self)) {
             askToSend(sources.get(0), ask, part, pullId);
             return;
         }
-        // The new primary asks every member what it holds, then pulls from the freshest holder: versions only grow
-        // along the chain of primaries, so a copy left over from an older view never wins over a newer one.
+        // The new primary asks every member what it holds, then pulls from the freshest holder (or keeps its own copy
+        // if that is the freshest): versions only grow along the chain of primaries, so a copy left over from an older
+        // view never wins over a newer one.
         byte[] query = new Wire.Out(40).u8(QUERY).i64(t.key).u8(g.backups).i32(part.id).i64(pullId).toArray();
         List<CompletableFuture<byte[]>> answers = new ArrayList<>();
         for (Member source : sources) {
@@ -895,6 +993,10 @@ public final class PartitionService implements AutoCloseable {
             Member best = null;
             long bestVersion = -1;
             boolean allAnswered = true;
+            long ownVersion;
+            synchronized (part) {
+                ownVersion = part.state == State.KEPT ? part.version : -1;
+            }
             for (int i = 0; i < answers.size(); i++) {
                 byte[] r = answers.get(i).isCompletedExceptionally() ? null : answers.get(i).getNow(null);
                 if (r == null || r[0] == RETRY) {
@@ -911,13 +1013,17 @@ public final class PartitionService implements AutoCloseable {
                 if (part.expectedPush != pullId) {
                     return;
                 }
-                if (best != null) {
+                log.debug("{}: view {}: partition {}/{} query answered (all: {}), freshest {} at version {}", self,
+                        t.view.id(), part.id, g.backups, allAnswered, best, bestVersion);
+                if (!allAnswered) {
+                    part.expectedPush = 0; // someone is on another view or did not answer: ask again on the next tick
+                } else if (best != null && bestVersion > ownVersion) {
                     askToSend(best, ask, part, pullId);
-                } else if (allAnswered) {
-                    becomeEmpty(part); // no member holds this partition: it is empty (or every copy is lost)
-                    part.expectedPush = 0;
                 } else {
-                    part.expectedPush = 0; // someone is on another view: ask again on the next tick
+                    // no member holds a fresher copy than this node kept: it is the partition (with none kept, the
+                    // partition is empty, or every copy is lost)
+                    becomeEmpty(part);
+                    part.expectedPush = 0;
                 }
             }
         });
@@ -936,9 +1042,12 @@ public final class PartitionService implements AutoCloseable {
         });
     }
 
+    /** Takes what this node kept of a partition (nothing, if it kept none) as the partition. */
     private void becomeEmpty(Part part) {
+        log.debug("{}: partition {} taken as {}: no member holds a fresher copy", self, part.id,
+                part.state == State.KEPT ? "kept at version " + part.version : "empty");
+        discardIncoming(part);
         part.state = State.COMPLETE;
-        log.debug("{}: partition {} starts empty: no member holds it", self, part.id);
     }
 
     /** A member asks for a partition; if this node holds it, send it, ordered, under the partition's monitor. */
@@ -957,9 +1066,9 @@ public final class PartitionService implements AutoCloseable {
         long start = System.nanoTime();
         synchronized (part) {
             if (mode == QUERY) {
-                return part.state == State.COMPLETE ? new Wire.Out(16).u8(OK).i64(part.version).toArray() : new byte[] {NONE};
+                return part.holdsCopy() ? new Wire.Out(16).u8(OK).i64(part.version).toArray() : new byte[] {NONE};
             }
-            if (part.state != State.COMPLETE) {
+            if (!part.holdsCopy()) {
                 return new byte[] {NONE}; // receiving is not holding: a pull answered by a receiver would wait in a circle
             }
             List<CompletableFuture<byte[]>> sent = new ArrayList<>();
@@ -1029,7 +1138,8 @@ public final class PartitionService implements AutoCloseable {
                         part.incoming = new HashMap<>();
                         part.incomingFrom = from;
                         part.incomingBytes = 0;
-                        if (handoff) {
+                        part.incomingVersion = 0;
+                        if (handoff && part.state != State.KEPT) {
                             part.state = State.RECEIVING;
                         }
                     }
@@ -1064,7 +1174,10 @@ public final class PartitionService implements AutoCloseable {
                         for (PartitionStore orphan : part.incoming.values()) {
                             orphan.close(); // a map created meanwhile by another thread: nothing to keep
                         }
-                        part.version = Math.max(part.version, version);
+                        part.version = Math.max(version, part.incomingVersion);
+                        part.answerAwaiting(from);
+                        log.debug("{}: partition {}/{} received from {} (push {}), version {}", self, p, g.backups, from,
+                                pushId, part.version);
                         part.state = State.COMPLETE;
                         part.notOwnedSince = ownsNow(g, p) ? 0 : System.currentTimeMillis(); // a hand-off waits for its view
                         part.handedOff = pushId < 0;
@@ -1087,6 +1200,7 @@ public final class PartitionService implements AutoCloseable {
 
     /** Forgets a partition this node no longer owns. Called with its monitor held. */
     private void drop(Group g, Part part) {
+        log.debug("{}: partition {}/{} dropped (was {})", self, part.id, g.backups, part.state);
         for (MapState m : maps.values()) {
             if (m.group == g && m.stores[part.id] != null) {
                 m.stores[part.id].close();
@@ -1094,7 +1208,9 @@ public final class PartitionService implements AutoCloseable {
             }
         }
         discardIncoming(part);
+        part.answerAwaiting(null);
         part.state = State.NONE;
+        part.version = 0;
         part.notOwnedSince = 0;
     }
 
@@ -1204,8 +1320,8 @@ public final class PartitionService implements AutoCloseable {
     // ------------------------------------------------------------------------------------------------ leaving
 
     /**
-     * Stops serving, hands every partition this node holds to the next view's primary where that member does not
-     * already hold it, and waits (up to the request timeout) for the hand-offs to be acknowledged. Call before leaving
+     * Stops serving (and taking backup writes), hands every partition this node owns to each owner of the next view
+     * that does not already hold it, and waits (up to the request timeout) for the hand-offs to be acknowledged. Call before leaving
      * the view. Idempotent.
      */
     public void handOff() {
@@ -1227,17 +1343,22 @@ public final class PartitionService implements AutoCloseable {
             PartitionTable now = t.table(g.backups);
             PartitionTable next = PartitionTable.compute(t.view.id() + 1, remaining, partitionCount, g.backups);
             for (int p = 0; p < partitionCount; p++) {
-                String heir = next.primary(p);
-                if (!now.owners(p).contains(self) || now.owners(p).contains(heir)) {
-                    continue; // not ours, or the heir already holds it and gets every write
+                if (!now.owners(p).contains(self)) {
+                    continue;
                 }
                 Part part = g.parts[p];
                 synchronized (part) {
                     if (part.state != State.COMPLETE) {
                         continue;
                     }
-                    long pushId = -ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
-                    sendSnapshot(t.byName.get(heir), g, part, pushId, sent);
+                    // every owner of the next view that does not hold it now gets this copy, which is final (this
+                    // node takes no more writes), so leaving never leaves a partition on fewer copies
+                    for (String heir : next.owners(p)) {
+                        if (!now.owners(p).contains(heir)) {
+                            long pushId = -ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
+                            sendSnapshot(t.byName.get(heir), g, part, pushId, sent);
+                        }
+                    }
                 }
             }
         }
