@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
+import dev.cairn.examples.launch.LockDrill;
 import dev.cairn.examples.launch.NodeProcess;
 import dev.cairn.examples.launch.ProcessCluster;
 
@@ -162,42 +163,17 @@ final class Demo {
         cluster.start("l1", "l2", "l3");
         cluster.awaitView(STEP, "l1", "l2", "l3");
         say("A new cluster of three JVMs, l1-l3, which also run the lock group (Raft, fsynced log); sessions last 3 s.");
-        NodeProcess l1 = cluster.node("l1");
-        NodeProcess l2 = cluster.node("l2");
-        say("l1 " + held(l1, "hold w A mutex", "w A") + " and l2 " + held(l2, "hold w B mutex", "w B") + ".");
-        int waiting = l1.mark();
-        ask(l1, "hold w B mutex", "ASKED");
-        long deadline = System.nanoTime() + STEP.toNanos();
-        while (!ask(l2, "lockstate B", "LOCKSTATE").contains("waiters=l1/")) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("l1 never showed as waiting for B");
-            }
-            l2.awaitIdle(Duration.ofMillis(100));
-        }
-        say("l1 asks for B and waits: " + ask(l2, "lockstate B", "LOCKSTATE"));
-        int m2 = l2.mark();
-        ask(l2, "hold w A mutex", "ASKED");
-        String refused = l2.awaitLine(m2, t -> t.startsWith("DEADLOCK w A") || t.startsWith("HELD w A"), STEP).text();
-        if (!refused.startsWith("DEADLOCK")) {
-            throw new IllegalStateException("l2 was not refused: " + refused);
-        }
+        LockDrill.Deadlock d = new LockDrill(STEP).deadlock(cluster, List.of("l1", "l2"), "w", List.of("A", "B"),
+                List.of("mutex", "mutex"), List.of("mutex", "mutex"), cluster.node("l2"));
+        say("l1 holds A (" + fenceText(d.held().get(0)) + ") and l2 holds B (" + fenceText(d.held().get(1)) + ").");
+        say("l1 asks for B and waits: " + d.waiting().get(0));
         say("l2 asks for A, which would close a cycle; the lock group refuses it at once:");
-        say("  " + refused);
-        ask(l2, "release w B mutex", "RELEASED");
-        String got = l1.awaitLine(waiting, t -> t.startsWith("HELD w B"), STEP).text();
-        say("l2 backs off (releases B); l1, which kept waiting, now holds B: " + got);
-        ask(l1, "release w B mutex", "RELEASED");
-        ask(l1, "release w A mutex", "RELEASED");
+        say("  " + d.refused());
+        say("l2 backs off (releases B); l1, which kept waiting, now holds B: " + d.finished().get(0));
     }
 
-    private static String held(NodeProcess node, String command, String what) {
-        int mark = node.mark();
-        ask(node, command, "ASKED");
-        String line = node.awaitLine(mark, t -> t.startsWith("HELD " + what) || t.startsWith("FAILED " + what), STEP).text();
-        if (!line.startsWith("HELD")) {
-            throw new IllegalStateException(node.name() + ": " + line);
-        }
-        return "holds " + what.substring(what.indexOf(' ') + 1) + " (" + line.substring(line.indexOf("fence=")) + ")";
+    private static String fenceText(String heldLine) {
+        return heldLine.substring(heldLine.indexOf("fence="));
     }
 
     private static void chapterFencedLeader(ProcessCluster cluster) {

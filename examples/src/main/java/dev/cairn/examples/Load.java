@@ -98,48 +98,22 @@ public final class Load {
         byte[] value = valueFor(7, bytes);
         org.HdrHistogram.Recorder gets = new org.HdrHistogram.Recorder(3);
         org.HdrHistogram.Recorder puts = new org.HdrHistogram.Recorder(3);
-        AtomicLong ops = new AtomicLong();
-        AtomicLong errors = new AtomicLong();
-        AtomicBoolean measuring = new AtomicBoolean();
-        long warmupNanos = (long) (seconds / 3 * 1e9);
-        long runNanos = (long) (seconds * 1e9);
-        long start = System.nanoTime();
-        List<Thread> ts = new ArrayList<>();
-        for (int t = 0; t < threads; t++) {
-            Thread th = new Thread(() -> {
-                java.util.SplittableRandom random = new java.util.SplittableRandom();
-                while (System.nanoTime() - start < warmupNanos + runNanos) {
-                    String key = "k-" + (zipfian == null ? random.nextInt(keys) : zipfian.next(random));
-                    boolean read = random.nextInt(100) < readPercent;
-                    long t0 = System.nanoTime();
-                    try {
-                        if (read) {
-                            m.get(key);
-                        } else {
-                            m.set(key, value);
-                        }
-                    } catch (RuntimeException e) {
-                        errors.incrementAndGet();
-                        continue;
-                    }
-                    long took = System.nanoTime() - t0;
-                    if (measuring.get()) {
-                        (read ? gets : puts).recordValue(took);
-                        ops.incrementAndGet();
-                    }
-                }
-            }, "bench-" + t);
-            th.start();
-            ts.add(th);
-        }
-        double took = measure(ts, start + warmupNanos, measuring, gets, puts);
+        Run run = closedLoop("bench", threads, seconds, t -> random -> {
+            String key = "k-" + (zipfian == null ? random.nextInt(keys) : zipfian.next(random));
+            if (random.nextInt(100) < readPercent) {
+                m.get(key);
+                return gets;
+            }
+            m.set(key, value);
+            return puts;
+        }, gets, puts);
         org.HdrHistogram.Histogram g = gets.getIntervalHistogram();
         org.HdrHistogram.Histogram p = puts.getIntervalHistogram();
         out.printf(Locale.ROOT, "BENCH ops=%d ops-per-s=%.0f get-p50-us=%.0f get-p99-us=%.0f get-p999-us=%.0f put-p50-us=%.0f "
-                        + "put-p99-us=%.0f put-p999-us=%.0f errors=%d%n", ops.get(), ops.get() / took,
+                        + "put-p99-us=%.0f put-p999-us=%.0f errors=%d%n", run.ops(), run.ops() / run.seconds(),
                 g.getValueAtPercentile(50) / 1e3, g.getValueAtPercentile(99) / 1e3, g.getValueAtPercentile(99.9) / 1e3,
                 p.getValueAtPercentile(50) / 1e3, p.getValueAtPercentile(99) / 1e3, p.getValueAtPercentile(99.9) / 1e3,
-                errors.get());
+                run.errors());
     }
 
     /** A lock as the lock benchmark sees it. */
@@ -172,6 +146,36 @@ public final class Load {
      */
     public static void lockBench(java.util.function.IntFunction<LockTarget> lockFor, PrintStream out, int threads, double seconds) {
         org.HdrHistogram.Recorder pairs = new org.HdrHistogram.Recorder(3);
+        Run run = closedLoop("lockbench", threads, seconds, t -> {
+            LockTarget lock = lockFor.apply(t);
+            return random -> {
+                lock.lock();
+                lock.unlock();
+                return pairs;
+            };
+        }, pairs);
+        org.HdrHistogram.Histogram h = pairs.getIntervalHistogram();
+        out.printf(Locale.ROOT, "LOCKBENCH ops=%d ops-per-s=%.0f p50-us=%.0f p99-us=%.0f p999-us=%.0f errors=%d%n", run.ops(),
+                run.ops() / run.seconds(), h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(99) / 1e3,
+                h.getValueAtPercentile(99.9) / 1e3, run.errors());
+    }
+
+    /** One operation of a load thread: does it, and names the recorder its latency goes to. */
+    private interface Step {
+        org.HdrHistogram.Recorder perform(java.util.SplittableRandom random);
+    }
+
+    /** Operations measured and failed, and the seconds measured. */
+    private record Run(long ops, long errors, double seconds) {
+    }
+
+    /**
+     * Runs {@code threads} threads, each repeating its step ({@code stepFor.apply(thread)}) back to back: a warm-up of a
+     * third of {@code seconds} (recorders reset after it), then {@code seconds} measured. A step that throws counts
+     * as an error and is not recorded.
+     */
+    private static Run closedLoop(String name, int threads, double seconds, java.util.function.IntFunction<Step> stepFor,
+                                  org.HdrHistogram.Recorder... recorders) {
         AtomicLong ops = new AtomicLong();
         AtomicLong errors = new AtomicLong();
         AtomicBoolean measuring = new AtomicBoolean();
@@ -180,36 +184,28 @@ public final class Load {
         long start = System.nanoTime();
         List<Thread> ts = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
-            LockTarget lock = lockFor.apply(t);
+            Step step = stepFor.apply(t);
             Thread th = new Thread(() -> {
+                java.util.SplittableRandom random = new java.util.SplittableRandom();
                 while (System.nanoTime() - start < warmupNanos + runNanos) {
                     long t0 = System.nanoTime();
+                    org.HdrHistogram.Recorder into;
                     try {
-                        lock.lock();
-                        lock.unlock();
+                        into = step.perform(random);
                     } catch (RuntimeException e) {
                         errors.incrementAndGet();
                         continue;
                     }
                     if (measuring.get()) {
-                        pairs.recordValue(System.nanoTime() - t0);
+                        into.recordValue(System.nanoTime() - t0);
                         ops.incrementAndGet();
                     }
                 }
-            }, "lockbench-" + t);
+            }, name + "-" + t);
             th.start();
             ts.add(th);
         }
-        double took = measure(ts, start + warmupNanos, measuring, pairs);
-        org.HdrHistogram.Histogram h = pairs.getIntervalHistogram();
-        out.printf(Locale.ROOT, "LOCKBENCH ops=%d ops-per-s=%.0f p50-us=%.0f p99-us=%.0f p999-us=%.0f errors=%d%n", ops.get(),
-                ops.get() / took, h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(99) / 1e3,
-                h.getValueAtPercentile(99.9) / 1e3, errors.get());
-    }
-
-    /** Waits for the warm-up to end, resets the recorders, measures until the threads end; returns the seconds measured. */
-    private static double measure(List<Thread> ts, long measureStart, AtomicBoolean measuring, org.HdrHistogram.Recorder... recorders) {
-        while (System.nanoTime() < measureStart) {
+        while (System.nanoTime() < start + warmupNanos) {
             java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
         }
         for (org.HdrHistogram.Recorder r : recorders) {
@@ -224,7 +220,7 @@ public final class Load {
                 Thread.currentThread().interrupt();
             }
         }
-        return (System.nanoTime() - t0) / 1e9;
+        return new Run(ops.get(), errors.get(), (System.nanoTime() - t0) / 1e9);
     }
 
     /**

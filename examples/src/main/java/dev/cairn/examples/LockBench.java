@@ -7,9 +7,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 
-import dev.cairn.examples.launch.NodeProcess;
+import dev.cairn.examples.launch.LockDrill;
 import dev.cairn.examples.launch.ProcessCluster;
 
 /**
@@ -78,35 +77,7 @@ final class LockBench {
 
     /** a holds A, b holds B, a waits for B, b asks for A: refused. Returns the victim's detection time. */
     private static double deadlock(ProcessCluster cluster, String a, String b, String tag) {
-        NodeProcess na = cluster.node(a);
-        NodeProcess nb = cluster.node(b);
-        held(na, "hold w A" + tag, "HELD w A" + tag);
-        held(nb, "hold w B" + tag, "HELD w B" + tag);
-        int waiting = na.mark();
-        na.ask("hold w B" + tag, "ASKED", STEP);
-        long deadline = System.nanoTime() + STEP.toNanos();
-        while (!nb.ask("lockstate B" + tag, "LOCKSTATE", STEP).contains("waiters=" + a + "/")) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException(a + " never waited for B" + tag);
-            }
-            nb.awaitIdle(Duration.ofMillis(20));
-        }
-        String refused = held(nb, "hold w A" + tag, "DEADLOCK w A" + tag);
-        nb.ask("release w B" + tag, "RELEASED", STEP);
-        na.awaitLine(waiting, t -> t.startsWith("HELD w B" + tag), STEP);
-        na.ask("release w B" + tag, "RELEASED", STEP);
-        na.ask("release w A" + tag, "RELEASED", STEP);
-        return Load.fields(refused).get("in-ms");
-    }
-
-    private static String held(NodeProcess node, String command, String expected) {
-        int mark = node.mark();
-        node.ask(command, "ASKED", STEP);
-        String word = expected.substring(expected.indexOf(' ') + 1);
-        String line = node.awaitLine(mark, t -> t.matches("(HELD|DEADLOCK|FAILED) " + Pattern.quote(word) + "( .*)?"), STEP).text();
-        if (!line.startsWith(expected)) {
-            throw new IllegalStateException(node.name() + " answered '" + line + "' to '" + command + "'");
-        }
-        return line;
+        return new LockDrill(STEP).deadlock(cluster, List.of(a, b), "w", List.of("A" + tag, "B" + tag),
+                List.of("mutex", "mutex"), List.of("mutex", "mutex"), cluster.node(b)).detectionMillis();
     }
 }

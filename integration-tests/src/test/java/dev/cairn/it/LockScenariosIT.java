@@ -10,13 +10,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import dev.cairn.examples.launch.LockDrill;
 import dev.cairn.examples.launch.NodeProcess;
 import dev.cairn.examples.launch.ProcessCluster;
 
@@ -29,26 +28,10 @@ import dev.cairn.examples.launch.ProcessCluster;
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class LockScenariosIT {
     private static final Duration STEP = LockIT.STEP;
-    private static final Pattern FENCE = Pattern.compile(".* fence=(\\d+).*");
-
-    /** Asks a worker on {@code node} to acquire; returns the console mark from which to await its answer. */
-    private static int ask(ProcessCluster cluster, String node, String worker, String lock, String side) {
-        NodeProcess p = cluster.node(node);
-        int mark = p.mark();
-        p.ask("hold " + worker + " " + lock + " " + side, "ASKED", STEP);
-        return mark;
-    }
-
-    private static String answer(ProcessCluster cluster, String node, int mark, String worker, String lock) {
-        return cluster.node(node).awaitLine(mark, t -> t.matches("(HELD|DEADLOCK|FAILED) " + worker + " " + lock + " .*"), STEP).text();
-    }
+    private static final LockDrill DRILL = new LockDrill(STEP);
 
     private static long held(ProcessCluster cluster, String node, String worker, String lock, String side) {
-        String line = answer(cluster, node, ask(cluster, node, worker, lock, side), worker, lock);
-        assertTrue(line.startsWith("HELD"), node + ": " + line);
-        Matcher m = FENCE.matcher(line);
-        assertTrue(m.matches(), line);
-        return Long.parseLong(m.group(1));
+        return LockDrill.fenceOf(DRILL.held(cluster.node(node), worker, lock, side));
     }
 
     /**
@@ -59,9 +42,9 @@ class LockScenariosIT {
     private static long heldOnceCommitting(ProcessCluster cluster, String node, String worker, String lock) {
         long deadline = System.nanoTime() + STEP.toNanos();
         while (true) {
-            String line = answer(cluster, node, ask(cluster, node, worker, lock, "mutex"), worker, lock);
+            String line = DRILL.hold(cluster.node(node), worker, lock, "mutex");
             if (line.startsWith("HELD")) {
-                return fenceOf(line);
+                return LockDrill.fenceOf(line);
             }
             assertTrue(line.contains("NoQuorumException") || line.contains("GridTimeoutException"), node + ": " + line);
             assertTrue(System.nanoTime() < deadline, node + " could not lock within " + STEP + ": " + line);
@@ -69,65 +52,24 @@ class LockScenariosIT {
     }
 
     private static void release(ProcessCluster cluster, String node, String worker, String lock, String side) {
-        NodeProcess p = cluster.node(node);
-        int mark = p.mark();
-        p.send("release " + worker + " " + lock + " " + side);
-        String line = p.awaitLine(mark, t -> t.matches("(RELEASED|FAILED) " + worker + " " + lock + ".*"), STEP).text();
-        assertTrue(line.startsWith("RELEASED"), node + ": " + line);
-    }
-
-    /** Waits until the group lists an owner on {@code node} among the waiters of {@code lock}. */
-    private static void awaitWaiting(ProcessCluster cluster, String node, String lock) {
-        await(node + " waits for " + lock).atMost(STEP).pollInterval(Duration.ofMillis(100)).until(() -> {
-            String line = cluster.node("c1").ask("lockstate " + lock, "LOCKSTATE", STEP);
-            return line.substring(line.indexOf("waiters=")).contains(node + "/");
-        });
+        DRILL.release(cluster.node(node), worker, lock, side);
     }
 
     /**
-     * A deadlock: each owner i takes {@code locks[i]} (its {@code holdSides[i]} side), then each but the last asks for
-     * the next one's lock (its {@code askSides[i]} side) and waits; the last closes the cycle and must be refused with a
-     * DeadlockException naming every lock and node, while the others keep waiting. When the victim backs off, the
-     * others finish in turn. Returns the detection time in milliseconds, as the victim saw it.
+     * A deadlock (see {@link LockDrill#deadlock}: the last owner closes the cycle and must be refused at once, the
+     * others wait, then finish in turn), whose refusal must name every lock and node. Returns the detection time in
+     * milliseconds, as the victim saw it.
      */
     private static double deadlock(ProcessCluster cluster, String tag, List<String> nodes, List<String> locks,
                                    List<String> holdSides, List<String> askSides) {
-        int n = nodes.size();
-        String w = "w" + tag;
-        for (int i = 0; i < n; i++) {
-            held(cluster, nodes.get(i), w, locks.get(i), holdSides.get(i));
-        }
-        List<Integer> marks = new ArrayList<>();
-        for (int i = 0; i < n - 1; i++) {
-            marks.add(ask(cluster, nodes.get(i), w, locks.get(i + 1), askSides.get(i)));
-            awaitWaiting(cluster, nodes.get(i), locks.get(i + 1));
-        }
-        String victim = nodes.get(n - 1);
-        String refused = answer(cluster, victim, ask(cluster, victim, w, locks.get(0), askSides.get(n - 1)), w, locks.get(0));
-        assertTrue(refused.startsWith("DEADLOCK"), victim + ": " + refused);
+        LockDrill.Deadlock d = DRILL.deadlock(cluster, nodes, "w" + tag, locks, holdSides, askSides, cluster.node("c1"));
         for (String lock : locks) {
-            assertTrue(refused.contains("\"" + lock + "\""), "the cycle names " + lock + ": " + refused);
+            assertTrue(d.refused().contains("\"" + lock + "\""), "the cycle names " + lock + ": " + d.refused());
         }
         for (String node : nodes) {
-            assertTrue(refused.contains(node), "the cycle names " + node + ": " + refused);
+            assertTrue(d.refused().contains(node), "the cycle names " + node + ": " + d.refused());
         }
-        for (int i = 0; i < n - 1; i++) { // the others still wait
-            int index = i;
-            assertTrue(cluster.node(nodes.get(i)).tail(Integer.MAX_VALUE).subList(marks.get(i), cluster.node(nodes.get(i)).mark())
-                    .stream().noneMatch(t -> t.startsWith("DEADLOCK " + w) || t.startsWith("HELD " + w + " " + locks.get(index + 1))),
-                    nodes.get(i) + " was not refused nor granted yet");
-        }
-        // the victim backs off; each waiter, from the last, then gets its lock, finishes and lets the one before it go on
-        release(cluster, victim, w, locks.get(n - 1), holdSides.get(n - 1));
-        for (int i = n - 2; i >= 0; i--) {
-            String line = answer(cluster, nodes.get(i), marks.get(i), w, locks.get(i + 1));
-            assertTrue(line.startsWith("HELD"), nodes.get(i) + " finishes: " + line);
-            release(cluster, nodes.get(i), w, locks.get(i + 1), askSides.get(i));
-            release(cluster, nodes.get(i), w, locks.get(i), holdSides.get(i));
-        }
-        Matcher m = Pattern.compile(".* in-ms=([\\d.]+) .*").matcher(refused);
-        assertTrue(m.matches(), refused);
-        return Double.parseDouble(m.group(1));
+        return d.detectionMillis();
     }
 
     @Test
@@ -193,7 +135,7 @@ class LockScenariosIT {
             return false;
         });
         NodeProcess old = cluster.node(first[0]);
-        long oldFence = fenceOf(old.tail(Integer.MAX_VALUE).stream().filter(t -> t.startsWith("LEADER ")).findFirst().orElseThrow());
+        long oldFence = LockDrill.fenceOf(old.tail(Integer.MAX_VALUE).stream().filter(t -> t.startsWith("LEADER ")).findFirst().orElseThrow());
         old.pause(); // past its 3 s session: the lock, and the leadership, go to another contender
         String[] second = new String[1];
         long[] newFence = new long[1];
@@ -205,7 +147,7 @@ class LockScenariosIT {
                 for (String t : cluster.node(n).tail(Integer.MAX_VALUE)) {
                     if (t.startsWith("WROTE " + n)) {
                         second[0] = n;
-                        newFence[0] = fenceOf(t);
+                        newFence[0] = LockDrill.fenceOf(t);
                         return true;
                     }
                 }
@@ -226,11 +168,5 @@ class LockScenariosIT {
         for (String n : contenders) {
             cluster.node(n).ask("leader stop", "LEADERSHIP", STEP);
         }
-    }
-
-    private static long fenceOf(String line) {
-        Matcher m = FENCE.matcher(line);
-        assertTrue(m.matches(), line);
-        return Long.parseLong(m.group(1));
     }
 }
