@@ -413,19 +413,18 @@ final class SideBySide {
     private static void locks(Plan p, NodeProcess a, String system, List<Figure> figures) {
         String cmd = "lockbench 1 " + num(p.lockSeconds());
         switch (system) {
-            case "cairn" -> lockFigure(a, system, cmd, "FencedLock (Raft, grid.lock)", figures,
-                    "Cairn's console has no lockbench command in this build");
+            case "cairn" -> lockFigure(a, system, cmd, "FencedLock (Raft, grid.lock)", figures);
             case "hazelcast" -> {
-                lockFigure(a, system, cmd, "CP FencedLock", figures, null);
+                lockFigure(a, system, cmd, "CP FencedLock", figures);
                 lockFigure(a, system, "maplockbench 1 " + num(p.lockSeconds()), "IMap.lock (not fenced, not CP: for reference)",
-                        figures, null);
+                        figures);
             }
             default -> figures.add(new Figure(system, "locks", "FencedLock", Double.NaN, "",
                     "not measured: Infinispan has no fenced lock (its clustered lock is a separate module, without fencing tokens)"));
         }
     }
 
-    private static void lockFigure(NodeProcess a, String system, String cmd, String what, List<Figure> figures, String missing) {
+    private static void lockFigure(NodeProcess a, String system, String cmd, String what, List<Figure> figures) {
         try {
             Map<String, Double> f = fields(a.ask(cmd, "LOCKBENCH", STEP));
             System.out.printf(Locale.ROOT, "%s %s: %s%n", system, what, f);
@@ -434,9 +433,7 @@ final class SideBySide {
                             num(f.get("p99-us")), num(f.get("p999-us")), num(f.get("errors")))));
         } catch (IllegalStateException e) {
             String why = e.getMessage();
-            if (missing != null && why.contains("unknown command")) {
-                why = missing;
-            } else if (why.contains("answered '")) {
+            if (why.contains("answered '")) {
                 why = why.substring(why.indexOf("answered '") + 10, why.lastIndexOf("' to '"));
             }
             System.out.printf("%s %s: not measured: %s%n", system, what, why);

@@ -42,8 +42,6 @@ final class LockClient implements AutoCloseable {
     private long grantAck;
     private long leaderSince;
     /** When a command of this node last committed (or the group last had no leader). */
-    private volatile long committedAt = System.currentTimeMillis();
-    private long electionAskedAt;
     private volatile boolean closed;
     // the timer's tasks run their commands asynchronously, one of each kind at a time, so that a slow heartbeat
     // (a leader change under way) never holds up grant polling or expiry, nor piles up behind itself
@@ -63,7 +61,6 @@ final class LockClient implements AutoCloseable {
         });
         long beat = Math.max(50, sessionTimeout.toMillis() / 3);
         timer.scheduleWithFixedDelay(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
-        timer.scheduleWithFixedDelay(this::checkStall, beat, beat, TimeUnit.MILLISECONDS);
         timer.scheduleWithFixedDelay(this::proposeExpiry, beat, Math.max(50, sessionTimeout.toMillis() / 4), TimeUnit.MILLISECONDS);
         // the leader hints a waiting node when it grants it a lock (pollSoon); polling on a timer only covers lost hints
         timer.scheduleWithFixedDelay(this::pollGrants, POLL_MILLIS, POLL_MILLIS, TimeUnit.MILLISECONDS);
@@ -157,7 +154,6 @@ final class LockClient implements AutoCloseable {
                     if (error != null) {
                         log.debug("{}: {} failed: {}", node, what, error.toString());
                     } else if (!closed) {
-                        committedAt = System.currentTimeMillis();
                         onAnswer.accept(r); // before the next of its kind may start: a poll's ack must be updated first
                     }
                 } finally {
@@ -278,32 +274,6 @@ final class LockClient implements AutoCloseable {
             return; // a new leader first gives every session a full timeout: none could heartbeat while there was none
         }
         background(expiring, "proposing session expiry", () -> LockCommand.expire(now, sessionTimeout.toMillis()), r -> { });
-    }
-
-    /**
-     * A group member whose background commands have committed nothing for a while, although its group has a leader
-     * and a majority in view, asks for a new election: after a healed partition jgroups-raft can leave every member
-     * naming a leader that commits nothing (decisions.md 32). Only the group view's coordinator can start one; every
-     * member checks, so the coordinator does.
-     */
-    private void checkStall() {
-        long now = System.currentTimeMillis();
-        if (closed || !service.isGroupMember()) {
-            return;
-        }
-        if (!service.groupHealthy()) {
-            committedAt = now; // no leader or no majority: an election is due anyway, not a stall
-            return;
-        }
-        if (now - committedAt > stallLimitMillis() && now - electionAskedAt > stallLimitMillis()) {
-            electionAskedAt = now;
-            service.electionStalled(now - committedAt);
-        }
-    }
-
-    /** How long a member with a leader in view may go without a commit before it asks for an election. */
-    private long stallLimitMillis() {
-        return 2 * sessionTimeout.toMillis() + timeout.toMillis();
     }
 
     /** Closes the session (releasing this node's locks) if the group can be reached, and stops the timers. */

@@ -160,20 +160,6 @@ public final class LockService implements AutoCloseable {
         }
     }
 
-    /** Whether this member's group has a leader and a majority in its view. */
-    boolean groupHealthy() {
-        return group != null && group.leader() != null && group.hasMajorityInView();
-    }
-
-    /** This member committed nothing for a while with a leader and a majority in view: ask for a new election. */
-    void electionStalled(long silentMillis) {
-        if (group != null && group.runElectionIfCoordinator()) {
-            org.slf4j.LoggerFactory.getLogger(LockService.class).warn("{}: the lock group committed nothing for {} ms "
-                    + "with leader {} and a majority in view; started a new election", membership.settings().nodeName(),
-                    silentMillis, group.leader());
-        }
-    }
-
     /** Whether this node runs a member of the lock group. */
     boolean isGroupMember() {
         return group != null;

@@ -72,7 +72,7 @@ final class RaftGroup implements AutoCloseable {
         JChannel ch = null;
         try {
             Files.createDirectories(dataDir);
-            RAFT raftProtocol = new RAFT().members(members).raftId(raftId).logDir(dataDir.toString()).maxLogSize(maxLogBytes);
+            RAFT raftProtocol = new ResendingRaft().members(members).raftId(raftId).logDir(dataDir.toString()).maxLogSize(maxLogBytes);
             raftProtocol.logPrefix("locks-" + raftId);
             raftProtocol.logUseFsync(true);
             ch = Stacks.channel(settings, List.of(new ELECTION2(), raftProtocol, new REDIRECT()));
@@ -154,18 +154,6 @@ final class RaftGroup implements AutoCloseable {
 
     JChannel channel() {
         return channel;
-    }
-
-    /** Whether the group's channel has a majority of the group's members in its view. */
-    boolean hasMajorityInView() {
-        org.jgroups.View v = channel.getView();
-        return v != null && v.size() >= raft.raft().majority();
-    }
-
-    /** Starts a new election if this member is the group view's coordinator (only it can); false otherwise. */
-    boolean runElectionIfCoordinator() {
-        ELECTION2 election = channel.getProtocolStack().findProtocol(ELECTION2.class);
-        return election != null && election.runVotingThread();
     }
 
     @Override

@@ -189,7 +189,6 @@ public final class ProcessCluster implements AutoCloseable {
         }
     }
 
-    /** A port nothing listens on now, on 127.0.0.1, with the FD_SOCK2 port (port + 100) free as well. */
     /**
      * A port on 127.0.0.1 that is free now, and so are port + 100 and port + 1000 (the lock group's channel binds the
      * node's port + 1000 by default). Chosen below Linux's ephemeral range (32768-60999), so that no outgoing
