@@ -5,7 +5,6 @@ import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -113,30 +112,7 @@ final class PeerNode {
     }
 
     private static void check(PeerStore store, PrintStream out, String map, int from, int count, int bytes) {
-        PeerStore.KeyValues m = store.map(map);
-        long ok = 0;
-        long missing = 0;
-        long wrong = 0;
-        long start = System.nanoTime();
-        // In batches of 1,000 through getAll, as Cairn's console checks.
-        for (int base = from; base < from + count; base += 1000) {
-            java.util.Set<String> keys = new java.util.LinkedHashSet<>();
-            for (int i = base; i < Math.min(from + count, base + 1000); i++) {
-                keys.add("k-" + i);
-            }
-            Map<String, byte[]> got = m.getAll(keys);
-            for (String k : keys) {
-                byte[] v = got.get(k);
-                if (v == null) {
-                    missing++;
-                } else if (Arrays.equals(v, valueFor(Integer.parseInt(k.substring(2)), bytes))) {
-                    ok++;
-                } else {
-                    wrong++;
-                }
-            }
-        }
-        out.printf(Locale.ROOT, "CHECKED ok=%d missing=%d wrong=%d in %.0f ms%n", ok, missing, wrong, (System.nanoTime() - start) / 1e6);
+        dev.cairn.examples.Load.check(store.map(map)::getAll, out, from, count, bytes); // as Cairn's console checks
     }
 
     /** Cairn's own load, so every system is driven and measured by the same code. */

@@ -77,6 +77,37 @@ public final class Load {
         out.printf(Locale.ROOT, "FILLED %d in %.0f ms%n", count, (System.nanoTime() - start) / 1e6);
     }
 
+    /**
+     * Reads keys {@code k-from..} back in batches of 1,000 through {@code getAll}, compares each with its
+     * {@link #valueFor} value, and prints one {@code CHECKED ok=.. missing=.. wrong=.. in <ms> ms} line.
+     */
+    public static void check(java.util.function.Function<java.util.Set<String>, java.util.Map<String, byte[]>> getAll,
+                             PrintStream out, int from, int count, int bytes) {
+        long ok = 0;
+        long missing = 0;
+        long wrong = 0;
+        long start = System.nanoTime();
+        for (int base = from; base < from + count; base += 1000) {
+            java.util.Set<String> keys = new java.util.LinkedHashSet<>();
+            for (int i = base; i < Math.min(from + count, base + 1000); i++) {
+                keys.add("k-" + i);
+            }
+            java.util.Map<String, byte[]> got = getAll.apply(keys);
+            for (String k : keys) {
+                byte[] v = got.get(k);
+                if (v == null) {
+                    missing++;
+                } else if (java.util.Arrays.equals(v, valueFor(Integer.parseInt(k.substring(2)), bytes))) {
+                    ok++;
+                } else {
+                    wrong++;
+                }
+            }
+        }
+        out.printf(Locale.ROOT, "CHECKED ok=%d missing=%d wrong=%d in %.0f ms%n", ok, missing, wrong,
+                (System.nanoTime() - start) / 1e6);
+    }
+
     /** {@link #bench(Target, PrintStream, int, double, int, int, int, String)} with uniform key choice. */
     public static void bench(Target m, PrintStream out, int threads, double seconds, int keys, int bytes, int readPercent) {
         bench(m, out, threads, seconds, keys, bytes, readPercent, "uniform");

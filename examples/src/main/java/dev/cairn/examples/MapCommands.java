@@ -3,7 +3,6 @@ package dev.cairn.examples;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -123,30 +122,7 @@ final class MapCommands {
     }
 
     private void check(String map, int from, int count, int bytes) {
-        GridMap<String, byte[]> m = strings(map);
-        long ok = 0;
-        long missing = 0;
-        long wrong = 0;
-        long start = System.nanoTime();
-        for (int base = from; base < from + count; base += 1000) {
-            List<String> keys = new ArrayList<>();
-            for (int i = base; i < Math.min(from + count, base + 1000); i++) {
-                keys.add("k-" + i);
-            }
-            Map<String, byte[]> got = m.getAll(keys);
-            for (String k : keys) {
-                byte[] v = got.get(k);
-                if (v == null) {
-                    missing++;
-                } else if (Arrays.equals(v, valueFor(Integer.parseInt(k.substring(2)), bytes))) {
-                    ok++;
-                } else {
-                    wrong++;
-                }
-            }
-        }
-        out.printf(Locale.ROOT, "CHECKED ok=%d missing=%d wrong=%d in %.0f ms%n", ok, missing, wrong,
-                (System.nanoTime() - start) / 1e6);
+        Load.check(strings(map)::getAll, out, from, count, bytes);
     }
 
     private void bench(String map, int threads, double seconds, int keys, int bytes, int readPercent, String keyChoice) {
