@@ -76,12 +76,9 @@ class LockIT {
     @ParameterizedTest
     @EnumSource(Fault.class)
     void exclusiveWithRisingFencesThrough(Fault fault, ProcessCluster cluster) throws IOException {
-        // -Dcairn.it.faults=NAME,... runs only those. By default the partition isolating the leader is left out: its
-        // safety checks have always passed, but after the heal the lock group sometimes (about 1 run in 3) names a
-        // leader that commits nothing (jgroups-raft's election after a merge; see docs/decisions.md 32). Run it with
-        // -Dcairn.it.faults=PARTITION_ISOLATING_THE_LEADER.
-        String faults = System.getProperty("cairn.it.faults", "SIGKILL_OF_A_HOLDER,SIGKILL_OF_THE_LEADER,"
-                + "SIGSTOP_OF_A_HOLDER_PAST_ITS_SESSION,PARTITION_ISOLATING_A_HOLDER");
+        // -Dcairn.it.faults=NAME,... runs only those (all by default)
+        String faults = System.getProperty("cairn.it.faults", java.util.Arrays.stream(Fault.values()).map(Enum::name)
+                .collect(java.util.stream.Collectors.joining(",")));
         org.junit.jupiter.api.Assumptions.assumeTrue(java.util.Arrays.asList(faults.split(",")).contains(fault.name()),
                 fault + " is not in -Dcairn.it.faults");
         List<String> all = startLockCluster(cluster);
