@@ -42,6 +42,7 @@ import org.jgroups.blocks.RequestOptions;
 import org.jgroups.blocks.Response;
 import org.jgroups.blocks.ResponseMode;
 import org.jgroups.protocols.TP;
+import org.jgroups.util.ExtendedUUID;
 import org.jgroups.util.NameCache;
 import org.jgroups.util.Util;
 import org.slf4j.Logger;
@@ -71,6 +72,8 @@ public final class Membership implements AutoCloseable {
 
     /** Request types below zero are this class's own; modules above use 0 and up. */
     private static final short LEAVING = -1;
+    /** The key under which a member's address carries its node name. */
+    private static final byte[] NAME_KEY = "cairn-name".getBytes(StandardCharsets.UTF_8);
     private static final byte OK = 0;
     private static final byte FAILED = 1;
     /** Times out pending requests: JGroups' future ignores the timeout in its request options. */
@@ -113,6 +116,10 @@ public final class Membership implements AutoCloseable {
         meters.add(viewChanges);
         this.channel = Stacks.channel(settings);
         channel.name(node);
+        // the node's name travels inside its address, so every member knows it from the view alone: JGroups' name
+        // cache is filled by discovery and merges and may miss a member that came back (a node then saw a paused
+        // and resumed peer only as a UUID, and routed by a table computed from the wrong names)
+        channel.addAddressGenerator(() -> ExtendedUUID.randomUUID(node).put(NAME_KEY, node.getBytes(StandardCharsets.UTF_8)));
         this.dispatcher = new MessageDispatcher(channel, new Dispatch()).asyncDispatching(true).setReceiver(new Views());
         meters.add(Gauge.builder("cairn.cluster.members", this, m -> m.view == null ? 0 : m.view.size()).tags(tags)
                 .description("Members in this node's current view").register(registry));
@@ -428,12 +435,30 @@ public final class Membership implements AutoCloseable {
     }
 
     private Member member(Address address) {
-        return known.computeIfAbsent(address, a -> {
-            String name = NameCache.get(a);
-            Object physical = channel.down(new Event(Event.GET_PHYSICAL_ADDRESS, a));
-            return new Member(name == null ? a.toString() : name,
-                    physical instanceof PhysicalAddress p ? p.printIpAddress() : "", a);
-        });
+        Member m = known.get(address);
+        if (m != null) {
+            return m;
+        }
+        String name = nameOf(address);
+        Object physical = channel.down(new Event(Event.GET_PHYSICAL_ADDRESS, address));
+        Member made = new Member(name == null ? address.toString() : name,
+                physical instanceof PhysicalAddress p ? p.printIpAddress() : "", address);
+        if (name == null) {
+            return made; // not remembered: the name may still arrive
+        }
+        Member raced = known.putIfAbsent(address, made);
+        return raced == null ? made : raced;
+    }
+
+    /** The node name carried in a member's address (see the address generator), else JGroups' name cache's. */
+    static String nameOf(Address address) {
+        if (address instanceof ExtendedUUID e) {
+            byte[] name = e.get(NAME_KEY);
+            if (name != null) {
+                return new String(name, StandardCharsets.UTF_8);
+            }
+        }
+        return NameCache.get(address);
     }
 
     private ClusterView toClusterView(View v) {
