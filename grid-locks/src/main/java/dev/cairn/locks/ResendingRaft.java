@@ -14,7 +14,8 @@ import org.jgroups.protocols.raft.RAFT;
  * across a term change, as when an election follows a healed partition) then answers every later one "entry not
  * found"; with a second follower in that state, nothing commits again, however often the group re-elects the same
  * leader (LockIT, partition isolating the leader: about 1 run in 10, the group stuck for good). This runs the same
- * flush on the processing thread after each batch it handles, at most once per {@code resend_interval}.
+ * flush on the processing thread after each batch it handles, at most once per {@code resend_interval} (after each
+ * batch, not after each drain of the queue: a queue that never drains empty would never get to it).
  */
 final class ResendingRaft extends RAFT {
     private long lastFlush = System.nanoTime();
@@ -24,8 +25,8 @@ final class ResendingRaft extends RAFT {
     }
 
     @Override
-    protected void processQueue() {
-        super.processQueue();
+    protected void process(java.util.List<Request> batch) {
+        super.process(batch);
         long now = System.nanoTime();
         if (now - lastFlush >= TimeUnit.MILLISECONDS.toNanos(resendInterval())) {
             lastFlush = now;
