@@ -48,6 +48,7 @@ final class RaftGroup implements AutoCloseable {
     private final JChannel channel;
     private final RaftHandle raft;
     private final String raftId;
+    private volatile long lastStateLog = System.nanoTime() - TimeUnit.MINUTES.toNanos(1);
 
     private RaftGroup(JChannel channel, RaftHandle raft, String raftId) {
         this.channel = channel;
@@ -116,6 +117,12 @@ final class RaftGroup implements AutoCloseable {
                 throw noQuorum(c); // including "I'm not the leader" from a leader that lost its majority
             }
             if (c instanceof TimeoutException) {
+                long now = System.nanoTime();
+                if (now - lastStateLog > TimeUnit.SECONDS.toNanos(5)) { // at most one line per 5 s per member
+                    lastStateLog = now;
+                    org.slf4j.LoggerFactory.getLogger(RaftGroup.class).warn("{}: a command was not committed within {} ms: {}",
+                            raftId, timeout.toMillis(), state());
+                }
                 throw new GridTimeoutException("lock group: command not committed within " + timeout.toMillis()
                         + " ms (no majority reachable, or a leader change); it may still be committed", c);
             }
@@ -132,6 +139,14 @@ final class RaftGroup implements AutoCloseable {
 
     boolean isLeader() {
         return raft.isLeader();
+    }
+
+    /** This member's Raft state in one line, for logs: role, term, leader, log indices, and the leader's commit table. */
+    String state() {
+        RAFT r = raft.raft();
+        return "role=" + r.role() + " term=" + r.currentTerm() + " leader=" + r.leader() + " commit=" + r.commitIndex()
+                + " last-appended=" + r.lastAppended() + " view=" + channel.getView()
+                + (r.isLeader() ? " commit-table=" + r.dumpCommitTable().replace('\n', ' ') : "");
     }
 
     /** The leader's raft id, or null while there is none. */

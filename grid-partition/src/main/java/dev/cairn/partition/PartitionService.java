@@ -1071,6 +1071,11 @@ public final class PartitionService implements AutoCloseable {
             if (!part.holdsCopy()) {
                 return new byte[] {NONE}; // receiving is not holding: a pull answered by a receiver would wait in a circle
             }
+            if (part.state == State.KEPT && t.table(g.backups).primary(p).equals(self)) {
+                // a primary still looking for the freshest copy must not hand its old one to its backups: they would
+                // take it as the partition and keep it after the primary pulled a fresher one
+                return new byte[] {NONE};
+            }
             List<CompletableFuture<byte[]>> sent = new ArrayList<>();
             long bytes = sendSnapshot(from, g, part, pullId, sent);
             long movedBytes = bytes;
