@@ -862,11 +862,12 @@ public final class PartitionService implements AutoCloseable {
                     part.answerAwaiting(null);
                     if (first) {
                         part.state = view.size() == 1 ? State.COMPLETE : State.NONE;
-                    } else if ((owner && !wasOwner && !part.handedOff)
-                            || (merged && owner && !table.primary(p).equals(self))) {
-                        // whatever this node kept from an older view may have missed writes since (and after a split
-                        // heals, each backup takes its data from the new primary's side): pull afresh, but keep the
-                        // old copy meanwhile, as it may be the freshest one left
+                    } else if ((owner && !wasOwner && !part.handedOff) || (merged && owner)) {
+                        // whatever this node kept from an older view may have missed writes since: pull afresh, but
+                        // keep the old copy meanwhile, as it may be the freshest one left. After a merge every owner
+                        // does, the primary too: it asks every member and keeps the freshest copy, so a node that
+                        // started alone (empty, but complete in its own view) does not wipe the partitions it is
+                        // primary for when it merges into the cluster that holds them
                         keepAsCandidate(g, part);
                     }
                     if (owner) {
