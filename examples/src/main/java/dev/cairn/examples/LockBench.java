@@ -63,16 +63,18 @@ final class LockBench {
         return 0;
     }
 
+    /** The leader every group member names (the bench measures from it and from a follower). */
     private static String leader(ProcessCluster cluster) {
+        List<String> group = List.of("l1", "l2", "l3");
         long deadline = System.nanoTime() + STEP.toNanos();
         while (System.nanoTime() < deadline) {
-            String l = cluster.node("l1").ask("lockleader", "LOCKLEADER", STEP).substring("LOCKLEADER ".length());
-            if (!l.equals("none")) {
-                return l;
+            List<String> seen = new LockDrill(STEP).leaders(cluster, group);
+            if (!seen.get(0).equals("none") && seen.stream().distinct().count() == 1) {
+                return seen.get(0);
             }
             cluster.node("l1").awaitIdle(Duration.ofMillis(100));
         }
-        throw new IllegalStateException("no lock-group leader within " + STEP.toSeconds() + " s");
+        throw new IllegalStateException("no lock-group leader all of " + group + " agree on within " + STEP.toSeconds() + " s");
     }
 
     /** a holds A, b holds B, a waits for B, b asks for A: refused. Returns the victim's detection time. */

@@ -41,7 +41,6 @@ final class LockClient implements AutoCloseable {
     /** The number of the last grant received in this session, acked by the next poll. */
     private long grantAck;
     private long leaderSince;
-    /** When a command of this node last committed (or the group last had no leader). */
     private volatile boolean closed;
     // the timer's tasks run their commands asynchronously, one of each kind at a time, so that a slow heartbeat
     // (a leader change under way) never holds up grant polling or expiry, nor piles up behind itself

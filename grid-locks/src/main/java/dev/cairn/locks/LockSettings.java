@@ -51,8 +51,9 @@ public record LockSettings(List<String> group, Path dataDir, int portOffset, Dur
 
     /**
      * How long one attempt at one group member may take before the command is sent again (to the next member): half
-     * the request timeout, at most a quarter of the session timeout (0.5-5 s). Long enough for a commit on a loaded machine, where re-sending early only adds
-     * appends; short enough that a frozen member costs one attempt, not the whole command timeout.
+     * the request timeout, at most a quarter of the session timeout (0.5-5 s). Long enough for a commit on a loaded
+     * machine, where re-sending early only adds appends; short enough that a frozen member costs one attempt, not the
+     * whole command timeout.
      */
     Duration attemptTimeout() {
         Duration half = requestTimeout.dividedBy(2);

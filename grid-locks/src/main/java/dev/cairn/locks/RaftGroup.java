@@ -45,6 +45,8 @@ final class RaftGroup implements AutoCloseable {
         void restore(byte[] snapshot);
     }
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(RaftGroup.class);
+
     private final JChannel channel;
     private final RaftHandle raft;
     private final String raftId;
@@ -73,7 +75,8 @@ final class RaftGroup implements AutoCloseable {
         JChannel ch = null;
         try {
             Files.createDirectories(dataDir);
-            RAFT raftProtocol = new ResendingRaft().members(members).raftId(raftId).logDir(dataDir.toString()).maxLogSize(maxLogBytes);
+            RAFT raftProtocol = new ResendingRaft().members(members).raftId(raftId).logDir(dataDir.toString())
+                    .maxLogSize(maxLogBytes);
             raftProtocol.logPrefix("locks-" + raftId);
             raftProtocol.logUseFsync(true);
             ch = Stacks.channel(settings, List.of(new ELECTION2(), raftProtocol, new REDIRECT()));
@@ -120,8 +123,7 @@ final class RaftGroup implements AutoCloseable {
                 long now = System.nanoTime();
                 if (now - lastStateLog > TimeUnit.SECONDS.toNanos(5)) { // at most one line per 5 s per member
                     lastStateLog = now;
-                    org.slf4j.LoggerFactory.getLogger(RaftGroup.class).warn("{}: a command was not committed within {} ms: {}",
-                            raftId, timeout.toMillis(), state());
+                    log.warn("{}: a command was not committed within {} ms: {}", raftId, timeout.toMillis(), state());
                 }
                 throw new GridTimeoutException("lock group: command not committed within " + timeout.toMillis()
                         + " ms (no majority reachable, or a leader change); it may still be committed", c);

@@ -19,7 +19,7 @@ import org.jgroups.protocols.raft.RAFT;
  * rather than one entry per flush.
  */
 final class ResendingRaft extends RAFT {
-    private static final long FLUSH_MS = 250;
+    private static final long FLUSH_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     private long lastFlush = System.nanoTime();
 
     ResendingRaft() {
@@ -30,7 +30,7 @@ final class ResendingRaft extends RAFT {
     protected void process(java.util.List<Request> batch) {
         super.process(batch);
         long now = System.nanoTime();
-        if (now - lastFlush >= TimeUnit.MILLISECONDS.toNanos(FLUSH_MS)) {
+        if (now - lastFlush >= FLUSH_NANOS) {
             lastFlush = now;
             if (isLeader() && commit_table != null) {
                 commit_table.forEach((member, e) -> {

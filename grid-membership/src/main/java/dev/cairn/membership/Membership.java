@@ -119,7 +119,8 @@ public final class Membership implements AutoCloseable {
         // the node's name travels inside its address, so every member knows it from the view alone: JGroups' name
         // cache is filled by discovery and merges and may miss a member that came back (a node then saw a paused
         // and resumed peer only as a UUID, and routed by a table computed from the wrong names)
-        channel.addAddressGenerator(() -> ExtendedUUID.randomUUID(node).put(NAME_KEY, node.getBytes(StandardCharsets.UTF_8)));
+        channel.addAddressGenerator(() -> ExtendedUUID.randomUUID(node)
+                .put(NAME_KEY, node.getBytes(StandardCharsets.UTF_8)));
         this.dispatcher = new MessageDispatcher(channel, new Dispatch()).asyncDispatching(true).setReceiver(new Views());
         meters.add(Gauge.builder("cairn.cluster.members", this, m -> m.view == null ? 0 : m.view.size()).tags(tags)
                 .description("Members in this node's current view").register(registry));

@@ -934,11 +934,8 @@ public final class PartitionService implements AutoCloseable {
      * the freshest copy left if the primary crashes while its backups rebuild theirs.
      */
     private void releaseOnceOwnersHold(Topology t, Group g, Part part, PartitionTable table) {
-        byte[] query = new Wire.Out(40).u8(QUERY).i64(t.key).u8(g.backups).i32(part.id).i64(0).toArray();
-        List<CompletableFuture<byte[]>> answers = new ArrayList<>();
-        for (String owner : table.owners(part.id)) {
-            answers.add(membership.request(t.byName.get(owner), PULL, query, timeout));
-        }
+        List<Member> owners = table.owners(part.id).stream().map(t.byName::get).toList();
+        List<CompletableFuture<byte[]>> answers = requestEach(owners, pullRequest(QUERY, t, g, part.id, 0));
         CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).whenComplete((ignored, error) -> {
             if (error != null || answers.stream().anyMatch(a -> a.join()[0] != OK)) {
                 return; // asked again later
@@ -963,7 +960,7 @@ public final class PartitionService implements AutoCloseable {
         part.pullStarted = System.currentTimeMillis();
         discardIncoming(part);
         String primary = table.primary(part.id);
-        byte[] ask = new Wire.Out(40).u8(SEND).i64(t.key).u8(g.backups).i32(part.id).i64(pullId).toArray();
+        byte[] ask = pullRequest(SEND, t, g, part.id, pullId);
         List<Member> sources = new ArrayList<>();
         if (!primary.equals(self)) {
             sources.add(t.byName.get(primary));
@@ -975,7 +972,7 @@ public final class PartitionService implements AutoCloseable {
             }
         }
         if (sources.isEmpty()) {
-            becomeEmpty(part); // alone: what it kept (if anything) is all there is
+            takeOwnCopy(part); // alone: what it kept (if anything) is all there is
             return;
         }
         if (!primary.equals(self)) {
@@ -985,19 +982,11 @@ public final class PartitionService implements AutoCloseable {
         // The new primary asks every member what it holds, then pulls from the freshest holder (or keeps its own copy
         // if that is the freshest): versions only grow along the chain of primaries, so a copy left over from an older
         // view never wins over a newer one.
-        byte[] query = new Wire.Out(40).u8(QUERY).i64(t.key).u8(g.backups).i32(part.id).i64(pullId).toArray();
-        List<CompletableFuture<byte[]>> answers = new ArrayList<>();
-        for (Member source : sources) {
-            answers.add(membership.request(source, PULL, query, timeout));
-        }
+        List<CompletableFuture<byte[]>> answers = requestEach(sources, pullRequest(QUERY, t, g, part.id, pullId));
         CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).whenComplete((ignored, error) -> {
             Member best = null;
             long bestVersion = -1;
             boolean allAnswered = true;
-            long ownVersion;
-            synchronized (part) {
-                ownVersion = part.state == State.KEPT ? part.version : -1;
-            }
             for (int i = 0; i < answers.size(); i++) {
                 byte[] r = answers.get(i).isCompletedExceptionally() ? null : answers.get(i).getNow(null);
                 if (r == null || r[0] == RETRY) {
@@ -1014,6 +1003,7 @@ public final class PartitionService implements AutoCloseable {
                 if (part.expectedPush != pullId) {
                     return;
                 }
+                long ownVersion = part.state == State.KEPT ? part.version : -1;
                 log.debug("{}: view {}: partition {}/{} query answered (all: {}), freshest {} at version {}", self,
                         t.view.id(), part.id, g.backups, allAnswered, best, bestVersion);
                 if (!allAnswered) {
@@ -1023,11 +1013,25 @@ public final class PartitionService implements AutoCloseable {
                 } else {
                     // no member holds a fresher copy than this node kept: it is the partition (with none kept, the
                     // partition is empty, or every copy is lost)
-                    becomeEmpty(part);
+                    takeOwnCopy(part);
                     part.expectedPush = 0;
                 }
             }
         });
+    }
+
+    /** A PULL request for partition {@code p} of group {@code g} in view {@code t}: {@code QUERY} or {@code SEND}. */
+    private static byte[] pullRequest(int mode, Topology t, Group g, int p, long pullId) {
+        return new Wire.Out(40).u8(mode).i64(t.key).u8(g.backups).i32(p).i64(pullId).toArray();
+    }
+
+    /** Sends one PULL request to each member; the answers in the members' order. */
+    private List<CompletableFuture<byte[]>> requestEach(List<Member> members, byte[] request) {
+        List<CompletableFuture<byte[]>> answers = new ArrayList<>();
+        for (Member m : members) {
+            answers.add(membership.request(m, PULL, request, timeout));
+        }
+        return answers;
     }
 
     /** Asks one holder to send a partition; if it will not, the next tick asks again. */
@@ -1044,7 +1048,7 @@ public final class PartitionService implements AutoCloseable {
     }
 
     /** Takes what this node kept of a partition (nothing, if it kept none) as the partition. */
-    private void becomeEmpty(Part part) {
+    private void takeOwnCopy(Part part) {
         log.debug("{}: partition {} taken as {}: no member holds a fresher copy", self, part.id,
                 part.state == State.KEPT ? "kept at version " + part.version : "empty");
         discardIncoming(part);
@@ -1327,8 +1331,8 @@ public final class PartitionService implements AutoCloseable {
 
     /**
      * Stops serving (and taking backup writes), hands every partition this node owns to each owner of the next view
-     * that does not already hold it, and waits (up to the request timeout) for the hand-offs to be acknowledged. Call before leaving
-     * the view. Idempotent.
+     * that does not already hold it, and waits (up to the request timeout) for the hand-offs to be acknowledged. Call
+     * before leaving the view. Idempotent.
      */
     public void handOff() {
         if (leaving || closed) {

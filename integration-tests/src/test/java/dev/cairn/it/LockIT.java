@@ -17,6 +17,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import dev.cairn.examples.launch.LockDrill;
 import dev.cairn.examples.launch.NodeProcess;
 import dev.cairn.examples.launch.ProcessCluster;
 
@@ -60,9 +61,7 @@ class LockIT {
         List<String> seen = new ArrayList<>();
         await("a leader all of " + members + " agree on").atMost(STEP).pollInterval(Duration.ofMillis(200)).until(() -> {
             seen.clear();
-            for (String m : members) {
-                seen.add(cluster.node(m).ask("lockleader", "LOCKLEADER", STEP).substring("LOCKLEADER ".length()));
-            }
+            seen.addAll(new LockDrill(STEP).leaders(cluster, members));
             return !seen.get(0).equals("none") && seen.stream().distinct().count() == 1;
         });
         return seen.get(0);

@@ -66,6 +66,15 @@ public final class LockDrill {
         return observer.ask("lockstate " + lock, "LOCKSTATE", step);
     }
 
+    /** Each member's lock-group leader as it reports it ({@code none} while it knows of none), in the members' order. */
+    public List<String> leaders(ProcessCluster cluster, List<String> members) {
+        List<String> leaders = new ArrayList<>();
+        for (String m : members) {
+            leaders.add(cluster.node(m).ask("lockleader", "LOCKLEADER", step).substring("LOCKLEADER ".length()));
+        }
+        return leaders;
+    }
+
     /** Waits until {@code observer} sees an owner on {@code node} among the waiters of {@code lock}; returns that state. */
     public String awaitWaiting(NodeProcess observer, String node, String lock) {
         long deadline = System.nanoTime() + step.toNanos();
