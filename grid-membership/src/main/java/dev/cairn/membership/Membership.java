@@ -40,7 +40,6 @@ import org.jgroups.View;
 import org.jgroups.blocks.MessageDispatcher;
 import org.jgroups.blocks.RequestOptions;
 import org.jgroups.blocks.Response;
-import org.jgroups.blocks.ResponseMode;
 import org.jgroups.protocols.TP;
 import org.jgroups.util.ExtendedUUID;
 import org.jgroups.util.NameCache;

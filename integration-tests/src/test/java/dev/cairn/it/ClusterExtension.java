@@ -35,8 +35,11 @@ final class ClusterExtension implements ParameterResolver, AfterEachCallback, Te
                         + invocation(c.getDisplayName()));
         Path jar = Path.of(System.getProperty("cairn.examples.jar", "../examples/target/cairn-examples.jar"));
         java.util.List<String> flags = new java.util.ArrayList<>(ProcessCluster.DEFAULT_JVM_FLAGS);
-        if (System.getProperty("cairn.log.raft") != null) { // e.g. -Dcairn.log.raft=DEBUG: the lock group's elections
-            flags.add("-Dcairn.log.raft=" + System.getProperty("cairn.log.raft"));
+        // e.g. -Dcairn.log.raft=DEBUG: the lock group's elections; -Dcairn.log.partition=DEBUG: partitions moving
+        for (String log : java.util.List.of("cairn.log.raft", "cairn.log.partition")) {
+            if (System.getProperty(log) != null) {
+                flags.add("-D" + log + "=" + System.getProperty(log));
+            }
         }
         ProcessCluster cluster = ProcessCluster.builder().jar(jar).logs(logs).jvmFlags(flags).build();
         c.getStore(NS).put("cluster", cluster);
