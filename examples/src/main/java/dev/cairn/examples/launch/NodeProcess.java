@@ -20,7 +20,7 @@ import java.util.function.Predicate;
 
 /**
  * One Cairn node running in its own JVM: {@code java -jar cairn-examples.jar node ...}. It reads the node's console
- * output line by line, keeps every line in a log file, and lets a caller wait for a line, send a console command,
+ * output and its log (stderr) line by line, keeps every line of both in one log file, and lets a caller wait for a line, send a console command,
  * kill the process with SIGKILL, or pause and resume it with SIGSTOP and SIGCONT.
  *
  * <p>The node prints machine-readable event lines: {@code READY <name> <address> first-view-ms=<ms>},
@@ -34,6 +34,10 @@ public final class NodeProcess implements AutoCloseable {
     private final Writer stdin;
     private final List<Line> lines = new ArrayList<>();
     private final Thread reader;
+    private final Thread errors;
+    private final Writer file;
+    /** Output streams still being read; the log file is closed when both have ended. */
+    private int open = 2;
 
     /** One line of output and when it was read. */
     public record Line(long nanos, String text) {
@@ -45,10 +49,15 @@ public final class NodeProcess implements AutoCloseable {
         this.process = process;
         this.log = log;
         this.stdin = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8));
-        Writer file = Files.newBufferedWriter(log, StandardCharsets.UTF_8);
-        this.reader = new Thread(() -> pump(file), "node-output-" + name);
-        reader.setDaemon(true);
-        reader.start();
+        this.file = Files.newBufferedWriter(log, StandardCharsets.UTF_8);
+        // stdout (console answers, events) and stderr (logs) are read apart and kept line by line, so that a log line
+        // written while the console prints can never split an answer (they did when both shared one pipe, with DEBUG on)
+        this.reader = new Thread(() -> pump(process.getInputStream()), "node-output-" + name);
+        this.errors = new Thread(() -> pump(process.getErrorStream()), "node-errors-" + name);
+        for (Thread t : List.of(reader, errors)) {
+            t.setDaemon(true);
+            t.start();
+        }
     }
 
     /**
@@ -70,7 +79,7 @@ public final class NodeProcess implements AutoCloseable {
         command.addAll(args);
         try {
             Files.createDirectories(log.getParent());
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(command).start();
             return new NodeProcess(name, port, p, log);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start node " + name + ": " + command, e);
@@ -83,14 +92,14 @@ public final class NodeProcess implements AutoCloseable {
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     }
 
-    private void pump(Writer file) {
-        try (file; BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+    private void pump(java.io.InputStream stream) {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
             String text;
             while ((text = in.readLine()) != null) {
-                file.write(text);
-                file.write('\n');
-                file.flush();
                 synchronized (lines) {
+                    file.write(text);
+                    file.write('\n');
+                    file.flush();
                     lines.add(new Line(System.nanoTime(), text));
                     lines.notifyAll();
                 }
@@ -99,6 +108,13 @@ public final class NodeProcess implements AutoCloseable {
             // the process ended; what was read stays in the log
         } finally {
             synchronized (lines) {
+                if (--open == 0) {
+                    try {
+                        file.close();
+                    } catch (IOException e) {
+                        // nothing more to keep
+                    }
+                }
                 lines.notifyAll();
             }
         }
@@ -148,7 +164,7 @@ public final class NodeProcess implements AutoCloseable {
                     }
                 }
                 long left = deadline - System.nanoTime();
-                if (left <= 0 || (!process.isAlive() && !reader.isAlive())) {
+                if (left <= 0 || (!process.isAlive() && !reader.isAlive() && !errors.isAlive())) {
                     throw new IllegalStateException("node " + name + " (pid " + pid() + ", "
                             + (process.isAlive() ? "running" : "exited") + ") printed no matching line within "
                             + timeout.toMillis() + " ms; log: " + log);
@@ -223,6 +239,7 @@ public final class NodeProcess implements AutoCloseable {
                 throw new IllegalStateException("node " + name + " did not exit within " + timeout.toMillis() + " ms");
             }
             reader.join(timeout.toMillis());
+            errors.join(timeout.toMillis());
             return process.exitValue();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
