@@ -130,15 +130,17 @@ public final class GridMap<K, V> {
 
     /**
      * {@link #put} guarded by a lock's fence: the key's partition rejects it with
-     * {@link dev.cairn.partition.StaleFenceException} (writing nothing) if it has seen a higher fence for that lock.
-     * Get the fence from {@code FencedLock.lockAndGetFence()}.
+     * {@link dev.cairn.partition.StaleFenceException} (writing nothing) if it has seen a higher fence for that lock, and
+     * otherwise remembers this fence, on the primary and its backups, so that later writes with a lower one are
+     * rejected even after a failover. Get the fence from {@code FencedLock.lockAndGetFence()}. Every write has a fenced
+     * twin; a fenced write that changes nothing (say, a {@code putIfAbsent} that finds the key) still raises the fence.
      */
     public V put(K key, V value, Fence fence) {
         return await(putAsync(key, value, fence));
     }
 
     public CompletableFuture<V> putAsync(K key, V value, Fence fence) {
-        return bytes.put(key(key), val(value), fence).thenApply(this::value);
+        return bytes.put(key(key), val(value), fence(fence)).thenApply(this::value);
     }
 
     /** {@link #set} guarded by a lock's fence, as {@link #put(Object, Object, Fence)}. */
@@ -147,7 +149,34 @@ public final class GridMap<K, V> {
     }
 
     public CompletableFuture<Void> setAsync(K key, V value, Fence fence) {
-        return bytes.set(key(key), val(value), fence);
+        return bytes.set(key(key), val(value), fence(fence));
+    }
+
+    /** {@link #putIfAbsent} guarded by a lock's fence, as {@link #put(Object, Object, Fence)}. */
+    public V putIfAbsent(K key, V value, Fence fence) {
+        return await(putIfAbsentAsync(key, value, fence));
+    }
+
+    public CompletableFuture<V> putIfAbsentAsync(K key, V value, Fence fence) {
+        return bytes.putIfAbsent(key(key), val(value), fence(fence)).thenApply(this::value);
+    }
+
+    /** {@link #replace(Object, Object)} guarded by a lock's fence, as {@link #put(Object, Object, Fence)}. */
+    public V replace(K key, V value, Fence fence) {
+        return await(replaceAsync(key, value, fence));
+    }
+
+    public CompletableFuture<V> replaceAsync(K key, V value, Fence fence) {
+        return bytes.replace(key(key), val(value), fence(fence)).thenApply(this::value);
+    }
+
+    /** {@link #replace(Object, Object, Object)} guarded by a lock's fence, as {@link #put(Object, Object, Fence)}. */
+    public boolean replace(K key, V oldValue, V newValue, Fence fence) {
+        return await(replaceAsync(key, oldValue, newValue, fence));
+    }
+
+    public CompletableFuture<Boolean> replaceAsync(K key, V oldValue, V newValue, Fence fence) {
+        return bytes.replace(key(key), val(oldValue, "oldValue"), val(newValue, "newValue"), fence(fence));
     }
 
     /** {@link #remove(Object)} guarded by a lock's fence, as {@link #put(Object, Object, Fence)}. */
@@ -156,7 +185,16 @@ public final class GridMap<K, V> {
     }
 
     public CompletableFuture<V> removeAsync(K key, Fence fence) {
-        return bytes.remove(key(key), fence).thenApply(this::value);
+        return bytes.remove(key(key), fence(fence)).thenApply(this::value);
+    }
+
+    /** {@link #remove(Object, Object)} guarded by a lock's fence, as {@link #put(Object, Object, Fence)}. */
+    public boolean remove(K key, V value, Fence fence) {
+        return await(removeAsync(key, value, fence));
+    }
+
+    public CompletableFuture<Boolean> removeAsync(K key, V value, Fence fence) {
+        return bytes.remove(key(key), val(value), fence(fence));
     }
 
     /** The present entries among {@code keys}, in the keys' order; one request per owning member. */
@@ -184,13 +222,30 @@ public final class GridMap<K, V> {
     }
 
     public CompletableFuture<Void> putAllAsync(Map<? extends K, ? extends V> entries) {
+        return setAll(entries, null);
+    }
+
+    /**
+     * {@link #putAll} guarded by a lock's fence, checked by each key's partition: entries whose partition has seen a
+     * higher fence are not written and the call fails with {@link dev.cairn.partition.StaleFenceException}; the
+     * other entries are written, since a batch spans partitions and is not atomic.
+     */
+    public void putAll(Map<? extends K, ? extends V> entries, Fence fence) {
+        await(putAllAsync(entries, fence));
+    }
+
+    public CompletableFuture<Void> putAllAsync(Map<? extends K, ? extends V> entries, Fence fence) {
+        return setAll(entries, fence(fence));
+    }
+
+    private CompletableFuture<Void> setAll(Map<? extends K, ? extends V> entries, Fence fence) {
         List<byte[]> keys = new ArrayList<>(entries.size());
         List<byte[]> values = new ArrayList<>(entries.size());
         entries.forEach((k, v) -> {
             keys.add(key(k));
             values.add(val(v));
         });
-        return bytes.setAll(keys, values);
+        return bytes.setAll(keys, values, fence);
     }
 
     /** Removes every key; returns how many were present. One request per owning member. */
@@ -200,6 +255,16 @@ public final class GridMap<K, V> {
 
     public CompletableFuture<Integer> removeAllAsync(Collection<? extends K> keys) {
         return bytes.removeAll(keys.stream().map(this::key).toList());
+    }
+
+    /** {@link #removeAll} guarded by a lock's fence, checked per key as {@link #putAll(Map, Fence)}. */
+    public int removeAll(Collection<? extends K> keys, Fence fence) {
+        return await(removeAllAsync(keys, fence));
+    }
+
+    public CompletableFuture<Integer> removeAllAsync(Collection<? extends K> keys, Fence fence) {
+        Fence f = fence(fence);
+        return bytes.removeAll(keys.stream().map(this::key).toList(), f);
     }
 
     /** Entries in the whole map; approximate while partitions move. */
@@ -225,6 +290,10 @@ public final class GridMap<K, V> {
     private byte[] key(K key) {
         check();
         return codec.encode(Objects.requireNonNull(key, () -> "key must not be null (map '" + name() + "')"));
+    }
+
+    private Fence fence(Fence fence) {
+        return Objects.requireNonNull(fence, () -> "fence must not be null (map '" + name() + "'); use the unfenced call");
     }
 
     private byte[] val(V value) {

@@ -74,47 +74,83 @@ public final class ByteMap {
 
     /** {@link #put} that carries a lock's fence; fails with {@link StaleFenceException} if a higher one was seen. */
     public CompletableFuture<byte[]> put(byte[] key, byte[] value, Fence fence) {
-        return fenced(MapOp.PUT, key, value(value), fence).thenApply(MapOp.Decision::returned);
+        return fenced(MapOp.PUT, key, value(value), null, fence).thenApply(MapOp.Decision::returned);
     }
 
     /** {@link #set} that carries a lock's fence. */
     public CompletableFuture<Void> set(byte[] key, byte[] value, Fence fence) {
-        return fenced(MapOp.SET, key, value(value), fence).thenApply(d -> null);
+        return fenced(MapOp.SET, key, value(value), null, fence).thenApply(d -> null);
+    }
+
+    /** {@link #putIfAbsent} that carries a lock's fence (raised even when the key was present). */
+    public CompletableFuture<byte[]> putIfAbsent(byte[] key, byte[] value, Fence fence) {
+        return fenced(MapOp.PUT_IF_ABSENT, key, value(value), null, fence).thenApply(MapOp.Decision::returned);
+    }
+
+    /** {@link #replace(byte[], byte[])} that carries a lock's fence. */
+    public CompletableFuture<byte[]> replace(byte[] key, byte[] value, Fence fence) {
+        return fenced(MapOp.REPLACE, key, value(value), null, fence).thenApply(MapOp.Decision::returned);
+    }
+
+    /** {@link #replace(byte[], byte[], byte[])} that carries a lock's fence. */
+    public CompletableFuture<Boolean> replace(byte[] key, byte[] expected, byte[] value, Fence fence) {
+        Objects.requireNonNull(expected, "expected");
+        return fenced(MapOp.REPLACE_IF_EQUALS, key, value(value), expected, fence).thenApply(MapOp.Decision::flag);
     }
 
     /** {@link #remove(byte[])} that carries a lock's fence. */
     public CompletableFuture<byte[]> remove(byte[] key, Fence fence) {
-        return fenced(MapOp.REMOVE, key, null, fence).thenApply(MapOp.Decision::returned);
+        return fenced(MapOp.REMOVE, key, null, null, fence).thenApply(MapOp.Decision::returned);
     }
 
-    private CompletableFuture<MapOp.Decision> fenced(MapOp op, byte[] key, byte[] value, Fence fence) {
+    /** {@link #remove(byte[], byte[])} that carries a lock's fence. */
+    public CompletableFuture<Boolean> remove(byte[] key, byte[] expected, Fence fence) {
+        Objects.requireNonNull(expected, "expected");
+        return fenced(MapOp.REMOVE_IF_EQUALS, key, null, expected, fence).thenApply(MapOp.Decision::flag);
+    }
+
+    private CompletableFuture<MapOp.Decision> fenced(MapOp op, byte[] key, byte[] value, byte[] expected, Fence fence) {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(fence, "fence");
-        return service.invoke(state, op, key, value, null, fence);
+        return service.invoke(state, op, key, value, expected, fence);
     }
 
     /** The values of many keys, in key order (null where absent), one request per primary. */
     public CompletableFuture<List<byte[]>> getAll(List<byte[]> keys) {
         keys.forEach(k -> Objects.requireNonNull(k, "key"));
-        return service.invokeAll(state, MapOp.GET, keys, null)
+        return service.invokeAll(state, MapOp.GET, keys, null, null)
                 .thenApply(ds -> ds.stream().map(MapOp.Decision::returned).toList());
     }
 
     /** Stores many entries, one request per primary. */
     public CompletableFuture<Void> setAll(List<byte[]> keys, List<byte[]> values) {
+        return setAll(keys, values, null);
+    }
+
+    /**
+     * {@link #setAll(List, List)} carrying a lock's fence (null for none). Each key's partition checks it: entries whose
+     * partition has seen a higher fence are not written and the call fails with {@link StaleFenceException}; the
+     * others are written (a batch spans partitions and is not atomic).
+     */
+    public CompletableFuture<Void> setAll(List<byte[]> keys, List<byte[]> values, Fence fence) {
         if (keys.size() != values.size()) {
             throw new IllegalArgumentException("keys and values must pair up but there are " + keys.size() + " keys and "
                     + values.size() + " values");
         }
         keys.forEach(k -> Objects.requireNonNull(k, "key"));
         values.forEach(ByteMap::value);
-        return service.invokeAll(state, MapOp.SET, keys, values).thenApply(ds -> null);
+        return service.invokeAll(state, MapOp.SET, keys, values, fence).thenApply(ds -> null);
     }
 
     /** Removes many keys, one request per primary; how many were present. */
     public CompletableFuture<Integer> removeAll(List<byte[]> keys) {
+        return removeAll(keys, null);
+    }
+
+    /** {@link #removeAll(List)} carrying a lock's fence (null for none), checked per key as {@link #setAll}. */
+    public CompletableFuture<Integer> removeAll(List<byte[]> keys, Fence fence) {
         keys.forEach(k -> Objects.requireNonNull(k, "key"));
-        return service.invokeAll(state, MapOp.REMOVE, keys, null)
+        return service.invokeAll(state, MapOp.REMOVE, keys, null, fence)
                 .thenApply(ds -> (int) ds.stream().filter(MapOp.Decision::flag).count());
     }
 

@@ -472,10 +472,9 @@ public final class PartitionService implements AutoCloseable {
                 result = executeAsPrimary(m, op, p, key, value, expected, fence, t.key);
             } else {
                 Member target = t.byName.get(primary);
-                byte[] payload = new Wire.Out(key.length + (value == null ? 0 : value.length) + 64)
-                        .u8(op.ordinal()).i64(t.key).str(m.name).i32(p).bytes(key).bytes(value).bytes(expected)
-                        .bytes(fence == null ? null : fence.lock().getBytes(java.nio.charset.StandardCharsets.UTF_8))
-                        .i64(fence == null ? 0 : fence.token()).toArray();
+                Wire.Out request = new Wire.Out(key.length + (value == null ? 0 : value.length) + 64)
+                        .u8(op.ordinal()).i64(t.key).str(m.name).i32(p).bytes(key).bytes(value).bytes(expected);
+                byte[] payload = writeFence(request, fence).toArray();
                 long left = Math.max(1, deadline - System.nanoTime());
                 result = membership.request(target, MAP_OP, payload, Duration.ofNanos(left))
                         .thenApply(PartitionService::decodeResult)
@@ -520,6 +519,18 @@ public final class PartitionService implements AutoCloseable {
             throw r;
         }
         throw new GridException(c.toString(), c);
+    }
+
+    /** A fence on the wire: the lock's name (null for none) and the token. */
+    private static Wire.Out writeFence(Wire.Out out, Fence fence) {
+        return out.bytes(fence == null ? null : fence.lock().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .i64(fence == null ? 0 : fence.token());
+    }
+
+    private static Fence readFence(Wire.In in) {
+        byte[] lock = in.bytes();
+        long token = in.i64();
+        return lock == null ? null : new Fence(new String(lock, java.nio.charset.StandardCharsets.UTF_8), token);
     }
 
     private static Result decodeResult(byte[] reply) {
@@ -569,9 +580,7 @@ public final class PartitionService implements AutoCloseable {
         byte[] key = in.bytes();
         byte[] value = in.bytes();
         byte[] expected = in.bytes();
-        byte[] fenceLock = in.bytes();
-        long fenceToken = in.i64();
-        Fence fence = fenceLock == null ? null : new Fence(new String(fenceLock, java.nio.charset.StandardCharsets.UTF_8), fenceToken);
+        Fence fence = readFence(in);
         return executeAsPrimary(m, op, p, key, value, expected, fence, viewKey).thenApply(PartitionService::encodeResult);
     }
 
@@ -595,6 +604,7 @@ public final class PartitionService implements AutoCloseable {
             if (part.state != State.COMPLETE || topology != t) {
                 return CompletableFuture.completedFuture(Result.RETRY_RESULT);
             }
+            boolean fenceRaised = false;
             if (fence != null) {
                 Long highest = part.fences.get(fence.lock());
                 if (highest != null && fence.token() < highest) {
@@ -602,10 +612,20 @@ public final class PartitionService implements AutoCloseable {
                             + "': fence " + fence.token() + " of lock '" + fence.lock() + "' is below " + highest
                             + ", already seen by partition " + p + "; the lock has had a newer holder, nothing was written"));
                 }
+                fenceRaised = highest == null || fence.token() > highest;
                 part.fences.put(fence.lock(), fence.token());
             }
             PartitionStore store = m.store(p);
             d = op.decide(store.get(key), value, expected);
+            if (d.change() == MapOp.Change.NONE && fenceRaised) {
+                // a fenced write that changed nothing (a putIfAbsent that found the key, a remove of an absent key)
+                // still raised the partition's fence: the backups learn it too, or a promoted backup would take a
+                // lower fence the old primary had refused
+                byte[] backup = encodeBackup(t.key, m.name, p, key, part.version, null, fence, true);
+                for (String b : t.table(m.group.backups).backups(p)) {
+                    acks.add(membership.request(t.byName.get(b), BACKUP, backup, timeout, true));
+                }
+            }
             if (d.change() != MapOp.Change.NONE) {
                 // (view id, count): a write the primary of an older view applied but could not replicate never
                 // ties with one acknowledged in this view, so the freshest copy is the one with the highest version
@@ -623,7 +643,7 @@ public final class PartitionService implements AutoCloseable {
                     return CompletableFuture.completedFuture(new Result(FULL, null, e.getMessage()));
                 }
                 part.version = version;
-                byte[] backup = encodeBackup(t.key, m.name, p, key, version, entry, fence);
+                byte[] backup = encodeBackup(t.key, m.name, p, key, version, entry, fence, false);
                 for (String b : t.table(m.group.backups).backups(p)) {
                     Member target = t.byName.get(b);
                     acks.add(membership.request(target, BACKUP, backup, timeout, true));
@@ -661,23 +681,32 @@ public final class PartitionService implements AutoCloseable {
         return done;
     }
 
+    /** Backup kinds: the entry was removed, written, or only the fence was raised (the data is unchanged). */
+    private static final int BACKUP_REMOVE = 0;
+    private static final int BACKUP_WRITE = 1;
+    private static final int BACKUP_FENCE_ONLY = 2;
+
     private static byte[] encodeBackup(long viewKey, String map, int p, byte[] key, long version, StoredEntry entry,
-                                       Fence fence) {
+                                       Fence fence, boolean fenceOnly) {
         Wire.Out out = new Wire.Out(key.length + (entry == null ? 0 : entry.value().length) + 96)
-                .i64(viewKey).str(map).i32(p).bytes(key)
-                .bytes(fence == null ? null : fence.lock().getBytes(java.nio.charset.StandardCharsets.UTF_8))
-                .i64(fence == null ? 0 : fence.token()).i64(version);
-        if (entry == null) {
-            return out.u8(0).toArray();
+                .i64(viewKey).str(map).i32(p).bytes(key);
+        writeFence(out, fence).i64(version);
+        if (fenceOnly) {
+            return out.u8(BACKUP_FENCE_ONLY).toArray();
         }
-        return out.u8(1).i64(entry.version()).i64(entry.expiresAt()).i64(entry.touchedAt()).bytes(entry.value()).toArray();
+        if (entry == null) {
+            return out.u8(BACKUP_REMOVE).toArray();
+        }
+        return out.u8(BACKUP_WRITE).i64(entry.version()).i64(entry.expiresAt()).i64(entry.touchedAt()).bytes(entry.value())
+                .toArray();
     }
 
     /**
      * Runs one operation on each key, one request per primary rather than one per key. Keys whose primary answers
      * retry (ownership moving) go on alone through {@link #invoke}. The decisions come back in key order.
      */
-    CompletableFuture<List<MapOp.Decision>> invokeAll(MapState m, MapOp op, List<byte[]> keys, List<byte[]> values) {
+    CompletableFuture<List<MapOp.Decision>> invokeAll(MapState m, MapOp op, List<byte[]> keys, List<byte[]> values,
+                                                      Fence fence) {
         if (closed) {
             return CompletableFuture.failedFuture(new GridClosedException("node '" + self + "' is closed"));
         }
@@ -686,7 +715,7 @@ public final class PartitionService implements AutoCloseable {
         List<CompletableFuture<MapOp.Decision>> each = new ArrayList<>(java.util.Collections.nCopies(n, null));
         if (t == null) {
             for (int i = 0; i < n; i++) {
-                each.set(i, invoke(m, op, keys.get(i), values == null ? null : values.get(i), null));
+                each.set(i, invoke(m, op, keys.get(i), values == null ? null : values.get(i), null, fence));
             }
         } else {
             PartitionTable table = t.table(m.group.backups);
@@ -703,12 +732,13 @@ public final class PartitionService implements AutoCloseable {
                     for (int i : idx) {
                         byte[] key = keys.get(i);
                         local.add(executeAsPrimary(m, op, partitioner.partitionOf(key), key,
-                                values == null ? null : values.get(i), null, null, t.key));
+                                values == null ? null : values.get(i), null, fence, t.key));
                     }
                     results = CompletableFuture.allOf(local.toArray(CompletableFuture[]::new))
                             .thenApply(v -> local.stream().map(CompletableFuture::join).toList());
                 } else {
-                    Wire.Out out = new Wire.Out(4096).u8(op.ordinal()).i64(t.key).str(m.name).i32(idx.size());
+                    Wire.Out out = new Wire.Out(4096).u8(op.ordinal()).i64(t.key).str(m.name);
+                    writeFence(out, fence).i32(idx.size());
                     for (int i : idx) {
                         byte[] key = keys.get(i);
                         out.i32(partitioner.partitionOf(key)).bytes(key).bytes(values == null ? null : values.get(i));
@@ -740,7 +770,10 @@ public final class PartitionService implements AutoCloseable {
                         if (r.status() == FULL) {
                             return CompletableFuture.failedFuture(new StoreFullException(r.message(), null));
                         }
-                        return invoke(m, op, keys.get(i), values == null ? null : values.get(i), null);
+                        if (r.status() == STALE_FENCE) {
+                            return CompletableFuture.failedFuture(new StaleFenceException(r.message()));
+                        }
+                        return invoke(m, op, keys.get(i), values == null ? null : values.get(i), null, fence);
                     }));
                 }
             }
@@ -759,12 +792,13 @@ public final class PartitionService implements AutoCloseable {
         MapOp op = MapOp.of(in.u8());
         long viewKey = in.i64();
         MapState m = mapState(in.str());
+        Fence fence = readFence(in);
         List<CompletableFuture<Result>> results = new ArrayList<>();
         for (int k = in.i32(); k > 0; k--) {
             int p = in.i32();
             byte[] key = in.bytes();
             byte[] value = in.bytes();
-            results.add(executeAsPrimary(m, op, p, key, value, null, null, viewKey));
+            results.add(executeAsPrimary(m, op, p, key, value, null, fence, viewKey));
         }
         return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).thenApply(v -> {
             Wire.Out out = new Wire.Out(4096).i32(results.size());
@@ -783,11 +817,10 @@ public final class PartitionService implements AutoCloseable {
         MapState m = mapState(in.str());
         int p = in.i32();
         byte[] key = in.bytes();
-        byte[] fenceLock = in.bytes();
-        long fenceToken = in.i64();
+        Fence fence = readFence(in);
         long version = in.i64();
-        boolean present = in.u8() == 1;
-        StoredEntry entry = present ? new StoredEntry(in.i64(), in.i64(), in.i64(), in.bytes()) : null;
+        int kind = in.u8();
+        StoredEntry entry = kind == BACKUP_WRITE ? new StoredEntry(in.i64(), in.i64(), in.i64(), in.bytes()) : null;
         Topology t = topology;
         if (t == null || t.key != viewKey || !t.table(m.group.backups).primary(p).equals(from.name()) || leaving) {
             // (a leaving node has handed its copies to the next view's owners: a write it took now would miss them)
@@ -795,8 +828,11 @@ public final class PartitionService implements AutoCloseable {
         }
         Part part = m.group.parts[p];
         synchronized (part) {
-            if (fenceLock != null) {
-                part.fences.merge(new String(fenceLock, java.nio.charset.StandardCharsets.UTF_8), fenceToken, Math::max);
+            if (fence != null) {
+                part.fences.merge(fence.lock(), fence.token(), Math::max);
+            }
+            if (kind == BACKUP_FENCE_ONLY) {
+                return CompletableFuture.completedFuture(new byte[] {OK}); // fences live beside the copy, held already
             }
             PartitionStore target;
             CompletableFuture<byte[]> reply;

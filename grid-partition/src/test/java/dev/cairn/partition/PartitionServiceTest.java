@@ -284,6 +284,73 @@ class PartitionServiceTest {
         }
     }
 
+    /** A fenced write that changes nothing still raises the fence, on the backup too: checked after a failover. */
+    @Test
+    void aFencedWriteThatChangesNothingStillFencesOutOlderHoldersAfterFailover() {
+        try (var cluster = cluster(3)) {
+            awaitSettled(cluster, 1);
+            ByteMap m = cluster.node(0).service().map("noop-fenced");
+            byte[] present = b("present");
+            byte[] absent = b("absent");
+            join(m.set(present, b("first"), new Fence("job", 1)));
+            // each of these raises the fence and writes nothing
+            assertEquals("first", s(join(m.putIfAbsent(present, b("second"), new Fence("job", 7)))));
+            assertNull(join(m.remove(absent, new Fence("job", 8))));
+            assertFalse(join(m.replace(absent, b("x"), b("y"), new Fence("job", 9))));
+            assertEquals("first", s(join(m.get(present))));
+            assertNull(join(m.get(absent)));
+
+            for (byte[] k : List.of(present, absent)) {
+                String primary = cluster.node(0).service().table(1).primary(cluster.node(0).service().partitionOf(k));
+                int victim = Integer.parseInt(primary.substring(1));
+                cluster.crash(victim);
+                int survivor = java.util.stream.IntStream.range(0, 3).filter(n -> n != victim && cluster.running().contains(n))
+                        .findFirst().orElseThrow();
+                ByteMap after = cluster.node(survivor).service().map("noop-fenced");
+                long seen = k == present ? 7 : 9;
+                java.util.concurrent.ExecutionException stale = assertThrows(java.util.concurrent.ExecutionException.class,
+                        () -> after.set(k, b("by an older holder"), new Fence("job", seen - 1)).get(30, TimeUnit.SECONDS));
+                assertTrue(stale.getCause() instanceof StaleFenceException,
+                        "the promoted backup knows fence " + seen + ": " + stale.getCause());
+                cluster.restart(victim);
+                awaitSettled(cluster, 1);
+            }
+        }
+    }
+
+    @Test
+    void aFencedBatchWritesWhereTheFenceHoldsAndNamesWhereItWasStale() {
+        try (var cluster = cluster(3)) {
+            ByteMap m = cluster.node(0).service().map("fenced-batch");
+            List<byte[]> keys = new ArrayList<>();
+            List<byte[]> values = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                keys.add(b("key-" + i));
+                values.add(b("old-" + i));
+            }
+            join(m.setAll(keys, values, new Fence("batch", 3)));
+            byte[] newer = keys.get(17);
+            join(cluster.node(1).service().map("fenced-batch").set(newer, b("by holder 4"), new Fence("batch", 4)));
+            List<byte[]> late = values.stream().map(v -> b("late " + s(v))).toList();
+            java.util.concurrent.ExecutionException stale = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> m.setAll(keys, late, new Fence("batch", 3)).get(30, TimeUnit.SECONDS));
+            assertTrue(stale.getCause() instanceof StaleFenceException, stale.getCause().toString());
+            assertEquals("by holder 4", s(join(m.get(newer))), "the key whose partition saw fence 4 kept its value");
+            int p = cluster.node(0).service().partitionOf(newer);
+            for (int i = 0; i < 200; i++) {
+                String got = s(join(m.get(keys.get(i))));
+                if (cluster.node(0).service().partitionOf(keys.get(i)) == p) {
+                    assertTrue(got.equals("old-" + i) || got.equals("by holder 4"), "key-" + i + " in the fenced partition: " + got);
+                } else {
+                    assertEquals("late old-" + i, got, "key-" + i + " elsewhere is written");
+                }
+            }
+            assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> m.removeAll(keys, new Fence("batch", 2)).get(30, TimeUnit.SECONDS));
+            assertEquals(200, join(m.removeAll(keys, new Fence("batch", 5))));
+        }
+    }
+
     @Test
     void mapsAreIsolatedByName() {
         try (var cluster = cluster(2)) {
