@@ -209,12 +209,12 @@ final class LockCommands {
                     LockSupport.parkNanos(holdNanos);
                     // each unlock is retried by the client with one invocation id through leader changes; one that
                     // still finds no answer (no majority for the whole command timeout) is tried again, as an
-                    // application would; the hold ends no earlier than the attempt that succeeded began
+                    // application would. An earlier attempt may have been applied with its answer lost, so the hold
+                    // ends no earlier than the first attempt began: that is the end the history check uses
                     String how = "unknown";
                     long releasing = System.nanoTime();
                     String error = "";
                     for (int attempt = 0; attempt < 5 && how.equals("unknown"); attempt++) {
-                        releasing = System.nanoTime();
                         try {
                             lock.unlock();
                             how = "released";
