@@ -168,11 +168,18 @@ final class LockClient implements AutoCloseable {
         }
     }
 
-    /** A future completed when the grant for this lock and thread, in this session, arrives (it may already have). */
-    CompletableFuture<LockResult.Grant> awaitGrant(long session, boolean readWrite, String lock, long thread) {
-        String key = key(session, readWrite, lock, thread);
+    /**
+     * A future completed when the grant of the wait begun by {@code invocation}, for this lock and thread in this
+     * session, arrives (it may already have). Grants of this thread's earlier waits on the lock, given up on, are
+     * dropped: they never answer this wait.
+     */
+    CompletableFuture<LockResult.Grant> awaitGrant(long session, boolean readWrite, String lock, long thread,
+                                                   long invocation) {
+        String key = key(session, readWrite, lock, thread, invocation);
         synchronized (waiters) {
             LockResult.Grant early = unclaimed.remove(key);
+            String sameWait = key.substring(0, key.lastIndexOf('#') + 1);
+            unclaimed.keySet().removeIf(k -> k.startsWith(sameWait));
             if (early != null) {
                 return CompletableFuture.completedFuture(early);
             }
@@ -180,14 +187,21 @@ final class LockClient implements AutoCloseable {
         }
     }
 
-    void forgetWaiter(long session, boolean readWrite, String lock, long thread) {
+    void forgetWaiter(long session, boolean readWrite, String lock, long thread, long invocation) {
         synchronized (waiters) {
-            waiters.remove(key(session, readWrite, lock, thread));
+            waiters.remove(key(session, readWrite, lock, thread, invocation));
         }
     }
 
-    private static String key(long session, boolean readWrite, String lock, long thread) {
-        return session + ":" + (readWrite ? "rw:" : "m:") + thread + ":" + lock;
+    /** Grants that arrived with no thread waiting for them (yet), for tests. */
+    int unclaimedGrants() {
+        synchronized (waiters) {
+            return unclaimed.size();
+        }
+    }
+
+    private static String key(long session, boolean readWrite, String lock, long thread, long invocation) {
+        return session + ":" + (readWrite ? "rw:" : "m:") + thread + ":" + lock + "#" + invocation;
     }
 
     /** The leader says a grant for this node was committed: poll now. */
@@ -233,7 +247,7 @@ final class LockClient implements AutoCloseable {
             }
             synchronized (waiters) {
                 for (LockResult.Grant g : r.grants()) {
-                    String key = key(s, g.readWrite(), g.lock(), g.thread());
+                    String key = key(s, g.readWrite(), g.lock(), g.thread(), g.invocation());
                     CompletableFuture<LockResult.Grant> w = waiters.remove(key);
                     if (w != null) {
                         w.complete(g);

@@ -37,21 +37,22 @@ final class LockOps {
 
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
 
-    /** An answer, and the session the command ran in. */
-    private record Sent(LockResult result, long session) {
+    /** An answer, and the session and invocation id the command ran with. */
+    private record Sent(LockResult result, long session, long invocation) {
     }
 
     private Sent send(long thread, String kind, LockClient.SessionCommand command) {
         Pending p = pending.get(thread);
-        long[] session = new long[1];
+        long[] sent = new long[2];
         LockResult r = client.run((s, fresh) -> {
             long invocation = p != null && p.kind().equals(kind) && p.session() == s ? p.invocation() : fresh;
-            session[0] = s;
+            sent[0] = s;
+            sent[1] = invocation;
             pending.put(thread, new Pending(kind, s, invocation));
             return command.build(s, invocation);
         });
         pending.remove(thread); // answered: known outcome (a GridException above leaves it pending)
-        return new Sent(r, session[0]);
+        return new Sent(r, sent[0], sent[1]);
     }
 
     LockOps(LockClient client, String name, Side side, int reentrancyLimit) {
@@ -93,15 +94,16 @@ final class LockOps {
                 return -1;
             }
             case WAITING -> {
-                return awaitGrant(thread, sent.session(), nanos, interruptible);
+                return awaitGrant(thread, sent.session(), sent.invocation(), nanos, interruptible);
             }
             default -> throw failure(r);
         }
     }
 
-    private long awaitGrant(long thread, long session, long nanos, boolean interruptible) throws InterruptedException {
+    private long awaitGrant(long thread, long session, long invocation, long nanos, boolean interruptible)
+            throws InterruptedException {
         boolean rw = side != Side.MUTEX;
-        CompletableFuture<LockResult.Grant> grant = client.awaitGrant(session, rw, name, thread);
+        CompletableFuture<LockResult.Grant> grant = client.awaitGrant(session, rw, name, thread, invocation);
         long deadline = nanos == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + nanos;
         while (true) {
             try {
@@ -111,11 +113,11 @@ final class LockOps {
                 return g.fence();
             } catch (TimeoutException e) {
                 if (deadline != Long.MAX_VALUE && System.nanoTime() >= deadline) {
-                    return cancel(thread, session);
+                    return cancel(thread, session, invocation);
                 }
             } catch (InterruptedException e) {
                 if (interruptible) {
-                    long fence = cancel(thread, session);
+                    long fence = cancel(thread, session, invocation);
                     if (fence >= 0) {
                         release(); // granted just as we were interrupted: give it back
                     }
@@ -128,8 +130,8 @@ final class LockOps {
     }
 
     /** Stops waiting; if the grant won the race, the thread holds the lock after all and its fence is returned. */
-    private long cancel(long thread, long session) {
-        client.forgetWaiter(session, side != Side.MUTEX, name, thread);
+    private long cancel(long thread, long session, long waitInvocation) {
+        client.forgetWaiter(session, side != Side.MUTEX, name, thread, waitInvocation);
         Sent sent = send(thread, "cancel", (s, i) -> LockCommand.cancelWait(s, i, side != Side.MUTEX, name, thread));
         LockResult r = sent.result();
         if (r.kind() == LockResult.Kind.GRANTED) {

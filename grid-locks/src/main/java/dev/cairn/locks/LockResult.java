@@ -48,8 +48,12 @@ record LockResult(Kind kind, long value, int holds, Error error, String message,
         private static final Error[] VALUES = values();
     }
 
-    /** A lock handed to a waiter of {@code session} after it was told WAITING. */
-    record Grant(long session, boolean readWrite, String lock, long thread, boolean write, long fence) { }
+    /**
+     * A lock handed to a waiter of {@code session} after it was told WAITING. {@code invocation} is the command that
+     * began (or last renewed) that wait: a client matches the grant to that wait only, so a grant of a wait its thread
+     * gave up on (a timed-out tryLock racing the grant) can never satisfy a later wait of the same thread.
+     */
+    record Grant(long session, boolean readWrite, String lock, long thread, boolean write, long fence, long invocation) { }
 
     /** An owner holding ({@code holds} > 0) or waiting for ({@code holds} 0) a lock, in the LOCKS view. */
     record Holder(long session, String node, long thread, boolean write, int holds) { }
@@ -234,10 +238,12 @@ record LockResult(Kind kind, long value, int holds, Error error, String message,
         out.writeLong(g.thread());
         out.writeBoolean(g.write());
         out.writeLong(g.fence());
+        out.writeLong(g.invocation());
     }
 
     static Grant readGrant(DataInputStream in) throws IOException {
-        return new Grant(in.readLong(), in.readBoolean(), in.readUTF(), in.readLong(), in.readBoolean(), in.readLong());
+        return new Grant(in.readLong(), in.readBoolean(), in.readUTF(), in.readLong(), in.readBoolean(), in.readLong(),
+                in.readLong());
     }
 
     private static void writeHolders(DataOutputStream out, List<Holder> holders) throws IOException {

@@ -161,6 +161,11 @@ public final class LockService implements AutoCloseable {
     }
 
     /** Whether this node runs a member of the lock group. */
+    /** This node's side of the service: its session and grant delivery. */
+    LockClient client() {
+        return client;
+    }
+
     boolean isGroupMember() {
         return group != null;
     }

@@ -55,7 +55,9 @@ import java.util.TreeMap;
  * dropping those up to it, so a poll whose answer was lost returns the same grants again and none is
  * lost; the client acks the last number it received. To avoid polling blindly, the member that applied
  * the command can call {@link #lastGrants()} right after {@code apply} and send a wake-up hint to the
- * waiting node, which then polls; the hint carries no authority, the poll does.
+ * waiting node, which then polls; the hint carries no authority, the poll does. A grant carries the
+ * invocation that began its wait (or last renewed it, when the owner asked again), so the client hands it
+ * only to that wait, never to a later one of the same thread.
  * CANCEL_WAIT racing a grant answers GRANTED with the fence (and removes that grant from the queue), so
  * a timed-out tryLock learns it holds the lock after all and can keep or release it.
  *
@@ -78,11 +80,13 @@ final class LockStateMachine {
     /** Undelivered grants kept per session; the oldest are dropped beyond this (the LOCKS view still tells). */
     static final int MAX_PENDING_GRANTS = 1024;
 
-    private static final int SNAPSHOT_MAGIC = 0x434c4b03; // "CLK" v3: liveness, answers per thread, numbered grants
+    private static final int SNAPSHOT_MAGIC = 0x434c4b04; // "CLK" v4: v3 (liveness, answers per thread, numbered
+                                                          // grants) with each wait's invocation
 
     private record Owner(long session, long thread) { }
 
-    private record Waiter(Owner owner, boolean write) { }
+    /** A queued request; {@code invocation} is the command that began or last renewed it, echoed in its grant. */
+    private record Waiter(Owner owner, boolean write, long invocation) { }
 
     /** The last command a thread had applied, and its answer. */
     private record Answered(long invocation, byte[] result) { }
@@ -299,7 +303,14 @@ final class LockStateMachine {
         Entry current = waiting.get(o);
         if (current != null && current.readWrite == c.readWrite() && current.name.equals(c.name())
                 && current.waiters.stream().anyMatch(w -> w.owner().equals(o) && w.write() == write)) {
-            return LockResult.waiting(); // asked again for what it waits for (a client that lost track): wait on
+            // asked again for what it waits for (a client that lost track): wait on, the grant now answering this
+            // invocation, which is the one the client waits on
+            List<Waiter> queue = new ArrayList<>(current.waiters);
+            current.waiters.clear();
+            for (Waiter w : queue) {
+                current.waiters.addLast(w.owner().equals(o) ? new Waiter(o, write, c.invocation()) : w);
+            }
+            return LockResult.waiting();
         }
         if (current != null) {
             return LockResult.error(Error.ALREADY_WAITING, describe(o) + " already waits for " + current.label()
@@ -347,7 +358,7 @@ final class LockStateMachine {
         if (cycle != null) {
             return LockResult.deadlock(cycleText(cycle));
         }
-        e.waiters.addLast(new Waiter(o, write));
+        e.waiters.addLast(new Waiter(o, write, c.invocation()));
         waiting.put(o, e);
         return LockResult.waiting();
     }
@@ -434,7 +445,7 @@ final class LockStateMachine {
 
     private void grant(Entry e, Waiter w, long fence) {
         waiting.remove(w.owner());
-        Grant g = new Grant(w.owner().session(), e.readWrite, e.name, w.owner().thread(), w.write(), fence);
+        Grant g = new Grant(w.owner().session(), e.readWrite, e.name, w.owner().thread(), w.write(), fence, w.invocation());
         lastGrants.add(g);
         Session s = sessions.get(w.owner().session());
         if (s != null) {
@@ -626,6 +637,7 @@ final class LockStateMachine {
                     for (Waiter w : e.waiters) {
                         writeOwner(out, w.owner());
                         out.writeBoolean(w.write());
+                        out.writeLong(w.invocation());
                     }
                 }
             }
@@ -674,7 +686,7 @@ final class LockStateMachine {
                         e.readers.put(readOwner(in), in.readInt());
                     }
                     for (int w = in.readInt(); w > 0; w--) {
-                        Waiter waiter = new Waiter(readOwner(in), in.readBoolean());
+                        Waiter waiter = new Waiter(readOwner(in), in.readBoolean(), in.readLong());
                         e.waiters.addLast(waiter);
                         m.waiting.put(waiter.owner(), e);
                     }

@@ -46,6 +46,39 @@ class FencedLockTest {
         }, Node::membership);
     }
 
+    /**
+     * A timed-out tryLock can race the grant of its wait: the grant reaches the node after the thread stopped waiting,
+     * and the thread learns from its cancel that it holds the lock after all. That grant must never answer a later
+     * wait of the same thread on the same lock, or the thread would think it holds a lock someone else holds.
+     */
+    @Test
+    void aGrantOfAWaitGivenUpOnNeverAnswersALaterWait(@TempDir Path dir) throws Exception {
+        try (var cluster = cluster(dir)) {
+            FencedLock byB = cluster.node(1).locks().lock("race", 1);
+            long first = byB.lockAndGetFence();
+            LockClient a = cluster.node(0).locks().client();
+            long s = a.session();
+            long thread = 4242; // the thread of node a whose tryLock timed out, driven here step by step
+            assertEquals(LockResult.Kind.WAITING, a.call(LockCommand.lock(s, 1_000, "race", thread, 1, true)).kind());
+            // the thread gave up (no waiter registered any more); b unlocks and the grant reaches node a unclaimed
+            byB.unlock();
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> a.unclaimedGrants() == 1);
+            LockResult cancelled = a.call(LockCommand.cancelWait(s, 2_000, false, "race", thread));
+            assertEquals(LockResult.Kind.GRANTED, cancelled.kind(), "the grant won the race: " + cancelled);
+            assertEquals(first + 1, cancelled.value());
+            assertEquals(LockResult.Kind.RELEASED, a.call(LockCommand.unlock(s, 2_500, "race", thread)).kind());
+
+            long second = byB.lockAndGetFence(); // free again: b takes it at once
+            assertEquals(LockResult.Kind.WAITING, a.call(LockCommand.lock(s, 3_000, "race", thread, 1, true)).kind());
+            CompletableFuture<LockResult.Grant> later = a.awaitGrant(s, false, "race", thread, 3_000);
+            org.awaitility.Awaitility.await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))
+                    .until(() -> !later.isDone());
+            assertEquals(0, a.unclaimedGrants(), "the stale grant was dropped");
+            byB.unlock();
+            assertEquals(second + 1, later.get(30, TimeUnit.SECONDS).fence(), "granted once b let go, with a new fence");
+        }
+    }
+
     @Test
     void noTwoHoldersAtOnceAndFencesOnlyIncrease(@TempDir Path dir) throws Exception {
         try (var cluster = cluster(dir)) {

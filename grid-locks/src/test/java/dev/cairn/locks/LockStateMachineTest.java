@@ -28,8 +28,21 @@ class LockStateMachineTest {
         return r.value();
     }
 
+    /** The invocation of each owner's last acquire, which the grant of its wait echoes. */
+    private final java.util.Map<String, Long> lastAcquire = new java.util.HashMap<>();
+
+    private long acquireInvocation(long session, long thread) {
+        lastAcquire.put(session + "/" + thread, invocation);
+        return invocation++;
+    }
+
+    /** The grant the owner's last acquire is answered with once it waited. */
+    private Grant grant(long session, boolean readWrite, String lock, long thread, boolean write, long fence) {
+        return new Grant(session, readWrite, lock, thread, write, fence, lastAcquire.get(session + "/" + thread));
+    }
+
     private LockResult lock(long session, String name, long thread) {
-        return run(LockCommand.lock(session, invocation++, name, thread, 1, true));
+        return run(LockCommand.lock(session, acquireInvocation(session, thread), name, thread, 1, true));
     }
 
     private LockResult tryLock(long session, String name, long thread) {
@@ -41,11 +54,11 @@ class LockStateMachineTest {
     }
 
     private LockResult read(long session, String name, long thread) {
-        return run(LockCommand.readLock(session, invocation++, name, thread, 8, true));
+        return run(LockCommand.readLock(session, acquireInvocation(session, thread), name, thread, 8, true));
     }
 
     private LockResult write(long session, String name, long thread) {
-        return run(LockCommand.writeLock(session, invocation++, name, thread, 8, true));
+        return run(LockCommand.writeLock(session, acquireInvocation(session, thread), name, thread, 8, true));
     }
 
     private LockResult readUnlock(long session, String name, long thread) {
@@ -157,10 +170,10 @@ class LockStateMachineTest {
         assertEquals(List.of(), poll(c));
 
         unlock(a, "m", 1);
-        assertEquals(List.of(new Grant(c, false, "m", 3, true, f1 + 1)), sm.lastGrants());
+        assertEquals(List.of(grant(c, false, "m", 3, true, f1 + 1)), sm.lastGrants());
         long ack = acks.getOrDefault(c, 0L);
         LockResult polled = LockResult.decode(sm.apply(LockCommand.poll(c, invocation++, ack)));
-        assertEquals(List.of(new Grant(c, false, "m", 3, true, f1 + 1)), polled.grants());
+        assertEquals(List.of(grant(c, false, "m", 3, true, f1 + 1)), polled.grants());
         // a poll whose answer was lost (so the same ack) answers the same grants; once acked, none is left
         assertEquals(polled, LockResult.decode(sm.apply(LockCommand.poll(c, invocation++, ack))));
         acks.put(c, polled.value());
@@ -203,7 +216,7 @@ class LockStateMachineTest {
 
         assertEquals(List.of(), run(LockCommand.expire(1_000, 1_000)).sessions()); // a: silent for exactly the timeout
         assertEquals(List.of(a), run(LockCommand.expire(1_001, 1_000)).sessions());
-        assertEquals(List.of(new Grant(b, false, "m", 2, true, fence + 1)), poll(b));
+        assertEquals(List.of(grant(b, false, "m", 2, true, fence + 1)), poll(b));
         assertKind(Kind.SESSION_EXPIRED, unlock(a, "m", 1));
         assertKind(Kind.SESSION_EXPIRED, lock(a, "m", 1));
 
@@ -211,7 +224,7 @@ class LockStateMachineTest {
         assertEquals(List.of(), run(LockCommand.expire(2_000, 1_000)).sessions()); // b polled, c beat: alive at 2,000
         run(LockCommand.heartbeat(c, invocation++));
         assertEquals(List.of(b), run(LockCommand.expire(3_001, 1_000)).sessions());
-        assertEquals(List.of(new Grant(c, false, "m", 3, true, fence + 2)), poll(c));
+        assertEquals(List.of(grant(c, false, "m", 3, true, fence + 2)), poll(c));
         assertEquals(List.of(), info(false, "other").holders());
         assertEquals(fence + 2, info(false, "m").fence());
     }
@@ -323,10 +336,10 @@ class LockStateMachineTest {
         assertEquals(2, reentrant.holds(), "a re-entrant reader is not queued behind the writer");
         readUnlock(a, "rw", 1);
         readUnlock(a, "rw", 1);
-        assertEquals(List.of(new Grant(b, true, "rw", 1, true, 1)), poll(b));
+        assertEquals(List.of(grant(b, true, "rw", 1, true, 1)), poll(b));
         assertEquals(List.of(), poll(c));
         writeUnlock(b, "rw", 1);
-        assertEquals(List.of(new Grant(c, true, "rw", 1, false, 0)), poll(c));
+        assertEquals(List.of(grant(c, true, "rw", 1, false, 0)), poll(c));
     }
 
     @Test
@@ -337,7 +350,7 @@ class LockStateMachineTest {
         assertKind(Kind.WAITING, read(b, "rw", 1));
         granted(read(a, "rw", 1));
         assertEquals(0, writeUnlock(a, "rw", 1).holds());
-        assertEquals(List.of(new Grant(b, true, "rw", 1, false, 0)), poll(b), "downgraded: readers share");
+        assertEquals(List.of(grant(b, true, "rw", 1, false, 0)), poll(b), "downgraded: readers share");
         assertEquals(fence, info(true, "rw").fence());
 
         LockResult upgrade = write(b, "rw", 1);
@@ -415,9 +428,9 @@ class LockStateMachineTest {
 
         // the victim backs off: c releases R3, b gets it, then releases R2 and a proceeds
         readUnlock(c, "R3", 1);
-        assertEquals(List.of(new Grant(b, true, "R3", 1, true, 1)), poll(b));
+        assertEquals(List.of(grant(b, true, "R3", 1, true, 1)), poll(b));
         writeUnlock(b, "R2", 1);
-        assertEquals(List.of(new Grant(a, true, "R2", 1, false, 0)), poll(a));
+        assertEquals(List.of(grant(a, true, "R2", 1, false, 0)), poll(a));
     }
 
     @Test
