@@ -47,6 +47,15 @@ final class LockClient implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicBoolean beating = new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.concurrent.atomic.AtomicBoolean polling = new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.concurrent.atomic.AtomicBoolean expiring = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Lock calls that failed with an unknown outcome, to settle ({@link LockOps#settleAbandoned}). */
+    private final java.util.Set<Abandoned> abandoned = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicBoolean settling = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Settling blocks on the group, so it has its own thread: the timer's heartbeats must never wait behind it. */
+    private java.util.concurrent.ExecutorService settler;
+    private static final long SETTLE_MILLIS = 1000;
+
+    private record Abandoned(LockOps ops, long thread) {
+    }
 
     LockClient(LockService service, String node, Duration sessionTimeout, Duration timeout) {
         this.service = service;
@@ -187,10 +196,69 @@ final class LockClient implements AutoCloseable {
         }
     }
 
+    /** The thread no longer waits for the grant of {@code invocation}: drops its waiter, and the grant if parked. */
     void forgetWaiter(long session, boolean readWrite, String lock, long thread, long invocation) {
         synchronized (waiters) {
-            waiters.remove(key(session, readWrite, lock, thread, invocation));
+            String key = key(session, readWrite, lock, thread, invocation);
+            waiters.remove(key);
+            unclaimed.remove(key);
         }
+    }
+
+    /**
+     * A lock call of {@code thread} failed with an unknown outcome: unless the thread calls again first, it is settled
+     * in a second or so, on the settling thread, and again each second until the group answers or the session ends.
+     */
+    void settleLater(LockOps ops, long thread) {
+        abandoned.add(new Abandoned(ops, thread));
+        scheduleSettling();
+    }
+
+    private void scheduleSettling() {
+        if (closed || !settling.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            timer.schedule(() -> settler().execute(this::settleAll), SETTLE_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            settling.set(false); // closing
+        }
+    }
+
+    private synchronized java.util.concurrent.ExecutorService settler() {
+        if (settler == null) {
+            settler = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "cairn-locks-settle-" + node);
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        return settler;
+    }
+
+    private void settleAll() {
+        settling.set(false);
+        for (Abandoned a : abandoned) {
+            if (closed) {
+                return;
+            }
+            if (a.ops().settleAbandoned(a.thread())) {
+                abandoned.remove(a);
+            }
+        }
+        if (!abandoned.isEmpty()) {
+            scheduleSettling();
+        }
+    }
+
+    /** Calls that failed with an unknown outcome and are not settled yet, for tests. */
+    int abandonedCalls() {
+        return abandoned.size();
+    }
+
+    @Override
+    public String toString() {
+        return node;
     }
 
     /** Grants that arrived with no thread waiting for them (yet), for tests. */
@@ -294,6 +362,11 @@ final class LockClient implements AutoCloseable {
     public void close() {
         closed = true;
         timer.shutdownNow();
+        synchronized (this) {
+            if (settler != null) {
+                settler.shutdownNow();
+            }
+        }
         long s;
         synchronized (this) {
             s = session;

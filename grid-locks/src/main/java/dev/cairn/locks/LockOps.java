@@ -8,6 +8,11 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import java.util.concurrent.locks.ReentrantLock;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import dev.cairn.GridException;
 
 /**
@@ -15,6 +20,8 @@ import dev.cairn.GridException;
  * (node session, thread); a thread's fence is remembered here while it holds the lock.
  */
 final class LockOps {
+    private static final Logger log = LoggerFactory.getLogger(LockOps.class);
+
     enum Side { MUTEX, READ, WRITE }
 
     private final LockClient client;
@@ -28,31 +35,140 @@ final class LockOps {
     }
 
     /**
-     * A command of this thread whose outcome is unknown (no answer within the command timeout): the thread's next call
-     * of the same kind on this lock re-sends it with the same invocation id, so it is applied at most once and its
-     * first answer is the one returned. A call of another kind gets a new id, which makes a late copy of this one stale.
+     * A command of this thread that is out, or whose outcome is unknown ({@code abandoned}: no answer within the
+     * command timeout, so the caller got an error). The thread's next call of the same kind on this lock re-sends it
+     * with the same invocation id, so it is applied at most once and its first answer is the one returned. Otherwise
+     * it is settled ({@link #settle}) before the thread's next call of another kind, or in the background soon after:
+     * a lock call that failed must not leave a hold or a queued wait behind that nobody will give back, since the
+     * node's heartbeats keep its session, and so that hold, alive.
      */
-    private record Pending(String kind, long session, long invocation) {
+    private record Pending(String kind, long session, long invocation, byte[] command, boolean abandoned) {
+        Pending abandon() {
+            return new Pending(kind, session, invocation, command, true);
+        }
     }
 
+    private static final String ACQUIRE = "acquire";
+    private static final String TRY = "try";
+    private static final String CANCEL = "cancel";
+    private static final String RELEASE = "release";
+
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+    /** Per thread: one command at a time, the thread's own or the settling of its abandoned one. */
+    private final Map<Long, ReentrantLock> turns = new ConcurrentHashMap<>();
 
     /** An answer, and the session and invocation id the command ran with. */
     private record Sent(LockResult result, long session, long invocation) {
     }
 
     private Sent send(long thread, String kind, LockClient.SessionCommand command) {
-        Pending p = pending.get(thread);
+        ReentrantLock turn = turns.computeIfAbsent(thread, t -> new ReentrantLock());
+        turn.lock();
+        try {
+            Pending p = pending.get(thread);
+            if (p != null && p.abandoned() && !p.kind().equals(kind)) {
+                settle(thread, p); // the group does not answer yet: this call fails too, and p stays to settle
+                p = null;
+            }
+            return sendNow(thread, kind, p, command);
+        } finally {
+            turn.unlock();
+        }
+    }
+
+    /** Sends, re-using {@code p}'s invocation id when it is a call of the same kind in the same session. */
+    private Sent sendNow(long thread, String kind, Pending p, LockClient.SessionCommand command) {
         long[] sent = new long[2];
-        LockResult r = client.run((s, fresh) -> {
-            long invocation = p != null && p.kind().equals(kind) && p.session() == s ? p.invocation() : fresh;
-            sent[0] = s;
-            sent[1] = invocation;
-            pending.put(thread, new Pending(kind, s, invocation));
-            return command.build(s, invocation);
-        });
-        pending.remove(thread); // answered: known outcome (a GridException above leaves it pending)
-        return new Sent(r, sent[0], sent[1]);
+        try {
+            LockResult r = client.run((s, fresh) -> {
+                long invocation = p != null && p.kind().equals(kind) && p.session() == s ? p.invocation() : fresh;
+                byte[] bytes = command.build(s, invocation);
+                sent[0] = s;
+                sent[1] = invocation;
+                pending.put(thread, new Pending(kind, s, invocation, bytes, false));
+                return bytes;
+            });
+            pending.remove(thread); // answered: known outcome
+            return new Sent(r, sent[0], sent[1]);
+        } catch (GridException e) {
+            Pending out = pending.get(thread);
+            if (out != null && !out.abandoned()) {
+                pending.put(thread, out.abandon());
+                client.settleLater(this, thread);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Learns what an abandoned command did, by sending it again with its invocation id (so it is applied at most once),
+     * and undoes it: a hold or a queued wait an acquire got is given back, a cancel that found the lock granted releases
+     * it, and a release is completed. Runs under the thread's turn.
+     *
+     * @throws GridException when the group still gives no answer; the command stays abandoned, to settle later
+     */
+    private void settle(long thread, Pending p) {
+        if (!client.isCurrent(p.session())) {
+            pending.remove(thread); // the session has ended, and everything it held or waited for with it
+            return;
+        }
+        LockResult r = client.call(p.command());
+        pending.remove(thread);
+        client.forgetWaiter(p.session(), side != Side.MUTEX, name, thread, p.invocation()); // and a grant parked for it
+        if (r.kind() == LockResult.Kind.SESSION_EXPIRED) {
+            client.sessionExpired(p.session());
+            return;
+        }
+        boolean granted = r.kind() == LockResult.Kind.GRANTED;
+        if (r.kind() == LockResult.Kind.WAITING && (p.kind().equals(ACQUIRE) || p.kind().equals(TRY))) {
+            granted = sendNow(thread, CANCEL, null, (s, i) -> LockCommand.cancelWait(s, i, side != Side.MUTEX, name, thread))
+                    .result().kind() == LockResult.Kind.GRANTED;
+        }
+        if (granted && !p.kind().equals(RELEASE)) {
+            r = sendNow(thread, RELEASE, null, (s, i) -> releaseCommand(s, i, thread)).result();
+        }
+        if (r.kind() == LockResult.Kind.RELEASED && r.holds() == 0) {
+            held.remove(thread);
+        }
+        log.debug("{}: settled an abandoned {} of {} by thread {}: {}", client, p.kind(), label(), thread, r);
+    }
+
+    /**
+     * Settles {@code thread}'s abandoned command unless the thread is in a call of its own; whether nothing is left to
+     * settle. Called by {@link LockClient} on its settling thread.
+     */
+    boolean settleAbandoned(long thread) {
+        ReentrantLock turn = turns.computeIfAbsent(thread, t -> new ReentrantLock());
+        if (!turn.tryLock()) {
+            return false;
+        }
+        try {
+            Pending p = pending.get(thread);
+            if (p != null && p.abandoned()) {
+                settle(thread, p);
+            }
+            return !pending.containsKey(thread);
+        } catch (GridException e) {
+            log.debug("{}: settling an abandoned call of {} by thread {} failed, will retry: {}", client, label(), thread,
+                    e.toString());
+            return false;
+        } finally {
+            turn.unlock();
+        }
+    }
+
+    /** For tests: marks {@code command}, sent by {@code thread} and applied, as a call whose answer never came. */
+    void abandonedForTest(long thread, boolean waits, long session, long invocation, byte[] command) {
+        pending.put(thread, new Pending(waits ? ACQUIRE : TRY, session, invocation, command, true));
+        client.settleLater(this, thread);
+    }
+
+    private byte[] releaseCommand(long session, long invocation, long thread) {
+        return switch (side) {
+            case MUTEX -> LockCommand.unlock(session, invocation, name, thread);
+            case READ -> LockCommand.readUnlock(session, invocation, name, thread);
+            case WRITE -> LockCommand.writeUnlock(session, invocation, name, thread);
+        };
     }
 
     LockOps(LockClient client, String name, Side side, int reentrancyLimit) {
@@ -79,7 +195,7 @@ final class LockOps {
         }
         long thread = Thread.currentThread().getId();
         checkNotLost(thread);
-        Sent sent = send(thread, "acquire", (s, i) -> switch (side) {
+        Sent sent = send(thread, wait ? ACQUIRE : TRY, (s, i) -> switch (side) {
             case MUTEX -> LockCommand.lock(s, i, name, thread, reentrancyLimit, wait);
             case READ -> LockCommand.readLock(s, i, name, thread, reentrancyLimit, wait);
             case WRITE -> LockCommand.writeLock(s, i, name, thread, reentrancyLimit, wait);
@@ -132,7 +248,7 @@ final class LockOps {
     /** Stops waiting; if the grant won the race, the thread holds the lock after all and its fence is returned. */
     private long cancel(long thread, long session, long waitInvocation) {
         client.forgetWaiter(session, side != Side.MUTEX, name, thread, waitInvocation);
-        Sent sent = send(thread, "cancel", (s, i) -> LockCommand.cancelWait(s, i, side != Side.MUTEX, name, thread));
+        Sent sent = send(thread, CANCEL, (s, i) -> LockCommand.cancelWait(s, i, side != Side.MUTEX, name, thread));
         LockResult r = sent.result();
         if (r.kind() == LockResult.Kind.GRANTED) {
             held.put(thread, new Held(sent.session(), r.value()));
@@ -147,11 +263,7 @@ final class LockOps {
     void release() {
         long thread = Thread.currentThread().getId();
         checkNotLost(thread);
-        LockResult r = send(thread, "release", (s, i) -> switch (side) {
-            case MUTEX -> LockCommand.unlock(s, i, name, thread);
-            case READ -> LockCommand.readUnlock(s, i, name, thread);
-            case WRITE -> LockCommand.writeUnlock(s, i, name, thread);
-        }).result();
+        LockResult r = send(thread, RELEASE, (s, i) -> releaseCommand(s, i, thread)).result();
         if (r.kind() == LockResult.Kind.RELEASED) {
             if (r.holds() == 0) {
                 held.remove(thread);

@@ -79,6 +79,49 @@ class FencedLockTest {
         }
     }
 
+    /**
+     * A lock call can fail with its outcome unknown (no answer within the command timeout, as in a long failover)
+     * after the group applied it. If the thread moves on, the hold or queued wait it got must be given back, or the
+     * node's heartbeats would keep it, and the lock, for good. Here two such calls of node a are left behind: one that
+     * got the lock, one queued behind b; b and then c must still get the lock.
+     */
+    @Test
+    void aLockCallWhoseAnswerWasLostLeavesNoHoldOrWaitBehind(@TempDir Path dir) throws Exception {
+        try (var cluster = cluster(dir)) {
+            LockClient a = cluster.node(0).locks().client();
+            long s = a.session();
+            LockOps ops = new LockOps(a, "orphan", LockOps.Side.MUTEX, 1);
+            byte[] got = LockCommand.lock(s, 10_000, "orphan", 5151, 1, true);
+            LockResult applied = a.call(got);
+            assertEquals(LockResult.Kind.GRANTED, applied.kind());
+            ops.abandonedForTest(5151, true, s, 10_000, got); // its thread got an error and went on
+
+            ExecutorService b = Executors.newSingleThreadExecutor();
+            try {
+                FencedLock byB = cluster.node(1).locks().lock("orphan", 1);
+                long fenceB = b.submit(byB::lockAndGetFence).get(30, TimeUnit.SECONDS);
+                assertTrue(fenceB > applied.value(), fenceB + " after " + applied.value());
+
+                byte[] queued = LockCommand.lock(s, 20_000, "orphan", 5252, 1, true);
+                assertEquals(LockResult.Kind.WAITING, a.call(queued).kind());
+                ops.abandonedForTest(5252, true, s, 20_000, queued);
+                FencedLock byC = cluster.node(2).locks().lock("orphan", 1);
+                CompletableFuture<Long> fenceC = CompletableFuture.supplyAsync(() -> {
+                    long f = byC.lockAndGetFence();
+                    byC.unlock();
+                    return f;
+                });
+                b.submit(byB::unlock).get(30, TimeUnit.SECONDS);
+                assertTrue(fenceC.get(30, TimeUnit.SECONDS) > fenceB, "c got the lock after b, whatever a's wait got");
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> a.abandonedCalls() == 0);
+                assertTrue(cluster.node(2).locks().snapshot().stream().filter(l -> l.name().equals("orphan"))
+                        .allMatch(l -> l.holders().isEmpty() && l.waiters().isEmpty()), "nothing left behind");
+            } finally {
+                b.shutdownNow();
+            }
+        }
+    }
+
     @Test
     void noTwoHoldersAtOnceAndFencesOnlyIncrease(@TempDir Path dir) throws Exception {
         try (var cluster = cluster(dir)) {
