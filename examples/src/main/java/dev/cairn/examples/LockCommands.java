@@ -1,7 +1,7 @@
 package dev.cairn.examples;
 
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -20,7 +20,6 @@ import dev.cairn.locks.DeadlockException;
 import dev.cairn.locks.FencedLock;
 import dev.cairn.locks.LockOwnershipLostException;
 import dev.cairn.locks.LockSnapshot;
-import dev.cairn.partition.Fence;
 import dev.cairn.partition.StaleFenceException;
 
 /**
@@ -36,8 +35,7 @@ final class LockCommands {
     private final Map<String, ExecutorService> workers = new ConcurrentHashMap<>();
     private final List<Thread> lockers = new ArrayList<>();
     private final AtomicBoolean lockersStopping = new AtomicBoolean();
-    private Thread leader;
-    private final AtomicBoolean leaderStopping = new AtomicBoolean();
+    private FencedLeader leader;
 
     LockCommands(Grid grid, PrintStream out) {
         this.grid = grid;
@@ -236,23 +234,16 @@ final class LockCommands {
     }
 
     /**
-     * Leader election with fenced writes: a thread waits for the lock; once it holds it, it is the leader and writes
-     * {@code <node> #<n>} to the key every period with its fence, printing {@code LEADER <node> fence=<f>} and
-     * {@code WROTE <node> fence=<f> n=<n>}. A write rejected because a later leader wrote with a higher fence prints
-     * {@code FENCED <node> fence=<f>}; the thread then gives the lock up (its session, and so the lock, may already be
-     * gone: {@code LOST}) and runs again.
+     * Runs for leader with {@link FencedLeader}, printing what happens: {@code LEADER <node> fence=<f>} when elected,
+     * {@code WROTE <node> fence=<f> n=<n>} per write, {@code FENCED <node> fence=<f>} when a write is refused because a
+     * later leader wrote with a higher fence, then {@code RESIGNED} or {@code LOST} (its session, and so the lock, was
+     * already gone) as it gives the lock back and runs again.
      */
     private void leader(String[] w) {
         need(w, 2, "leader start <lock> <map> <key> <every-ms> | leader stop");
         if (w[1].equals("stop")) {
-            leaderStopping.set(true);
             if (leader != null) {
-                leader.interrupt();
-                try {
-                    leader.join(30_000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
+                leader.close();
             }
             leader = null;
             out.println("LEADERSHIP stopped");
@@ -262,57 +253,38 @@ final class LockCommands {
         if (leader != null) {
             throw new IllegalArgumentException("already running for leadership; leader stop first");
         }
-        FencedLock lock = grid.lock(w[2], 1);
-        dev.cairn.grid.GridMap<String, byte[]> map = grid.map(w[3]);
-        String key = w[4];
-        long every = Long.parseLong(w[5]);
-        leaderStopping.set(false);
-        leader = new Thread(() -> {
-            long periodNanos = TimeUnit.MILLISECONDS.toNanos(every);
-            while (!leaderStopping.get()) {
-                long fence;
-                try {
-                    lock.lockInterruptibly();
-                    fence = lock.getFence();
-                } catch (InterruptedException e) {
-                    return;
-                } catch (GridException e) {
-                    out.println("LEADERERR " + node + " acquire " + e.getClass().getSimpleName() + ": " + e.getMessage());
-                    LockSupport.parkNanos(periodNanos);
-                    continue;
-                }
-                out.printf("LEADER %s fence=%d%n", node, fence);
-                try {
-                    for (long n = 1; !leaderStopping.get() && !Thread.currentThread().isInterrupted(); n++) {
-                        try {
-                            map.set(key, bytes(node + " #" + n + " fence " + fence), new Fence(lock.name(), fence));
-                            out.printf("WROTE %s fence=%d n=%d%n", node, fence, n);
-                        } catch (StaleFenceException e) {
-                            out.printf("FENCED %s fence=%d %s%n", node, fence, e.getMessage());
-                            break;
-                        } catch (GridException e) {
-                            out.printf("LEADERERR %s write %s: %s%n", node, e.getClass().getSimpleName(), e.getMessage());
-                        }
-                        LockSupport.parkNanos(periodNanos);
+        leader = new FencedLeader(grid.lock(w[2], 1), grid.map(w[3]), w[4], Duration.ofMillis(Long.parseLong(w[5])), node,
+                new FencedLeader.Events() {
+                    @Override
+                    public void elected(long fence) {
+                        out.printf("LEADER %s fence=%d%n", node, fence);
                     }
-                } finally {
-                    boolean interrupted = Thread.interrupted(); // 'leader stop' interrupts a wait; give the lock back first
-                    try {
-                        lock.unlock();
+
+                    @Override
+                    public void wrote(long fence, long n) {
+                        out.printf("WROTE %s fence=%d n=%d%n", node, fence, n);
+                    }
+
+                    @Override
+                    public void fenced(long fence, StaleFenceException e) {
+                        out.printf("FENCED %s fence=%d %s%n", node, fence, e.getMessage());
+                    }
+
+                    @Override
+                    public void resigned(long fence) {
                         out.printf("RESIGNED %s fence=%d%n", node, fence);
-                    } catch (LockOwnershipLostException | IllegalMonitorStateException e) {
+                    }
+
+                    @Override
+                    public void lost(long fence, RuntimeException e) {
                         out.printf("LOST %s fence=%d %s%n", node, fence, e.getMessage());
-                    } catch (GridException e) {
-                        out.printf("LEADERERR %s unlock %s: %s%n", node, e.getClass().getSimpleName(), e.getMessage());
                     }
-                    if (interrupted) {
-                        Thread.currentThread().interrupt();
+
+                    @Override
+                    public void failed(String what, GridException e) {
+                        out.printf("LEADERERR %s %s %s: %s%n", node, what, e.getClass().getSimpleName(), e.getMessage());
                     }
-                }
-            }
-        }, "leader");
-        leader.setDaemon(true);
-        leader.start();
+                }).start();
         out.println("LEADERSHIP started");
     }
 
@@ -326,9 +298,5 @@ final class LockCommands {
             locks.add(grid.lock("bench-" + node + "-" + t, 1));
         }
         Load.lockBench(t -> Load.lockTarget(locks.get(t)::lock, locks.get(t)::unlock), out, threads, seconds);
-    }
-
-    private static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
     }
 }
