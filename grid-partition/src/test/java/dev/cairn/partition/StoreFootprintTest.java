@@ -18,8 +18,8 @@ class StoreFootprintTest {
         assertTrue(figures.offHeapBytesPerEntry() > 16 + 128, figures.report());
         assertTrue(figures.firstCreateNanos() > 0 && figures.laterCreatesNanos() > 0, figures.report());
         assertTrue(figures.report().contains("off-heap bytes per entry"), figures.report());
-        if (StoreFootprint.procStatusKb("VmRSS") > 0) {
-            assertTrue(figures.vmCreatedKb() >= figures.vmBeforeKb(), figures.report());
-        }
+        // VmSize and VmRSS are the whole process's: in a test JVM shared with other tests they shrink whenever an
+        // earlier test's threads exit or the heap gives memory back, so at this size they are only printed
+        // (a clean-clone CI run saw VmSize fall by 1 MB while three small stores were created)
     }
 }
