@@ -42,7 +42,7 @@ public final class Grid implements AutoCloseable {
         this.membership = membership;
         this.codec = codec;
         this.partitions = PartitionService.create(membership, config.partitionCount(), config.backupCount(),
-                config.requestTimeout(), config::mapOptions, config.meterRegistry());
+                config.requestTimeout(), config::mapOptions, config.lockGroup(), config.meterRegistry());
         this.locks = LockService.create(membership, new LockSettings(config.lockGroup(), config.lockDataDir(),
                 config.lockPortOffset(), config.lockSessionTimeout(), config.requestTimeout()));
         this.diagnostics = new Diagnostics(membership, locks);

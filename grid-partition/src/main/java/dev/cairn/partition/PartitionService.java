@@ -22,6 +22,7 @@ import dev.cairn.GridClosedException;
 import dev.cairn.GridException;
 import dev.cairn.GridTimeoutException;
 import dev.cairn.MemberUnreachableException;
+import dev.cairn.NoQuorumException;
 import dev.cairn.membership.ClusterView;
 import dev.cairn.membership.Member;
 import dev.cairn.membership.Membership;
@@ -76,6 +77,7 @@ public final class PartitionService implements AutoCloseable {
     static final int NONE = 4;
     static final int PUSHING = 5;
     static final int STALE_FENCE = 6;
+    static final int NO_QUORUM = 7;
 
     // pull modes
     private static final int QUERY = 0;
@@ -94,6 +96,8 @@ public final class PartitionService implements AutoCloseable {
     private final int partitionCount;
     private final Duration timeout;
     private final Function<String, MapOptions> optionsFor;
+    /** A majority of these names must be in a primary's view for it to apply a fenced write (the lock group). */
+    private final List<String> fenceQuorum;
     private final Partitioner partitioner;
     private final Group[] groups = new Group[PartitionTable.MAX_BACKUP_COUNT + 1];
     private final Map<String, MapState> maps = new ConcurrentHashMap<>();
@@ -273,8 +277,9 @@ public final class PartitionService implements AutoCloseable {
     }
 
     private PartitionService(Membership membership, int partitionCount, int defaultBackups, Duration timeout,
-                             Function<String, MapOptions> optionsFor, MeterRegistry registry) {
+                             Function<String, MapOptions> optionsFor, List<String> fenceQuorum, MeterRegistry registry) {
         this.membership = membership;
+        this.fenceQuorum = List.copyOf(fenceQuorum);
         this.defaultBackups = defaultBackups;
         this.partitionCount = partitionCount;
         this.timeout = timeout;
@@ -305,13 +310,16 @@ public final class PartitionService implements AutoCloseable {
      *
      * @param defaultBackups the backup count of maps without options of their own, for the ownership gauges
      * @param optionsFor     the options of a named map; called once per map name on this node
+     * @param fenceQuorum    the members that hand out fences (the lock group; empty for none): a primary applies a
+     *                       fenced write only while a majority of them is in its view. The side of a split that cannot
+     *                       see that majority cannot learn of newer fences, so it must not accept an old holder's write
      */
     public static PartitionService create(Membership membership, int partitionCount, int defaultBackups,
                                           Duration requestTimeout, Function<String, MapOptions> optionsFor,
-                                          MeterRegistry registry) {
+                                          List<String> fenceQuorum, MeterRegistry registry) {
         Objects.requireNonNull(membership, "membership");
         PartitionService s = new PartitionService(membership, partitionCount, defaultBackups, requestTimeout, optionsFor,
-                registry);
+                fenceQuorum, registry);
         membership.handleInline(MAP_OP, (from, payload) -> s.onMapOp(payload));
         membership.handleInline(MAP_BATCH, (from, payload) -> s.onBatch(payload));
         membership.handleInline(BACKUP, s::onBackup);
@@ -490,6 +498,8 @@ public final class PartitionService implements AutoCloseable {
                 out.completeExceptionally(new StoreFullException(r.message(), null));
             } else if (r.status() == STALE_FENCE) {
                 out.completeExceptionally(new StaleFenceException(r.message()));
+            } else if (r.status() == NO_QUORUM) {
+                out.completeExceptionally(new NoQuorumException(r.message()));
             } else if (System.nanoTime() < deadline) {
                 long delayMicros = Math.min(100_000, 500L << Math.min(tries, 8));
                 try {
@@ -541,7 +551,7 @@ public final class PartitionService implements AutoCloseable {
             byte[] returned = in.bytes();
             return new Result(OK, MapOp.Decision.keep(returned, flag), null);
         }
-        if (status == FULL || status == STALE_FENCE) {
+        if (status == FULL || status == STALE_FENCE || status == NO_QUORUM) {
             return new Result(status, null, in.str());
         }
         return Result.RETRY_RESULT;
@@ -552,7 +562,7 @@ public final class PartitionService implements AutoCloseable {
             return new Wire.Out(16 + (r.decision().returned() == null ? 0 : r.decision().returned().length))
                     .u8(OK).u8(r.decision().flag() ? 1 : 0).bytes(r.decision().returned()).toArray();
         }
-        if (r.status() == FULL || r.status() == STALE_FENCE) {
+        if (r.status() == FULL || r.status() == STALE_FENCE || r.status() == NO_QUORUM) {
             return new Wire.Out(64).u8(r.status()).str(r.message()).toArray();
         }
         return new byte[] {(byte) r.status()};
@@ -605,6 +615,14 @@ public final class PartitionService implements AutoCloseable {
                 return CompletableFuture.completedFuture(Result.RETRY_RESULT);
             }
             boolean fenceRaised = false;
+            if (fence != null && !fenceQuorum.isEmpty()) {
+                long seen = fenceQuorum.stream().filter(t.byName::containsKey).count();
+                if (seen <= fenceQuorum.size() / 2) {
+                    return CompletableFuture.completedFuture(new Result(NO_QUORUM, null, "map '" + m.name + "': a fenced"
+                            + " write needs a majority of the lock group " + fenceQuorum + " in the view, but node '" + self
+                            + "' sees " + seen + " of them (cut off from the rest?); nothing was written"));
+                }
+            }
             if (fence != null) {
                 Long highest = part.fences.get(fence.lock());
                 if (highest != null && fence.token() < highest) {
@@ -772,6 +790,9 @@ public final class PartitionService implements AutoCloseable {
                         }
                         if (r.status() == STALE_FENCE) {
                             return CompletableFuture.failedFuture(new StaleFenceException(r.message()));
+                        }
+                        if (r.status() == NO_QUORUM) {
+                            return CompletableFuture.failedFuture(new NoQuorumException(r.message()));
                         }
                         return invoke(m, op, keys.get(i), values == null ? null : values.get(i), null, fence);
                     }));

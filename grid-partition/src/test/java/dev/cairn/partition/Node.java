@@ -12,9 +12,14 @@ record Node(Membership membership, PartitionService service) implements AutoClos
     static final Duration TIMEOUT = Duration.ofSeconds(10);
 
     static Node start(ChannelSettings settings, Function<String, MapOptions> options) {
+        return start(settings, options, java.util.List.of());
+    }
+
+    /** @param fenceQuorum the lock group whose majority a primary must see to apply a fenced write */
+    static Node start(ChannelSettings settings, Function<String, MapOptions> options, java.util.List<String> fenceQuorum) {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         Membership m = Membership.create(settings, registry);
-        PartitionService s = PartitionService.create(m, 271, 1, TIMEOUT, options, registry);
+        PartitionService s = PartitionService.create(m, 271, 1, TIMEOUT, options, fenceQuorum, registry);
         m.join();
         s.awaitReady(TIMEOUT);
         return new Node(m, s);

@@ -318,6 +318,37 @@ class PartitionServiceTest {
         }
     }
 
+    /**
+     * A node cut off from the lock group's majority cannot learn of newer fences, so in its own view (where it is
+     * primary of everything) it must not accept a fenced write; plain writes stay available there (the map is AP).
+     */
+    @Test
+    void aFencedWriteIsRefusedOnTheSideThatCannotSeeAMajorityOfTheLockGroup() {
+        List<String> group = List.of("n0", "n1", "n2");
+        try (var cluster = LoopbackCluster.<Node>start(4, Duration.ofSeconds(2),
+                st -> Node.start(st, name -> MapOptions.defaults(1), group), Node::membership)) {
+            ByteMap majority = cluster.node(0).service().map("quorum");
+            join(majority.set(b("k"), b("by holder 1"), new Fence("job", 1)));
+            cluster.isolate(2);
+            await().atMost(cluster.patience()).until(() -> cluster.membership(2).view().size() == 1
+                    && cluster.membership(0).view().size() == 3);
+            ByteMap cutOff = cluster.node(2).service().map("quorum");
+            java.util.concurrent.ExecutionException refused = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> cutOff.set(b("k"), b("by an old holder"), new Fence("job", 1)).get(30, TimeUnit.SECONDS));
+            assertTrue(refused.getCause() instanceof dev.cairn.NoQuorumException, refused.getCause().toString());
+            assertTrue(refused.getCause().getMessage().contains("sees 1 of them"), refused.getCause().getMessage());
+            join(cutOff.set(b("plain"), b("still writable"))); // unfenced writes stay available on any side
+            join(cluster.node(3).service().map("quorum").set(b("k"), b("by holder 2"), new Fence("job", 2)));
+
+            cluster.heal(2);
+            cluster.awaitConverged();
+            awaitSettled(cluster, 1);
+            assertEquals("by holder 2", s(join(cluster.node(2).service().map("quorum").get(b("k")))));
+            assertThrows(java.util.concurrent.ExecutionException.class, () -> cluster.node(2).service().map("quorum")
+                    .set(b("k"), b("late"), new Fence("job", 1)).get(30, TimeUnit.SECONDS), "healed: stale, not accepted");
+        }
+    }
+
     @Test
     void aFencedBatchWritesWhereTheFenceHoldsAndNamesWhereItWasStale() {
         try (var cluster = cluster(3)) {
