@@ -50,7 +50,7 @@ final class LockCommands {
                   lockstate <lock>            LOCKSTATE <lock> holders=<node/thread,..> waiters=<..> fence=<f>
                   hold <worker> <lock> [mutex|read|write]     a named worker thread acquires (HELD, DEADLOCK or FAILED)
                   release <worker> <lock> [mutex|read|write]  that worker releases it (RELEASED or FAILED)
-                  locker start <lock> <threads> <hold-ms> | locker stop
+                  locker start <lock> <threads> <hold-ms> [fenced-map] | locker stop
                                               threads that take and release the lock, printing each hold as HIST lines
                   leader start <lock> <map> <key> <every-ms> | leader stop
                                               run for leadership; the leader writes <key> with its fence (LEADER, WROTE, FENCED)
@@ -172,9 +172,11 @@ final class LockCommands {
      * Background threads that take the lock, hold it, and release it, printing every hold:
      * {@code HIST <node> <thread> lock=<name> fence=<f> acquired=<ns> released=<ns>}, or {@code lost=<ns>} when the
      * release found the lock gone (session expired), or {@code unknown=<ns>} when the release never got an answer.
+     * With a map, each hold ends by writing its fence to the key named after the lock, with that fence, and the line
+     * adds {@code write=<ok|stale|noquorum|failed> ws=<ns> we=<ns>} (when the write began and ended).
      */
     private void locker(String[] w) {
-        need(w, 2, "locker start <lock> <threads> <hold-ms> | locker stop");
+        need(w, 2, "locker start <lock> <threads> <hold-ms> [fenced-map] | locker stop");
         if (w[1].equals("stop")) {
             lockersStopping.set(true);
             for (Thread t : lockers) {
@@ -188,8 +190,9 @@ final class LockCommands {
             out.println("LOCKERS stopped");
             return;
         }
-        need(w, 5, "locker start <lock> <threads> <hold-ms>");
+        need(w, 5, "locker start <lock> <threads> <hold-ms> [fenced-map]");
         FencedLock lock = grid.lock(w[2], 1);
+        dev.cairn.grid.GridMap<String, String> fenced = w.length > 5 ? grid.map(w[5]) : null;
         int threads = Integer.parseInt(w[3]);
         long holdNanos = TimeUnit.MILLISECONDS.toNanos(Long.parseLong(w[4]));
         lockersStopping.set(false);
@@ -205,6 +208,22 @@ final class LockCommands {
                     }
                     long acquired = System.nanoTime();
                     LockSupport.parkNanos(holdNanos);
+                    String write = "";
+                    if (fenced != null) {
+                        long ws = System.nanoTime();
+                        String outcome;
+                        try {
+                            fenced.set(lock.name(), node + " fence " + fence, new dev.cairn.partition.Fence(lock.name(), fence));
+                            outcome = "ok";
+                        } catch (StaleFenceException e) {
+                            outcome = "stale";
+                        } catch (dev.cairn.NoQuorumException e) {
+                            outcome = "noquorum";
+                        } catch (GridException e) {
+                            outcome = "failed";
+                        }
+                        write = " write=" + outcome + " ws=" + ws + " we=" + System.nanoTime();
+                    }
                     // each unlock is retried by the client with one invocation id through leader changes; one that
                     // still finds no answer (no majority for the whole command timeout) is tried again, as an
                     // application would. An earlier attempt may have been applied with its answer lost, so the hold
@@ -222,8 +241,8 @@ final class LockCommands {
                             error = " error=" + e.getClass().getSimpleName();
                         }
                     }
-                    out.printf("HIST %s %d lock=%s fence=%d acquired=%d %s=%d%s%n", node, Thread.currentThread().getId(),
-                            lock.name(), fence, acquired, how, releasing, how.equals("unknown") ? error : "");
+                    out.printf("HIST %s %d lock=%s fence=%d acquired=%d %s=%d%s%s%n", node, Thread.currentThread().getId(),
+                            lock.name(), fence, acquired, how, releasing, write, how.equals("unknown") ? error : "");
                 }
             }, "locker-" + t);
             th.setDaemon(true);

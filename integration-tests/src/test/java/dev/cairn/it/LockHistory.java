@@ -21,10 +21,16 @@ import dev.cairn.examples.launch.ProcessCluster;
  */
 final class LockHistory {
     private static final Pattern HIST = Pattern.compile(
-            "HIST (\\S+) (\\d+) lock=(\\S+) fence=(\\d+) acquired=(-?\\d+) (released|lost|unknown)=(-?\\d+).*");
+            "HIST (\\S+) (\\d+) lock=(\\S+) fence=(\\d+) acquired=(-?\\d+) (released|lost|unknown)=(-?\\d+)"
+                    + "(?: write=(\\w+) ws=(-?\\d+) we=(-?\\d+))?.*");
 
-    /** One hold: {@code owner} is node/thread/incarnation, so that a restarted node's threads are other owners. */
-    record Hold(String owner, String node, String lock, long fence, long acquired, long ended, String how) {
+    /**
+     * One hold: {@code owner} is node/thread/incarnation, so that a restarted node's threads are other owners. When the
+     * locker wrote with its fence at the end of the hold: how the write ended ({@code write}: ok, stale, noquorum,
+     * failed; null when it did not write) and when it began and ended.
+     */
+    record Hold(String owner, String node, String lock, long fence, long acquired, long ended, String how, String write,
+                long writeStarted, long writeEnded) {
     }
 
     private LockHistory() {
@@ -39,8 +45,10 @@ final class LockHistory {
             for (String line : p.tail(Integer.MAX_VALUE)) {
                 Matcher m = HIST.matcher(line);
                 if (m.matches() && m.group(3).equals(lock)) {
+                    boolean wrote = m.group(8) != null;
                     holds.add(new Hold(m.group(1) + "/" + m.group(2) + "/" + incarnation, m.group(1), m.group(3),
-                            Long.parseLong(m.group(4)), Long.parseLong(m.group(5)), Long.parseLong(m.group(7)), m.group(6)));
+                            Long.parseLong(m.group(4)), Long.parseLong(m.group(5)), Long.parseLong(m.group(7)), m.group(6),
+                            m.group(8), wrote ? Long.parseLong(m.group(9)) : 0, wrote ? Long.parseLong(m.group(10)) : 0));
                 }
             }
         }
@@ -87,5 +95,30 @@ final class LockHistory {
             Long last = lastByOwner.put(h.owner(), h.fence());
             assertTrue(last == null || h.fence() > last, "an owner's fence went down: " + last + " then " + h);
         }
+    }
+
+    /**
+     * The end-to-end check, which also covers holds that were lost: every hold wrote to the same key with its fence at
+     * its end, and the storage must have accepted those writes in fence order. So no write with a lower fence may have
+     * begun after one with a higher fence had been acknowledged: that would be an old holder (paused, cut off, its
+     * session expired) overwriting its successor. Writes refused, or without an answer, are not known to have been
+     * applied and are left out. Returns how the writes ended, by outcome.
+     */
+    static Map<String, Long> checkFencedWrites(List<Hold> holds) {
+        List<Hold> accepted = holds.stream().filter(h -> "ok".equals(h.write()))
+                .sorted(Comparator.comparingLong(Hold::fence)).toList();
+        Hold latest = null; // of the accepted writes with lower fences, the one that began last
+        for (Hold h : accepted) {
+            if (latest != null && latest.writeStarted() > h.writeEnded()) {
+                fail("a write with fence " + latest.fence() + " was accepted after one with fence " + h.fence()
+                        + " had been: " + latest + " after " + h);
+            }
+            if (latest == null || h.writeStarted() > latest.writeStarted()) {
+                latest = h;
+            }
+        }
+        Map<String, Long> outcomes = new java.util.TreeMap<>();
+        holds.stream().filter(h -> h.write() != null).forEach(h -> outcomes.merge(h.write(), 1L, Long::sum));
+        return outcomes;
     }
 }

@@ -84,7 +84,7 @@ class LockIT {
                 fault + " is not in -Dcairn.it.faults");
         List<String> all = startLockCluster(cluster);
         for (String n : all) {
-            cluster.node(n).ask("locker start job 2 5", "LOCKERS", STEP);
+            cluster.node(n).ask("locker start job 2 5 fenced", "LOCKERS", STEP);
         }
         awaitHolds(cluster, "job", null, 0, 60);
 
@@ -92,10 +92,10 @@ class LockIT {
         String target = fault.leader ? leader : GROUP.stream().filter(n -> !n.equals(leader)).findFirst().orElseThrow();
         List<String> others = all.stream().filter(n -> !n.equals(target)).toList();
         NodeProcess victim = cluster.node(target);
-        victim.ask("locker start long 1 4000", "LOCKERS", STEP); // holds 'long' 4 s at a time
+        victim.ask("locker start long 1 4000 fenced", "LOCKERS", STEP); // holds 'long' 4 s at a time
         await(target + " holds 'long'").atMost(STEP).pollInterval(Duration.ofMillis(100))
                 .until(() -> holders(cluster, "c1", "long").startsWith(target + "/"));
-        cluster.node("c1").ask("locker start long 1 5", "LOCKERS", STEP); // and the client waits for it
+        cluster.node("c1").ask("locker start long 1 5 fenced", "LOCKERS", STEP); // and the client waits for it
 
         long faultAt = System.nanoTime(); // one clock for every process on this machine
         switch (fault) {
@@ -115,7 +115,7 @@ class LockIT {
             case SIGKILL_OF_A_HOLDER, SIGKILL_OF_THE_LEADER -> {
                 cluster.startNode(target); // back from its own fsynced Raft log
                 cluster.awaitView(STEP, all.toArray(String[]::new));
-                cluster.node(target).ask("locker start job 2 5", "LOCKERS", STEP);
+                cluster.node(target).ask("locker start job 2 5 fenced", "LOCKERS", STEP);
             }
             case SIGSTOP_OF_A_HOLDER_PAST_ITS_SESSION -> victim.resume();
             case PARTITION_ISOLATING_THE_LEADER, PARTITION_ISOLATING_A_HOLDER -> victim.ask("reconnect", "RECONNECTED", STEP);
@@ -132,6 +132,11 @@ class LockIT {
         List<LockHistory.Hold> longHolds = LockHistory.of(cluster, "long");
         LockHistory.check(job);
         LockHistory.check(longHolds);
+        // and end to end, lost holds included: the fenced writes each hold made were accepted in fence order
+        java.util.Map<String, Long> jobWrites = LockHistory.checkFencedWrites(job);
+        java.util.Map<String, Long> longWrites = LockHistory.checkFencedWrites(longHolds);
+        System.out.println(fault + ": fenced writes of 'job' " + jobWrites + ", of 'long' " + longWrites);
+        assertTrue(jobWrites.getOrDefault("ok", 0L) >= HOLDS - 100, "accepted fenced writes of 'job': " + jobWrites);
         assertTrue(job.stream().filter(h -> h.how().equals("released")).count() >= HOLDS - 50, "holds: " + job.size());
         if (fault != Fault.SIGKILL_OF_A_HOLDER && fault != Fault.SIGKILL_OF_THE_LEADER) {
             // the holder that was frozen or cut off learns that it lost the lock when it tries to give it back
