@@ -47,15 +47,30 @@ final class LockClient implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicBoolean beating = new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.concurrent.atomic.AtomicBoolean polling = new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.concurrent.atomic.AtomicBoolean expiring = new java.util.concurrent.atomic.AtomicBoolean();
-    /** Lock calls that failed with an unknown outcome, to settle ({@link LockOps#settleAbandoned}). */
-    private final java.util.Set<Abandoned> abandoned = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /**
+     * A lock command of a thread that is out, or whose outcome is unknown ({@code abandoned}: no answer within the
+     * command timeout, so the caller got an error, yet the group may have applied it). The thread's next call, if it
+     * is the same call on the same lock, re-sends it with the same invocation id, so it is applied at most once and its
+     * first answer is the one returned. Otherwise it is settled ({@link LockOps#settle}) before the thread's next call
+     * on any lock, or on the settling thread soon after: a failed lock call must not leave a hold or a queued wait
+     * behind that nobody will give back, since this node's heartbeats keep its session, and so that hold, alive.
+     */
+    record Pending(LockOps ops, String kind, long session, long invocation, byte[] command, boolean abandoned) {
+        Pending abandon() {
+            return new Pending(ops, kind, session, invocation, command, true);
+        }
+    }
+
+    /** Per thread, its command out or abandoned; at most one, since a thread makes one call at a time. */
+    final Map<Long, Pending> pending = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Per thread: one command at a time, the thread's own or the settling of its abandoned one. */
+    private final Map<Long, java.util.concurrent.locks.ReentrantLock> turns = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Threads with an abandoned command to settle. */
+    private final java.util.Set<Long> abandoned = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.atomic.AtomicBoolean settling = new java.util.concurrent.atomic.AtomicBoolean();
     /** Settling blocks on the group, so it has its own thread: the timer's heartbeats must never wait behind it. */
     private java.util.concurrent.ExecutorService settler;
     private static final long SETTLE_MILLIS = 1000;
-
-    private record Abandoned(LockOps ops, long thread) {
-    }
 
     LockClient(LockService service, String node, Duration sessionTimeout, Duration timeout) {
         this.service = service;
@@ -209,9 +224,33 @@ final class LockClient implements AutoCloseable {
      * A lock call of {@code thread} failed with an unknown outcome: unless the thread calls again first, it is settled
      * in a second or so, on the settling thread, and again each second until the group answers or the session ends.
      */
-    void settleLater(LockOps ops, long thread) {
-        abandoned.add(new Abandoned(ops, thread));
+    void settleLater(long thread) {
+        abandoned.add(thread);
         scheduleSettling();
+    }
+
+    java.util.concurrent.locks.ReentrantLock turn(long thread) {
+        return turns.computeIfAbsent(thread, t -> new java.util.concurrent.locks.ReentrantLock());
+    }
+
+    /** Settles the thread's abandoned command unless the thread is in a call of its own; whether none is left. */
+    private boolean settleAbandoned(long thread) {
+        java.util.concurrent.locks.ReentrantLock turn = turn(thread);
+        if (!turn.tryLock()) {
+            return false;
+        }
+        try {
+            Pending p = pending.get(thread);
+            if (p != null && p.abandoned()) {
+                p.ops().settle(thread, p);
+            }
+            return !pending.containsKey(thread);
+        } catch (GridException e) {
+            log.debug("{}: settling an abandoned lock call of thread {} failed, will retry: {}", node, thread, e.toString());
+            return false;
+        } finally {
+            turn.unlock();
+        }
     }
 
     private void scheduleSettling() {
@@ -238,12 +277,12 @@ final class LockClient implements AutoCloseable {
 
     private void settleAll() {
         settling.set(false);
-        for (Abandoned a : abandoned) {
+        for (long thread : abandoned) {
             if (closed) {
                 return;
             }
-            if (a.ops().settleAbandoned(a.thread())) {
-                abandoned.remove(a);
+            if (settleAbandoned(thread)) {
+                abandoned.remove(thread);
             }
         }
         if (!abandoned.isEmpty()) {

@@ -7,7 +7,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-
 import java.util.concurrent.locks.ReentrantLock;
 
 import org.slf4j.Logger;
@@ -34,40 +33,27 @@ final class LockOps {
     private record Held(long session, long fence) {
     }
 
-    /**
-     * A command of this thread that is out, or whose outcome is unknown ({@code abandoned}: no answer within the
-     * command timeout, so the caller got an error). The thread's next call of the same kind on this lock re-sends it
-     * with the same invocation id, so it is applied at most once and its first answer is the one returned. Otherwise
-     * it is settled ({@link #settle}) before the thread's next call of another kind, or in the background soon after:
-     * a lock call that failed must not leave a hold or a queued wait behind that nobody will give back, since the
-     * node's heartbeats keep its session, and so that hold, alive.
-     */
-    private record Pending(String kind, long session, long invocation, byte[] command, boolean abandoned) {
-        Pending abandon() {
-            return new Pending(kind, session, invocation, command, true);
-        }
-    }
-
-    private static final String ACQUIRE = "acquire";
-    private static final String TRY = "try";
-    private static final String CANCEL = "cancel";
-    private static final String RELEASE = "release";
-
-    private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
-    /** Per thread: one command at a time, the thread's own or the settling of its abandoned one. */
-    private final Map<Long, ReentrantLock> turns = new ConcurrentHashMap<>();
+    static final String ACQUIRE = "acquire";
+    static final String TRY = "try";
+    static final String CANCEL = "cancel";
+    static final String RELEASE = "release";
 
     /** An answer, and the session and invocation id the command ran with. */
     private record Sent(LockResult result, long session, long invocation) {
     }
 
+    /**
+     * Sends a command of the calling thread, in its turn. A command of this thread left abandoned (see
+     * {@link LockClient.Pending}) is re-sent with its invocation id when this is the same call on this lock, and
+     * settled first otherwise, whichever lock it was on, so that the thread's invocation ids reach the group in order.
+     */
     private Sent send(long thread, String kind, LockClient.SessionCommand command) {
-        ReentrantLock turn = turns.computeIfAbsent(thread, t -> new ReentrantLock());
+        ReentrantLock turn = client.turn(thread);
         turn.lock();
         try {
-            Pending p = pending.get(thread);
-            if (p != null && p.abandoned() && !p.kind().equals(kind)) {
-                settle(thread, p); // the group does not answer yet: this call fails too, and p stays to settle
+            LockClient.Pending p = client.pending.get(thread);
+            if (p != null && p.abandoned() && !(p.ops() == this && p.kind().equals(kind))) {
+                p.ops().settle(thread, p); // the group does not answer yet: this call fails too, and p stays to settle
                 p = null;
             }
             return sendNow(thread, kind, p, command);
@@ -76,44 +62,45 @@ final class LockOps {
         }
     }
 
-    /** Sends, re-using {@code p}'s invocation id when it is a call of the same kind in the same session. */
-    private Sent sendNow(long thread, String kind, Pending p, LockClient.SessionCommand command) {
+    /** Sends, re-using {@code p}'s invocation id when it is this call in the same session. */
+    private Sent sendNow(long thread, String kind, LockClient.Pending p, LockClient.SessionCommand command) {
         long[] sent = new long[2];
         try {
             LockResult r = client.run((s, fresh) -> {
-                long invocation = p != null && p.kind().equals(kind) && p.session() == s ? p.invocation() : fresh;
+                long invocation = p != null && p.ops() == this && p.kind().equals(kind) && p.session() == s
+                        ? p.invocation() : fresh;
                 byte[] bytes = command.build(s, invocation);
                 sent[0] = s;
                 sent[1] = invocation;
-                pending.put(thread, new Pending(kind, s, invocation, bytes, false));
+                client.pending.put(thread, new LockClient.Pending(this, kind, s, invocation, bytes, false));
                 return bytes;
             });
-            pending.remove(thread); // answered: known outcome
+            client.pending.remove(thread); // answered: known outcome
             return new Sent(r, sent[0], sent[1]);
         } catch (GridException e) {
-            Pending out = pending.get(thread);
+            LockClient.Pending out = client.pending.get(thread);
             if (out != null && !out.abandoned()) {
-                pending.put(thread, out.abandon());
-                client.settleLater(this, thread);
+                client.pending.put(thread, out.abandon());
+                client.settleLater(thread);
             }
             throw e;
         }
     }
 
     /**
-     * Learns what an abandoned command did, by sending it again with its invocation id (so it is applied at most once),
-     * and undoes it: a hold or a queued wait an acquire got is given back, a cancel that found the lock granted releases
-     * it, and a release is completed. Runs under the thread's turn.
+     * Learns what an abandoned command of this lock did, by sending it again with its invocation id (so it is applied at
+     * most once), and undoes it: a hold or a queued wait an acquire got is given back, a cancel that found the lock
+     * granted releases it, and a release is completed. Runs in the thread's turn.
      *
      * @throws GridException when the group still gives no answer; the command stays abandoned, to settle later
      */
-    private void settle(long thread, Pending p) {
+    void settle(long thread, LockClient.Pending p) {
         if (!client.isCurrent(p.session())) {
-            pending.remove(thread); // the session has ended, and everything it held or waited for with it
+            client.pending.remove(thread); // the session has ended, and everything it held or waited for with it
             return;
         }
         LockResult r = client.call(p.command());
-        pending.remove(thread);
+        client.pending.remove(thread);
         client.forgetWaiter(p.session(), side != Side.MUTEX, name, thread, p.invocation()); // and a grant parked for it
         if (r.kind() == LockResult.Kind.SESSION_EXPIRED) {
             client.sessionExpired(p.session());
@@ -133,34 +120,10 @@ final class LockOps {
         log.debug("{}: settled an abandoned {} of {} by thread {}: {}", client, p.kind(), label(), thread, r);
     }
 
-    /**
-     * Settles {@code thread}'s abandoned command unless the thread is in a call of its own; whether nothing is left to
-     * settle. Called by {@link LockClient} on its settling thread.
-     */
-    boolean settleAbandoned(long thread) {
-        ReentrantLock turn = turns.computeIfAbsent(thread, t -> new ReentrantLock());
-        if (!turn.tryLock()) {
-            return false;
-        }
-        try {
-            Pending p = pending.get(thread);
-            if (p != null && p.abandoned()) {
-                settle(thread, p);
-            }
-            return !pending.containsKey(thread);
-        } catch (GridException e) {
-            log.debug("{}: settling an abandoned call of {} by thread {} failed, will retry: {}", client, label(), thread,
-                    e.toString());
-            return false;
-        } finally {
-            turn.unlock();
-        }
-    }
-
     /** For tests: marks {@code command}, sent by {@code thread} and applied, as a call whose answer never came. */
     void abandonedForTest(long thread, boolean waits, long session, long invocation, byte[] command) {
-        pending.put(thread, new Pending(waits ? ACQUIRE : TRY, session, invocation, command, true));
-        client.settleLater(this, thread);
+        client.pending.put(thread, new LockClient.Pending(this, waits ? ACQUIRE : TRY, session, invocation, command, true));
+        client.settleLater(thread);
     }
 
     private byte[] releaseCommand(long session, long invocation, long thread) {

@@ -122,6 +122,34 @@ class FencedLockTest {
         }
     }
 
+    /**
+     * A thread whose call on one lock was left without an answer, and that moves on to another lock, gives the first
+     * back before its next call goes out (its invocation ids must reach the group in order: a later resend of the
+     * older one would be refused as stale, and the hold it got would stay).
+     */
+    @Test
+    void aThreadThatMovesOnToAnotherLockSettlesTheCallItLeftBehindFirst(@TempDir Path dir) throws Exception {
+        try (var cluster = cluster(dir)) {
+            LockClient a = cluster.node(0).locks().client();
+            long s = a.session();
+            long me = Thread.currentThread().getId();
+            byte[] got = LockCommand.lock(s, 10_000, "first", me, 1, true);
+            assertEquals(LockResult.Kind.GRANTED, a.call(got).kind());
+            new LockOps(a, "first", LockOps.Side.MUTEX, 1).abandonedForTest(me, true, s, 10_000, got);
+
+            FencedLock second = cluster.node(0).locks().lock("second", 1);
+            second.lock(); // at once, well before the settling thread's first round
+            try {
+                FencedLock firstElsewhere = cluster.node(1).locks().lock("first", 1);
+                assertTrue(firstElsewhere.tryLock(), "'first' was given back before this thread's next call went out");
+                firstElsewhere.unlock();
+            } finally {
+                second.unlock();
+            }
+            assertTrue(a.pending.values().stream().noneMatch(LockClient.Pending::abandoned), "nothing left to settle");
+        }
+    }
+
     @Test
     void noTwoHoldersAtOnceAndFencesOnlyIncrease(@TempDir Path dir) throws Exception {
         try (var cluster = cluster(dir)) {
