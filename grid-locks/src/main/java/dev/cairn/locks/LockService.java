@@ -37,7 +37,10 @@ public final class LockService implements AutoCloseable {
     private final LockClient client;
     private final Map<String, FencedLock> locks = new ConcurrentHashMap<>();
     private final Map<String, GridReadWriteLock> rwLocks = new ConcurrentHashMap<>();
-    /** The group member that last committed a command for this node: tried first, as it is alive and has a leader. */
+    /**
+     * Where this node's commands go first: the leader named by the last answer (or, when none was named, the member
+     * that answered), as it is alive and leads or knows who does.
+     */
     private volatile String lastAnswered;
 
     private LockService(Membership membership, LockSettings settings, RaftGroup group) {
@@ -182,9 +185,15 @@ public final class LockService implements AutoCloseable {
         }
         return group.submit(command, settings.attemptTimeout()).handle((result, error) -> {
             if (error == null) {
-                byte[] out = new byte[result.length + 1];
+                // the answer says who leads, so that a client sends its next command there: one hop, not a
+                // follower's REDIRECT on top
+                String leader = group.leader();
+                byte[] name = (leader == null ? "" : leader).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                byte[] out = new byte[2 + name.length + result.length];
                 out[0] = OK;
-                System.arraycopy(result, 0, out, 1, result.length);
+                out[1] = (byte) name.length;
+                System.arraycopy(name, 0, out, 2, name.length);
+                System.arraycopy(result, 0, out, 2 + name.length, result.length);
                 return out;
             }
             Throwable c = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
@@ -230,8 +239,10 @@ public final class LockService implements AutoCloseable {
         Duration wait = Duration.ofNanos(Math.min(left, settings.attemptTimeout().toNanos()));
         membership.request(target, LOCK_COMMAND, command, wait).whenComplete((reply, error) -> {
             if (error == null && reply[0] == OK) {
-                lastAnswered = target.name();
-                out.complete(java.util.Arrays.copyOfRange(reply, 1, reply.length));
+                int nameLength = reply[1] & 0xff;
+                String leader = new String(reply, 2, nameLength, java.nio.charset.StandardCharsets.UTF_8);
+                lastAnswered = settings.group().contains(leader) ? leader : target.name();
+                out.complete(java.util.Arrays.copyOfRange(reply, 2 + nameLength, reply.length));
             } else if (error == null && reply[0] == FAILED) {
                 out.completeExceptionally(new GridException(text(reply)));
             } else {
