@@ -15,11 +15,14 @@ import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.LockSupport;
 
 import dev.cairn.GridException;
+import dev.cairn.NoQuorumException;
 import dev.cairn.grid.Grid;
+import dev.cairn.grid.GridMap;
 import dev.cairn.locks.DeadlockException;
 import dev.cairn.locks.FencedLock;
 import dev.cairn.locks.LockOwnershipLostException;
 import dev.cairn.locks.LockSnapshot;
+import dev.cairn.partition.Fence;
 import dev.cairn.partition.StaleFenceException;
 
 /**
@@ -192,7 +195,7 @@ final class LockCommands {
         }
         need(w, 5, "locker start <lock> <threads> <hold-ms> [fenced-map]");
         FencedLock lock = grid.lock(w[2], 1);
-        dev.cairn.grid.GridMap<String, String> fenced = w.length > 5 ? grid.map(w[5]) : null;
+        GridMap<String, String> fenced = w.length > 5 ? grid.map(w[5]) : null;
         int threads = Integer.parseInt(w[3]);
         long holdNanos = TimeUnit.MILLISECONDS.toNanos(Long.parseLong(w[4]));
         lockersStopping.set(false);
@@ -213,11 +216,11 @@ final class LockCommands {
                         long ws = System.nanoTime();
                         String outcome;
                         try {
-                            fenced.set(lock.name(), node + " fence " + fence, new dev.cairn.partition.Fence(lock.name(), fence));
+                            fenced.set(lock.name(), node + " fence " + fence, new Fence(lock.name(), fence));
                             outcome = "ok";
                         } catch (StaleFenceException e) {
                             outcome = "stale";
-                        } catch (dev.cairn.NoQuorumException e) {
+                        } catch (NoQuorumException e) {
                             outcome = "noquorum";
                         } catch (GridException e) {
                             outcome = "failed";

@@ -263,8 +263,7 @@ public final class GridMap<K, V> {
     }
 
     public CompletableFuture<Integer> removeAllAsync(Collection<? extends K> keys, Fence fence) {
-        Fence f = fence(fence);
-        return bytes.removeAll(keys.stream().map(this::key).toList(), f);
+        return bytes.removeAll(keys.stream().map(this::key).toList(), fence(fence));
     }
 
     /** Entries in the whole map; approximate while partitions move. */

@@ -108,8 +108,8 @@ final class LockOps {
         }
         boolean granted = r.kind() == LockResult.Kind.GRANTED;
         if (r.kind() == LockResult.Kind.WAITING && (p.kind().equals(ACQUIRE) || p.kind().equals(TRY))) {
-            granted = sendNow(thread, CANCEL, null, (s, i) -> LockCommand.cancelWait(s, i, side != Side.MUTEX, name, thread))
-                    .result().kind() == LockResult.Kind.GRANTED;
+            granted = sendNow(thread, CANCEL, null, (s, i) -> cancelCommand(s, i, thread)).result().kind()
+                    == LockResult.Kind.GRANTED;
         }
         if (granted && !p.kind().equals(RELEASE)) {
             r = sendNow(thread, RELEASE, null, (s, i) -> releaseCommand(s, i, thread)).result();
@@ -124,6 +124,10 @@ final class LockOps {
     void abandonedForTest(long thread, boolean waits, long session, long invocation, byte[] command) {
         client.pending.put(thread, new LockClient.Pending(this, waits ? ACQUIRE : TRY, session, invocation, command, true));
         client.settleLater(thread);
+    }
+
+    private byte[] cancelCommand(long session, long invocation, long thread) {
+        return LockCommand.cancelWait(session, invocation, side != Side.MUTEX, name, thread);
     }
 
     private byte[] releaseCommand(long session, long invocation, long thread) {
@@ -211,7 +215,7 @@ final class LockOps {
     /** Stops waiting; if the grant won the race, the thread holds the lock after all and its fence is returned. */
     private long cancel(long thread, long session, long waitInvocation) {
         client.forgetWaiter(session, side != Side.MUTEX, name, thread, waitInvocation);
-        Sent sent = send(thread, CANCEL, (s, i) -> LockCommand.cancelWait(s, i, side != Side.MUTEX, name, thread));
+        Sent sent = send(thread, CANCEL, (s, i) -> cancelCommand(s, i, thread));
         LockResult r = sent.result();
         if (r.kind() == LockResult.Kind.GRANTED) {
             held.put(thread, new Held(sent.session(), r.value()));

@@ -120,6 +120,8 @@ public final class PartitionService implements AutoCloseable {
         final long key;
         final Map<String, Member> byName = new HashMap<>();
         final PartitionTable[] tables = new PartitionTable[PartitionTable.MAX_BACKUP_COUNT + 1];
+        /** How many of the lock group ({@code fenceQuorum}) are in this view; fenced writes need a majority. */
+        final long fenceQuorumSeen;
 
         Topology(ClusterView view) {
             this.view = view;
@@ -131,6 +133,11 @@ public final class PartitionService implements AutoCloseable {
             for (int b = 0; b < tables.length; b++) {
                 tables[b] = PartitionTable.compute(view.id(), names, partitionCount, b);
             }
+            this.fenceQuorumSeen = fenceQuorum.stream().filter(byName::containsKey).count();
+        }
+
+        boolean takesFencedWrites() {
+            return fenceQuorum.isEmpty() || fenceQuorumSeen > fenceQuorum.size() / 2;
         }
 
         PartitionTable table(int backups) {
@@ -490,16 +497,13 @@ public final class PartitionService implements AutoCloseable {
             }
         }
         result.whenComplete((r, e) -> {
+            GridException refused = e == null ? refusal(r) : null;
             if (e != null) {
                 out.completeExceptionally(e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e);
             } else if (r.status() == OK) {
                 out.complete(r.decision());
-            } else if (r.status() == FULL) {
-                out.completeExceptionally(new StoreFullException(r.message(), null));
-            } else if (r.status() == STALE_FENCE) {
-                out.completeExceptionally(new StaleFenceException(r.message()));
-            } else if (r.status() == NO_QUORUM) {
-                out.completeExceptionally(new NoQuorumException(r.message()));
+            } else if (refused != null) {
+                out.completeExceptionally(refused);
             } else if (System.nanoTime() < deadline) {
                 long delayMicros = Math.min(100_000, 500L << Math.min(tries, 8));
                 try {
@@ -516,6 +520,16 @@ public final class PartitionService implements AutoCloseable {
                         + " unless an earlier try timed out after reaching the primary"));
             }
         });
+    }
+
+    /** The error a primary's refusal means for the caller (the call is not tried again), or null for none. */
+    private static GridException refusal(Result r) {
+        return switch (r.status()) {
+            case FULL -> new StoreFullException(r.message(), null);
+            case STALE_FENCE -> new StaleFenceException(r.message());
+            case NO_QUORUM -> new NoQuorumException(r.message());
+            default -> null;
+        };
     }
 
     private static boolean retryable(Throwable e) {
@@ -615,15 +629,12 @@ public final class PartitionService implements AutoCloseable {
                 return CompletableFuture.completedFuture(Result.RETRY_RESULT);
             }
             boolean fenceRaised = false;
-            if (fence != null && !fenceQuorum.isEmpty()) {
-                long seen = fenceQuorum.stream().filter(t.byName::containsKey).count();
-                if (seen <= fenceQuorum.size() / 2) {
+            if (fence != null) {
+                if (!t.takesFencedWrites()) {
                     return CompletableFuture.completedFuture(new Result(NO_QUORUM, null, "map '" + m.name + "': a fenced"
                             + " write needs a majority of the lock group " + fenceQuorum + " in the view, but node '" + self
-                            + "' sees " + seen + " of them (cut off from the rest?); nothing was written"));
+                            + "' sees " + t.fenceQuorumSeen + " of them (cut off from the rest?); nothing was written"));
                 }
-            }
-            if (fence != null) {
                 Long highest = part.fences.get(fence.lock());
                 if (highest != null && fence.token() < highest) {
                     return CompletableFuture.completedFuture(new Result(STALE_FENCE, null, "map '" + m.name
@@ -635,14 +646,12 @@ public final class PartitionService implements AutoCloseable {
             }
             PartitionStore store = m.store(p);
             d = op.decide(store.get(key), value, expected);
+            byte[] backup = null;
             if (d.change() == MapOp.Change.NONE && fenceRaised) {
                 // a fenced write that changed nothing (a putIfAbsent that found the key, a remove of an absent key)
                 // still raised the partition's fence: the backups learn it too, or a promoted backup would take a
                 // lower fence the old primary had refused
-                byte[] backup = encodeBackup(t.key, m.name, p, key, part.version, null, fence, true);
-                for (String b : t.table(m.group.backups).backups(p)) {
-                    acks.add(membership.request(t.byName.get(b), BACKUP, backup, timeout, true));
-                }
+                backup = encodeBackup(t.key, m.name, p, key, part.version, null, fence, true);
             }
             if (d.change() != MapOp.Change.NONE) {
                 // (view id, count): a write the primary of an older view applied but could not replicate never
@@ -661,11 +670,10 @@ public final class PartitionService implements AutoCloseable {
                     return CompletableFuture.completedFuture(new Result(FULL, null, e.getMessage()));
                 }
                 part.version = version;
-                byte[] backup = encodeBackup(t.key, m.name, p, key, version, entry, fence, false);
-                for (String b : t.table(m.group.backups).backups(p)) {
-                    Member target = t.byName.get(b);
-                    acks.add(membership.request(target, BACKUP, backup, timeout, true));
-                }
+                backup = encodeBackup(t.key, m.name, p, key, version, entry, fence, false);
+            }
+            for (String b : backup == null ? List.<String>of() : t.table(m.group.backups).backups(p)) {
+                acks.add(membership.request(t.byName.get(b), BACKUP, backup, timeout, true));
             }
         }
         Result ok = new Result(OK, d, null);
@@ -785,14 +793,9 @@ public final class PartitionService implements AutoCloseable {
                         if (r.status() == OK) {
                             return CompletableFuture.completedFuture(r.decision());
                         }
-                        if (r.status() == FULL) {
-                            return CompletableFuture.failedFuture(new StoreFullException(r.message(), null));
-                        }
-                        if (r.status() == STALE_FENCE) {
-                            return CompletableFuture.failedFuture(new StaleFenceException(r.message()));
-                        }
-                        if (r.status() == NO_QUORUM) {
-                            return CompletableFuture.failedFuture(new NoQuorumException(r.message()));
+                        GridException refused = refusal(r);
+                        if (refused != null) {
+                            return CompletableFuture.failedFuture(refused);
                         }
                         return invoke(m, op, keys.get(i), values == null ? null : values.get(i), null, fence);
                     }));

@@ -44,6 +44,11 @@ class PartitionServiceTest {
         }
     }
 
+    /** {@code prefix + 0} to {@code prefix + (count - 1)}, as bytes. */
+    private static List<byte[]> numbered(String prefix, int count) {
+        return java.util.stream.IntStream.range(0, count).mapToObj(i -> b(prefix + i)).toList();
+    }
+
     private static void write(ByteMap map, int count) {
         for (int i = 0; i < count; i++) {
             join(map.set(b("key-" + i), b("value-" + i)));
@@ -201,12 +206,8 @@ class PartitionServiceTest {
     void batchesGoOnceToEachOwner() {
         try (var cluster = cluster(3)) {
             ByteMap m = cluster.node(0).service().map("batch");
-            List<byte[]> keys = new ArrayList<>();
-            List<byte[]> values = new ArrayList<>();
-            for (int i = 0; i < 1000; i++) {
-                keys.add(b("key-" + i));
-                values.add(b("value-" + i));
-            }
+            List<byte[]> keys = numbered("key-", 1000);
+            List<byte[]> values = numbered("value-", 1000);
             long before = cluster.membership(0).view().size();
             join(m.setAll(keys, values));
             List<byte[]> got = join(cluster.node(1).service().map("batch").getAll(keys));
@@ -353,12 +354,8 @@ class PartitionServiceTest {
     void aFencedBatchWritesWhereTheFenceHoldsAndNamesWhereItWasStale() {
         try (var cluster = cluster(3)) {
             ByteMap m = cluster.node(0).service().map("fenced-batch");
-            List<byte[]> keys = new ArrayList<>();
-            List<byte[]> values = new ArrayList<>();
-            for (int i = 0; i < 200; i++) {
-                keys.add(b("key-" + i));
-                values.add(b("old-" + i));
-            }
+            List<byte[]> keys = numbered("key-", 200);
+            List<byte[]> values = numbered("old-", 200);
             join(m.setAll(keys, values, new Fence("batch", 3)));
             byte[] newer = keys.get(17);
             join(cluster.node(1).service().map("fenced-batch").set(newer, b("by holder 4"), new Fence("batch", 4)));
