@@ -1,4 +1,6 @@
 /**
- * What every Cairn module shares: the {@link dev.cairn.GridException} family and the injected {@link dev.cairn.Clock}.
+ * The API types every Cairn module and every application share: the {@link dev.cairn.GridException} family, the injected
+ * {@link dev.cairn.Clock}, and the value types a map is configured and written with ({@link dev.cairn.MapOptions},
+ * {@link dev.cairn.StoreSizing}, {@link dev.cairn.Fence}). Engine packages appear in no application's imports.
  */
 package dev.cairn;

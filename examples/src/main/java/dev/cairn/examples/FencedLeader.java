@@ -8,8 +8,8 @@ import dev.cairn.GridException;
 import dev.cairn.grid.GridMap;
 import dev.cairn.locks.FencedLock;
 import dev.cairn.locks.LockOwnershipLostException;
-import dev.cairn.partition.Fence;
-import dev.cairn.partition.StaleFenceException;
+import dev.cairn.Fence;
+import dev.cairn.StaleFenceException;
 
 /**
  * The example "leader with fenced writes": every node runs one of these for the same lock; the one holding the lock is

@@ -22,8 +22,8 @@ import dev.cairn.locks.DeadlockException;
 import dev.cairn.locks.FencedLock;
 import dev.cairn.locks.LockOwnershipLostException;
 import dev.cairn.locks.LockSnapshot;
-import dev.cairn.partition.Fence;
-import dev.cairn.partition.StaleFenceException;
+import dev.cairn.Fence;
+import dev.cairn.StaleFenceException;
 
 /**
  * The node console's lock commands, and the fault injection the lock tests drive: every answer is a line that starts

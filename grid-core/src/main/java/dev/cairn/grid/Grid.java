@@ -16,6 +16,7 @@ import dev.cairn.locks.GridReadWriteLock;
 import dev.cairn.locks.LockService;
 import dev.cairn.locks.LockSettings;
 import dev.cairn.partition.PartitionService;
+import dev.cairn.partition.PartitionSettings;
 import dev.cairn.partition.PartitionTable;
 
 /**
@@ -41,8 +42,9 @@ public final class Grid implements AutoCloseable {
         this.config = config;
         this.membership = membership;
         this.codec = codec;
-        this.partitions = PartitionService.create(membership, config.partitionCount(), config.backupCount(),
-                config.requestTimeout(), config::mapOptions, config.lockGroup(), config.meterRegistry());
+        this.partitions = PartitionService.create(membership, new PartitionSettings(config.partitionCount(),
+                config.backupCount(), config.requestTimeout(), config::mapOptions, config.lockGroup(), config.clock(),
+                PartitionSettings.DEFAULT_DROP_GRACE), config.meterRegistry());
         this.locks = LockService.create(membership, new LockSettings(config.lockGroup(), config.lockDataDir(),
                 config.lockPortOffset(), config.lockSessionTimeout(), config.requestTimeout()));
         this.diagnostics = new Diagnostics(membership, locks);

@@ -22,8 +22,8 @@ import dev.cairn.GridConfigException;
 import dev.cairn.membership.ChannelSettings;
 import dev.cairn.membership.HostPort;
 import dev.cairn.membership.Transport;
-import dev.cairn.partition.MapOptions;
-import dev.cairn.partition.StoreSizing;
+import dev.cairn.MapOptions;
+import dev.cairn.StoreSizing;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 

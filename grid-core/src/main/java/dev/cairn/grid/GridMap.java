@@ -16,7 +16,7 @@ import dev.cairn.GridClosedException;
 import dev.cairn.GridException;
 import dev.cairn.GridTimeoutException;
 import dev.cairn.partition.ByteMap;
-import dev.cairn.partition.Fence;
+import dev.cairn.Fence;
 
 /**
  * A named map spread over the cluster: each key lives in one partition, on that partition's primary and its backups.
@@ -130,7 +130,7 @@ public final class GridMap<K, V> {
 
     /**
      * {@link #put} guarded by a lock's fence: the key's partition rejects it with
-     * {@link dev.cairn.partition.StaleFenceException} (writing nothing) if it has seen a higher fence for that lock, and
+     * {@link dev.cairn.StaleFenceException} (writing nothing) if it has seen a higher fence for that lock, and
      * otherwise remembers this fence, on the primary and its backups, so that later writes with a lower one are
      * rejected even after a failover. Get the fence from {@code FencedLock.lockAndGetFence()}. Every write has a fenced
      * twin; a fenced write that changes nothing (say, a {@code putIfAbsent} that finds the key) still raises the fence.
@@ -227,7 +227,7 @@ public final class GridMap<K, V> {
 
     /**
      * {@link #putAll} guarded by a lock's fence, checked by each key's partition: entries whose partition has seen a
-     * higher fence are not written and the call fails with {@link dev.cairn.partition.StaleFenceException}; the
+     * higher fence are not written and the call fails with {@link dev.cairn.StaleFenceException}; the
      * other entries are written, since a batch spans partitions and is not atomic.
      */
     public void putAll(Map<? extends K, ? extends V> entries, Fence fence) {

@@ -161,7 +161,7 @@ class GridConfigTest {
     void mapSizingAndPerMapOptionsResolve() {
         GridConfig c = GridConfig.builder(props("cairn.map.entries", "2000000", "cairn.map.value.bytes", "1024"))
                 .backupCount(2)
-                .map("orders", dev.cairn.partition.MapOptions.defaults(1).withReadBackups(true))
+                .map("orders", dev.cairn.MapOptions.defaults(1).withReadBackups(true))
                 .build();
         assertEquals(2_000_000, c.mapOptions("other").sizing().expectedEntries());
         assertEquals(1024, c.mapOptions("other").sizing().averageValueBytes());

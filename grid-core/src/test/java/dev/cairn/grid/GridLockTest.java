@@ -17,8 +17,8 @@ import dev.cairn.GridException;
 import dev.cairn.locks.FencedLock;
 import dev.cairn.locks.GridReadWriteLock;
 import dev.cairn.locks.LockSnapshot;
-import dev.cairn.partition.Fence;
-import dev.cairn.partition.StaleFenceException;
+import dev.cairn.Fence;
+import dev.cairn.StaleFenceException;
 
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class GridLockTest {
@@ -53,13 +53,13 @@ class GridLockTest {
             FencedLock first = cluster.node(0).lock("leader");
             long old = first.lockAndGetFence();
             GridMap<String, String> out = cluster.node(0).map("results");
-            out.set("report", "by n0", new dev.cairn.partition.Fence("leader", old));
+            out.set("report", "by n0", new dev.cairn.Fence("leader", old));
             first.unlock(); // as if n0 had lost the lock while paused
             FencedLock second = cluster.node(1).lock("leader");
             long newer = CompletableFuture.supplyAsync(second::lockAndGetFence).get(30, TimeUnit.SECONDS);
-            cluster.node(1).<String, String>map("results").set("report", "by n1", new dev.cairn.partition.Fence("leader", newer));
-            dev.cairn.partition.StaleFenceException e = assertThrows(dev.cairn.partition.StaleFenceException.class,
-                    () -> out.set("report", "late write by n0", new dev.cairn.partition.Fence("leader", old)));
+            cluster.node(1).<String, String>map("results").set("report", "by n1", new dev.cairn.Fence("leader", newer));
+            dev.cairn.StaleFenceException e = assertThrows(dev.cairn.StaleFenceException.class,
+                    () -> out.set("report", "late write by n0", new dev.cairn.Fence("leader", old)));
             assertTrue(e.getMessage().contains("leader"), e.getMessage());
             assertEquals("by n1", out.get("report"));
         }

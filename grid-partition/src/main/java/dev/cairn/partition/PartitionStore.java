@@ -1,5 +1,7 @@
 package dev.cairn.partition;
 
+import dev.cairn.StoreFullException;
+import dev.cairn.StoreSizing;
 import dev.cairn.GridClosedException;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.hash.ChronicleHashClosedException;

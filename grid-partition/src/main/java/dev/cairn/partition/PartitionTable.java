@@ -1,5 +1,6 @@
 package dev.cairn.partition;
 
+import dev.cairn.MapOptions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -46,7 +47,7 @@ import dev.cairn.membership.ClusterView;
  */
 public final class PartitionTable {
     /** The most backups a partition may have. */
-    public static final int MAX_BACKUP_COUNT = 3;
+    public static final int MAX_BACKUP_COUNT = dev.cairn.MapOptions.MAX_BACKUP_COUNT;
 
     /** The most partitions a table may have. */
     public static final int MAX_PARTITION_COUNT = 65_536;

@@ -96,9 +96,23 @@ final class Wire {
             if (n < 0) {
                 return null;
             }
+            if (n > buf.length - pos) {
+                throw new IllegalArgumentException("malformed message: a byte string of " + n + " bytes at offset " + pos
+                        + " runs past its end (" + buf.length + " bytes)");
+            }
             byte[] b = Arrays.copyOfRange(buf, pos, pos + n);
             pos += n;
             return b;
+        }
+
+        /** A count of items that follow, each at least one byte: checked against the bytes left before use. */
+        int count() {
+            int n = i32();
+            if (n < 0 || n > buf.length - pos) {
+                throw new IllegalArgumentException("malformed message: a count of " + n + " at offset " + pos
+                        + " with " + (buf.length - pos) + " bytes left");
+            }
+            return n;
         }
 
         String str() {

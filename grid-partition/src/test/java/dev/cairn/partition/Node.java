@@ -1,5 +1,6 @@
 package dev.cairn.partition;
 
+import dev.cairn.MapOptions;
 import java.time.Duration;
 import java.util.function.Function;
 
@@ -19,7 +20,8 @@ record Node(Membership membership, PartitionService service) implements AutoClos
     static Node start(ChannelSettings settings, Function<String, MapOptions> options, java.util.List<String> fenceQuorum) {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         Membership m = Membership.create(settings, registry);
-        PartitionService s = PartitionService.create(m, 271, 1, TIMEOUT, options, fenceQuorum, registry);
+        PartitionService s = PartitionService.create(m, PartitionSettings.of(271, 1, TIMEOUT, options, fenceQuorum),
+                registry);
         m.join();
         s.awaitReady(TIMEOUT);
         return new Node(m, s);

@@ -1,5 +1,8 @@
 package dev.cairn.partition;
 
+import dev.cairn.StaleFenceException;
+import dev.cairn.Fence;
+import dev.cairn.MapOptions;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -93,8 +96,8 @@ class PartitionServiceTest {
                 int p = cluster.node(0).service().partitionOf(b("key-" + i));
                 for (String owner : table.owners(p)) {
                     Node node = cluster.node(Integer.parseInt(owner.substring(1)));
-                    PartitionService.MapState state = node.service().mapState("m");
-                    synchronized (state.group.parts[p]) {
+                    MapStores state = node.service().mapState("m");
+                    synchronized (state.group.replica(p)) {
                         assertEquals("value-" + i, s(state.stores[p].get(b("key-" + i)).value()), owner + " key-" + i);
                     }
                 }
@@ -194,10 +197,10 @@ class PartitionServiceTest {
                 p++;
             }
             Member n1 = cluster.membership(1).localMember();
-            byte[] request = new Wire.Out(64).u8(MapOp.SET.ordinal()).i64(12345L).str("stale").i32(p).bytes(b("k"))
-                    .bytes(b("v")).bytes(null).bytes(null).i64(0).toArray();
-            byte[] reply = cluster.membership(0).call(n1, PartitionService.MAP_OP, request, Node.TIMEOUT);
-            assertEquals(PartitionService.RETRY, reply[0]);
+            byte[] request = new Messages.OpRequest(new Op.Set(b("v")), 12345L, "stale", p, b("k"), null,
+                    new Invocation(1, 1)).encode();
+            byte[] reply = cluster.membership(0).call(n1, Messages.MAP_OP, request, Node.TIMEOUT);
+            assertEquals(Status.RETRY.code(), reply[0]);
             assertNull(join(svc.map("stale").get(b("k"))), "the stale request changed nothing");
         }
     }

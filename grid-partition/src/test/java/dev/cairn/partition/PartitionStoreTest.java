@@ -1,5 +1,7 @@
 package dev.cairn.partition;
 
+import dev.cairn.StoreFullException;
+import dev.cairn.StoreSizing;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

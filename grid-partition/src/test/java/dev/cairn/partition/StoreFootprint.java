@@ -1,5 +1,6 @@
 package dev.cairn.partition;
 
+import dev.cairn.StoreSizing;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;

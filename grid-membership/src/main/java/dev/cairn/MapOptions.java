@@ -1,4 +1,4 @@
-package dev.cairn.partition;
+package dev.cairn;
 
 import java.util.Objects;
 
@@ -14,8 +14,11 @@ import java.util.Objects;
  * @param sizing       expected entries and average sizes, which size the off-heap stores
  */
 public record MapOptions(int backupCount, boolean asyncBackups, boolean readBackups, StoreSizing sizing) {
+    /** The most backups a map may have. */
+    public static final int MAX_BACKUP_COUNT = 3;
+
     public MapOptions {
-        if (backupCount < 0 || backupCount > PartitionTable.MAX_BACKUP_COUNT) {
+        if (backupCount < 0 || backupCount > MAX_BACKUP_COUNT) {
             throw new IllegalArgumentException("backupCount must be between 0 and 3 but was " + backupCount);
         }
         Objects.requireNonNull(sizing, "sizing");

@@ -1,6 +1,4 @@
-package dev.cairn.partition;
-
-import dev.cairn.GridException;
+package dev.cairn;
 
 /** A write carried a fence lower than one its partition has already seen for the same lock; nothing was written. */
 public class StaleFenceException extends GridException {

@@ -1,6 +1,4 @@
-package dev.cairn.partition;
-
-import dev.cairn.GridException;
+package dev.cairn;
 
 /**
  * A map's store in one partition has no room left. The message names the map, the partition, the entries and bytes

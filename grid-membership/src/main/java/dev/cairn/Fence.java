@@ -1,4 +1,4 @@
-package dev.cairn.partition;
+package dev.cairn;
 
 import java.util.Objects;
 

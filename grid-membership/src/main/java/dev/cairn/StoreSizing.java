@@ -1,4 +1,4 @@
-package dev.cairn.partition;
+package dev.cairn;
 
 /**
  * Sizing of one named map, cluster-wide; each partition store gets its share. Chronicle Map reserves a store's

@@ -1,0 +1,132 @@
+package dev.cairn.partition;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+
+import dev.cairn.Clock;
+import dev.cairn.MapOptions;
+import dev.cairn.membership.Member;
+import dev.cairn.membership.Membership;
+
+/**
+ * What the parts of one node's partition engine share: the membership, the settings, the clock, the partition thread,
+ * the current {@link Topology}, the replica groups and the maps. The mechanisms ({@link Router}, {@link PrimaryPath},
+ * {@link BackupPath}, {@link Migration}, {@link Transfer}) each hold one and nothing else in common.
+ */
+final class Engine {
+    final Membership membership;
+    final String self;
+    final int partitionCount;
+    final Duration timeout;
+    final Clock clock;
+    final Partitioner partitioner;
+    final List<String> fenceQuorum;
+    final ReplicaGroup[] groups = new ReplicaGroup[MapOptions.MAX_BACKUP_COUNT + 1];
+    final Map<String, MapStores> maps = new ConcurrentHashMap<>();
+    final PartitionMetrics metrics;
+    final ChangeFeed changes;
+    /** The partition thread: views, the periodic tick, retries' backoff. */
+    final ScheduledExecutorService timer;
+    private final PartitionSettings settings;
+    volatile Topology topology;
+    /** Set when this node starts handing its partitions off; read under a replica's monitor where it matters. */
+    volatile boolean leaving;
+    volatile boolean closed;
+
+    Engine(Membership membership, PartitionSettings settings, io.micrometer.core.instrument.MeterRegistry registry) {
+        this.membership = membership;
+        this.settings = settings;
+        this.self = membership.settings().nodeName();
+        this.partitionCount = settings.partitionCount();
+        this.timeout = settings.requestTimeout();
+        this.clock = settings.clock();
+        this.partitioner = new Partitioner(partitionCount);
+        this.fenceQuorum = List.copyOf(settings.fenceQuorum());
+        this.metrics = new PartitionMetrics(registry, self, map -> localEntries(map, true), this::offHeapBytes);
+        this.changes = new ChangeFeed(self);
+        for (int b = 0; b < groups.length; b++) {
+            groups[b] = new ReplicaGroup(b, partitionCount);
+        }
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "cairn-partitions-" + self);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    MapStores map(String name) {
+        return maps.computeIfAbsent(name, n -> {
+            MapOptions options = settings.optionsFor().apply(n);
+            return new MapStores(n, options, groups[options.backupCount()], partitionCount, metrics);
+        });
+    }
+
+    /** A topology for a view of this node (this incarnation). */
+    Topology topologyOf(dev.cairn.membership.ClusterView view) {
+        Member local = membership.localMember();
+        return new Topology(view, local, partitionCount, fenceQuorum);
+    }
+
+    /** How long a write's outcome is kept for its retries: past the longest a caller retries (its request timeout). */
+    long outcomeRetentionNanos() {
+        return 2 * timeout.toNanos() + Duration.ofSeconds(1).toNanos();
+    }
+
+    /** How long a copy this node no longer owns is kept at least, before it asks whether the owners hold it. */
+    long dropGraceNanos() {
+        return settings.dropGrace().toNanos();
+    }
+
+    /** Runs on the partition thread, unless the engine is closed (a view may arrive while it closes). */
+    void onTimer(Runnable task) {
+        try {
+            timer.execute(task);
+        } catch (RejectedExecutionException e) {
+            if (!closed) {
+                throw e;
+            }
+        }
+    }
+
+    /** Entries of a map in the partitions this node is primary for (or holds at all). */
+    long localEntries(String map, boolean primaryOnly) {
+        MapStores m = maps.get(map);
+        Topology t = topology;
+        if (m == null || t == null) {
+            return 0;
+        }
+        long n = 0;
+        for (Replica r : m.group.replicas) {
+            if (primaryOnly && !t.isPrimary(m.group.backups, r.id)) {
+                continue;
+            }
+            synchronized (r) {
+                if (r.state == Replica.State.COMPLETE && m.stores[r.id] != null) {
+                    n += m.stores[r.id].size();
+                }
+            }
+        }
+        return n;
+    }
+
+    long offHeapBytes(String map) {
+        MapStores m = maps.get(map);
+        if (m == null) {
+            return 0;
+        }
+        long n = 0;
+        for (Replica r : m.group.replicas) {
+            synchronized (r) {
+                if (m.stores[r.id] != null) {
+                    n += m.stores[r.id].offHeapBytes();
+                }
+            }
+        }
+        return n;
+    }
+}

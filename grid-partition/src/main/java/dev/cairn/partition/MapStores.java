@@ -1,0 +1,58 @@
+package dev.cairn.partition;
+
+import dev.cairn.MapOptions;
+
+/**
+ * One named map on this node: its options, the replica group of its backup count, and its store in each partition.
+ * A store is read and replaced with its replica's monitor held (a push may swap or close it).
+ */
+final class MapStores {
+    final String name;
+    final MapOptions options;
+    final ReplicaGroup group;
+    final PartitionStore[] stores;
+    final PartitionMetrics.MapMetrics metrics;
+    private final int partitionCount;
+
+    MapStores(String name, MapOptions options, ReplicaGroup group, int partitionCount, PartitionMetrics metrics) {
+        this.name = name;
+        this.options = options;
+        this.group = group;
+        this.partitionCount = partitionCount;
+        this.stores = new PartitionStore[partitionCount];
+        this.metrics = metrics.forMap(name);
+    }
+
+    /** The live store of a partition, created on first write. Call with the partition's monitor held. */
+    PartitionStore store(int p) {
+        if (stores[p] == null) {
+            stores[p] = newStore(p);
+        }
+        return stores[p];
+    }
+
+    /** A new, empty store for partition {@code p} of this map (a snapshot being received fills one). */
+    PartitionStore newStore(int p) {
+        return PartitionStore.create(name, p, partitionCount, options.sizing());
+    }
+
+    /** Serves a read from this node's copy, if it holds the partition complete; else asks the caller to retry. */
+    Reply readLocal(Op op, int p, byte[] key) {
+        Replica r = group.replica(p);
+        synchronized (r) {
+            if (r.state != Replica.State.COMPLETE) {
+                return Reply.RETRY;
+            }
+            PartitionStore store = stores[p];
+            return Reply.ok(op.decide(store == null ? null : store.get(key)));
+        }
+    }
+
+    /** Closes the store of {@code p}, if any. Call with the partition's monitor held. */
+    void closeStore(int p) {
+        if (stores[p] != null) {
+            stores[p].close();
+            stores[p] = null;
+        }
+    }
+}

@@ -1,0 +1,252 @@
+package dev.cairn.partition;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.cairn.membership.ClusterView;
+import dev.cairn.membership.Member;
+
+/**
+ * Re-establishing replicas when the view changes (decisions 16 to 18, 33, 34): on each view and every tick, a node
+ * pulls what it owns but does not hold, keeps old copies as candidates until a fresh one arrives, and drops a copy it
+ * no longer owns only after the grace and once every owner answers that it holds the partition. Runs on the partition
+ * thread; every decision reads the engine's clock. The snapshots themselves travel through {@link Transfer}.
+ */
+final class Migration {
+    private static final Logger log = LoggerFactory.getLogger(Migration.class);
+    /** How often a node holding a copy it does not own asks the owners whether they hold it. */
+    private static final long RELEASE_ASK_NANOS = 1_000_000_000L;
+
+    private final Engine engine;
+    private final Transfer transfer;
+
+    Migration(Engine engine, Transfer transfer) {
+        this.engine = engine;
+        this.transfer = transfer;
+    }
+
+    /** Installs a view: resets what must be pulled and starts pulling. */
+    void onView(ClusterView view, boolean merged) {
+        if (engine.closed) {
+            return;
+        }
+        Topology previous = engine.topology;
+        boolean first = previous == null;
+        log.debug("{}: installing view {} (merged: {})", engine.self, view, merged);
+        Topology t = engine.topologyOf(view);
+        engine.topology = t;
+        long now = engine.clock.nanoTime();
+        for (ReplicaGroup g : engine.groups) {
+            for (Replica r : g.replicas) {
+                synchronized (r) {
+                    boolean owner = t.isOwner(g.backups, r.id);
+                    boolean wasOwner = !first && previous.isOwner(g.backups, r.id);
+                    // backup writes waiting for a copy pulled in the old view: their primary retries in this one
+                    r.answerAwaiting(null);
+                    if (first) {
+                        r.state = view.size() == 1 ? Replica.State.COMPLETE : Replica.State.NONE;
+                    } else if ((owner && !wasOwner && !r.handedOff) || (merged && owner)) {
+                        // whatever this node kept from an older view may have missed writes since: pull afresh, but
+                        // keep the old copy meanwhile, as it may be the freshest one left. After a merge every owner
+                        // does, the primary too: it asks every member and keeps the freshest copy, so a node that
+                        // started alone (empty, but complete in its own view) does not wipe the partitions it is
+                        // primary for when it merges into the cluster that holds them
+                        keepAsCandidate(g, r);
+                    }
+                    if (owner) {
+                        r.notOwnedSince = Replica.NEVER;
+                    } else if (r.notOwnedSince == Replica.NEVER) {
+                        r.notOwnedSince = now;
+                    }
+                    if (r.state != Replica.State.COMPLETE) {
+                        r.expectedPush = 0; // a pull for an older view is void; pull again
+                    }
+                    r.handedOff = false;
+                }
+            }
+        }
+        tick();
+    }
+
+    /** Keeps a copy from an earlier ownership as a candidate for pulls, or forgets a half-received one. */
+    private void keepAsCandidate(ReplicaGroup g, Replica r) {
+        if (r.holdsCopy()) {
+            log.debug("{}: partition {}/{} newly owned; keeping the old copy (version {}) until a fresh one arrives",
+                    engine.self, r.id, g.backups, r.version);
+            r.discardIncoming();
+            r.state = Replica.State.KEPT;
+        } else {
+            drop(g, r);
+        }
+    }
+
+    /** Every tick and after each view: pull what is owned but not held, drop what is held but no longer owned. */
+    void tick() {
+        Topology t = engine.topology;
+        if (t == null || engine.closed) {
+            return;
+        }
+        long now = engine.clock.nanoTime();
+        for (ReplicaGroup g : engine.groups) {
+            for (Replica r : g.replicas) {
+                boolean owner = t.isOwner(g.backups, r.id);
+                synchronized (r) {
+                    r.outcomes.expire(now, engine.outcomeRetentionNanos());
+                    if (owner && r.state != Replica.State.COMPLETE) {
+                        boolean stuck = r.expectedPush != 0 && now - r.pullStarted > engine.timeout.toNanos();
+                        if (r.expectedPush == 0 || stuck) {
+                            startPull(t, g, r);
+                        }
+                    } else if (!owner && r.state != Replica.State.NONE && r.notOwnedSince != Replica.NEVER
+                            && now - r.notOwnedSince > engine.dropGraceNanos()) {
+                        if (!r.holdsCopy()) {
+                            drop(g, r);
+                        } else if (r.releaseAsked == Replica.NEVER || now - r.releaseAsked > RELEASE_ASK_NANOS) {
+                            r.releaseAsked = now;
+                            releaseOnceOwnersHold(t, g, r);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Drops a copy this node no longer owns once every owner holds the partition, not before: until then it may be
+     * the freshest copy left if the primary crashes while its backups rebuild theirs. Only an owner's complete copy
+     * counts, and not a leaving member's (it may be gone in a moment): a kept copy may have missed writes.
+     */
+    private void releaseOnceOwnersHold(Topology t, ReplicaGroup g, Replica r) {
+        List<Member> owners = t.table(g.backups).owners(r.id).stream().map(t.byName::get).toList();
+        byte[] ask = new Messages.PullRequest(Messages.PullMode.HOLDS, t.key, g.backups, r.id, 0).encode();
+        List<CompletableFuture<byte[]>> answers = transfer.requestEach(owners, ask);
+        CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).whenComplete((ignored, error) -> {
+            if (error != null || answers.stream().anyMatch(a -> a.join()[0] != Status.OK.code())) {
+                return; // asked again later
+            }
+            engine.onTimer(() -> {
+                synchronized (r) {
+                    if (engine.topology == t && !t.isOwner(g.backups, r.id) && r.holdsCopy()) {
+                        drop(g, r);
+                    }
+                }
+            });
+        });
+    }
+
+    /** Asks for a partition's data. Called with the replica's monitor held. */
+    private void startPull(Topology t, ReplicaGroup g, Replica r) {
+        long pullId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
+        if (r.state != Replica.State.KEPT) {
+            r.state = Replica.State.RECEIVING;
+        }
+        r.expectedPush = pullId;
+        r.pullStarted = engine.clock.nanoTime();
+        r.discardIncoming();
+        boolean primary = t.isPrimary(g.backups, r.id);
+        byte[] ask = new Messages.PullRequest(Messages.PullMode.SEND, t.key, g.backups, r.id, pullId).encode();
+        List<Member> sources = new ArrayList<>();
+        if (!primary) {
+            sources.add(t.primary(g.backups, r.id));
+        } else {
+            for (Member m : t.view.members()) {
+                if (t.byName.get(m.name()) == m && !t.isSelf(m.name())) {
+                    sources.add(m);
+                }
+            }
+        }
+        if (sources.isEmpty()) {
+            takeOwnCopy(r); // alone: what it kept (if anything) is all there is
+            return;
+        }
+        if (!primary) {
+            askToSend(sources.get(0), ask, r, pullId);
+            return;
+        }
+        // The new primary asks every member what it holds, then pulls from the freshest holder (or keeps its own copy
+        // if that is the freshest): versions only grow along the chain of primaries, so a copy left over from an older
+        // view never wins over a newer one.
+        byte[] query = new Messages.PullRequest(Messages.PullMode.QUERY, t.key, g.backups, r.id, pullId).encode();
+        List<CompletableFuture<byte[]>> answers = transfer.requestEach(sources, query);
+        CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).whenComplete((ignored, error) -> {
+            Member best = null;
+            long bestVersion = -1;
+            boolean allAnswered = true;
+            for (int i = 0; i < answers.size(); i++) {
+                byte[] a = answers.get(i).isCompletedExceptionally() ? null : answers.get(i).getNow(null);
+                if (a == null || a[0] == Status.RETRY.code()) {
+                    allAnswered = false;
+                } else if (a[0] == Status.OK.code()) {
+                    Wire.In in = new Wire.In(a);
+                    in.u8();
+                    long version = in.i64();
+                    if (version > bestVersion) {
+                        bestVersion = version;
+                        best = sources.get(i);
+                    }
+                }
+            }
+            synchronized (r) {
+                if (r.expectedPush != pullId) {
+                    return;
+                }
+                long ownVersion = r.state == Replica.State.KEPT ? r.version : -1;
+                log.debug("{}: view {}: partition {}/{} query answered (all: {}), freshest {} at version {}",
+                        engine.self, t.view.id(), r.id, g.backups, allAnswered, best, bestVersion);
+                if (!allAnswered) {
+                    r.expectedPush = 0; // someone is on another view or did not answer: ask again on the next tick
+                } else if (best != null && bestVersion > ownVersion) {
+                    askToSend(best, ask, r, pullId);
+                } else {
+                    // no member holds a fresher copy than this node kept: it is the partition (with none kept, the
+                    // partition is empty, or every copy is lost)
+                    takeOwnCopy(r);
+                    r.expectedPush = 0;
+                }
+            }
+        });
+    }
+
+    /** Asks one holder to send a partition; if it will not, the next tick asks again. */
+    private void askToSend(Member source, byte[] ask, Replica r, long pullId) {
+        engine.membership.request(source, Messages.PULL, ask, engine.timeout).whenComplete((a, e) -> {
+            if (e != null || a[0] != Status.PUSHING.code()) {
+                synchronized (r) {
+                    if (r.expectedPush == pullId && r.incoming == null) {
+                        r.expectedPush = 0;
+                    }
+                }
+            }
+        });
+    }
+
+    /** Takes what this node kept of a partition (nothing, if it kept none) as the partition. */
+    private void takeOwnCopy(Replica r) {
+        log.debug("{}: partition {} taken as {}: no member holds a fresher copy", engine.self, r.id,
+                r.state == Replica.State.KEPT ? "kept at version " + r.version : "empty");
+        r.discardIncoming();
+        r.state = Replica.State.COMPLETE;
+    }
+
+    /** Forgets a partition this node no longer owns. Called with its monitor held. */
+    void drop(ReplicaGroup g, Replica r) {
+        log.debug("{}: partition {}/{} dropped (was {})", engine.self, r.id, g.backups, r.state);
+        for (MapStores m : engine.maps.values()) {
+            if (m.group == g) {
+                m.closeStore(r.id);
+            }
+        }
+        r.discardIncoming();
+        r.answerAwaiting(null);
+        r.state = Replica.State.NONE;
+        r.version = 0;
+        r.changeSeq = 0;
+        r.outcomes.clear();
+        r.notOwnedSince = Replica.NEVER;
+    }
+}

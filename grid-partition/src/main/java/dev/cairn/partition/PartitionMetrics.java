@@ -1,0 +1,107 @@
+package dev.cairn.partition;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+
+/** The partition engine's meters on one node, registered once and removed when the node closes. */
+final class PartitionMetrics {
+    private final MeterRegistry registry;
+    private final String node;
+    private final List<Meter> meters = new ArrayList<>();
+    private final ToDoubleFunction<String> primaryEntries;
+    private final ToDoubleFunction<String> offHeapBytes;
+    final Counter partitionsMoved;
+    final Counter bytesMoved;
+    final Timer moveTime;
+    /** Retried writes answered from a recorded outcome instead of being applied again. */
+    final Counter retriesDeduplicated;
+
+    /**
+     * @param primaryEntries entries of a map in the partitions this node is primary for
+     * @param offHeapBytes   off-heap bytes of a map's stores on this node
+     */
+    PartitionMetrics(MeterRegistry registry, String node, ToDoubleFunction<String> primaryEntries,
+                     ToDoubleFunction<String> offHeapBytes) {
+        this.registry = registry;
+        this.node = node;
+        this.primaryEntries = primaryEntries;
+        this.offHeapBytes = offHeapBytes;
+        Tags tags = Tags.of("node", node);
+        partitionsMoved = counter("cairn.partitions.moved", tags);
+        bytesMoved = counter("cairn.partitions.moved.bytes", tags);
+        retriesDeduplicated = counter("cairn.map.retries.deduplicated", tags);
+        moveTime = add(Timer.builder("cairn.partitions.move.time").tags(tags).register(registry));
+    }
+
+    /** Gauges of how many partitions this node owns, as primary and as backup. */
+    void ownership(java.util.function.Supplier<Number> primaries, java.util.function.Supplier<Number> backups) {
+        Tags tags = Tags.of("node", node);
+        add(Gauge.builder("cairn.partitions.primary", primaries).tags(tags).register(registry));
+        add(Gauge.builder("cairn.partitions.backup", backups).tags(tags).register(registry));
+    }
+
+    MapMetrics forMap(String map) {
+        return new MapMetrics(map);
+    }
+
+    void close() {
+        for (Meter meter : meters) {
+            registry.remove(meter);
+        }
+    }
+
+    private Counter counter(String name, Tags tags) {
+        return add(Counter.builder(name).tags(tags).register(registry));
+    }
+
+    private <M extends Meter> M add(M meter) {
+        meters.add(meter);
+        return meter;
+    }
+
+    /** Per-map meters: operations, hits and misses, latency, entries and off-heap bytes held here. */
+    final class MapMetrics {
+        private final Counter gets;
+        private final Counter puts;
+        private final Counter removes;
+        private final Counter hits;
+        private final Counter misses;
+        private final Timer latency;
+
+        private MapMetrics(String map) {
+            Tags tags = Tags.of("node", node, "map", map);
+            gets = counter("cairn.map.gets", tags);
+            puts = counter("cairn.map.puts", tags);
+            removes = counter("cairn.map.removes", tags);
+            hits = counter("cairn.map.hits", tags);
+            misses = counter("cairn.map.misses", tags);
+            latency = add(Timer.builder("cairn.map.latency").tags(tags).description("Operation latency seen by callers")
+                    .publishPercentiles(0.5, 0.99).register(registry));
+            add(Gauge.builder("cairn.map.entries", () -> primaryEntries.applyAsDouble(map)).tags(tags)
+                    .description("Entries in partitions this node is primary for").register(registry));
+            add(Gauge.builder("cairn.map.offheap.bytes", () -> offHeapBytes.applyAsDouble(map)).tags(tags)
+                    .baseUnit("bytes").description("Off-heap bytes of this map's stores on this node").register(registry));
+        }
+
+        void record(Op op, long nanos, boolean flag) {
+            latency.record(nanos, TimeUnit.NANOSECONDS);
+            if (op.isRead()) {
+                gets.increment();
+                (flag ? hits : misses).increment();
+            } else if (op instanceof Op.Remove || op instanceof Op.RemoveIfEquals) {
+                removes.increment();
+            } else {
+                puts.increment();
+            }
+        }
+    }
+}

@@ -1,0 +1,219 @@
+package dev.cairn.partition;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import dev.cairn.Fence;
+import dev.cairn.GridTimeoutException;
+import dev.cairn.StoreFullException;
+import dev.cairn.membership.Member;
+
+/**
+ * The primary's write path: decides an operation under the partition's monitor, applies it, records its outcome by
+ * invocation id, publishes it to the change feed and sends it to the backups ordered while still holding the monitor,
+ * then answers once every backup in the view has acknowledged it (decisions 4 and 14).
+ */
+final class PrimaryPath {
+    private final Engine engine;
+
+    PrimaryPath(Engine engine) {
+        this.engine = engine;
+    }
+
+    /** A MAP_OP request from another member. */
+    CompletableFuture<byte[]> onMapOp(byte[] payload) {
+        Messages.OpRequest r;
+        try {
+            r = Messages.OpRequest.decode(payload);
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.completedFuture(Reply.refused(Status.MALFORMED, e.getMessage()).encode());
+        }
+        return execute(engine.map(r.map()), r.op(), r.partition(), r.key(), r.fence(), r.id(), r.viewKey())
+                .thenApply(Reply::encode);
+    }
+
+    /** A MAP_BATCH request: each item as its own operation, the replies in the items' order. */
+    CompletableFuture<byte[]> onBatch(byte[] payload) {
+        Messages.BatchRequest b;
+        try {
+            b = Messages.BatchRequest.decode(payload);
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        MapStores m = engine.map(b.map());
+        List<CompletableFuture<Reply>> results = new ArrayList<>(b.items().size());
+        for (Messages.BatchRequest.Item i : b.items()) {
+            results.add(execute(m, i.op(), i.partition(), i.key(), b.fence(), i.id(), b.viewKey()));
+        }
+        return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
+                .thenApply(v -> Messages.encodeReplies(results.stream().map(CompletableFuture::join).toList()));
+    }
+
+    /** Decides and applies one operation here as the primary of {@code p} in view {@code viewKey}, and replicates it. */
+    CompletableFuture<Reply> execute(MapStores m, Op op, int p, byte[] key, Fence fence, Invocation id, long viewKey) {
+        Topology t = engine.topology;
+        int backups = m.group.backups;
+        if (t == null || t.key != viewKey || engine.closed || !t.isPrimary(backups, p)) {
+            return CompletableFuture.completedFuture(Reply.RETRY);
+        }
+        if (op.isRead()) {
+            return CompletableFuture.completedFuture(m.readLocal(op, p, key));
+        }
+        Replica r = m.group.replica(p);
+        List<CompletableFuture<byte[]>> acks = new ArrayList<>();
+        Reply answer;
+        synchronized (r) {
+            // checked under the monitor: a new view since the check above may already have sent this partition to its
+            // new primary (pulls are served under this monitor), and a hand-off snapshots it under the monitor after
+            // setting leaving; a write applied here after either would be acknowledged and then missing on the heirs
+            if (r.state != Replica.State.COMPLETE || engine.topology != t || engine.leaving) {
+                return CompletableFuture.completedFuture(Reply.RETRY);
+            }
+            if (fence != null) {
+                if (!t.takesFencedWrites()) {
+                    return CompletableFuture.completedFuture(Reply.refused(Status.NO_QUORUM, t.fenceQuorumRefusal(m.name)));
+                }
+                String stale = r.fences.refusal(fence, m.name, p);
+                if (stale != null) {
+                    return CompletableFuture.completedFuture(Reply.refused(Status.STALE_FENCE, stale));
+                }
+            }
+            PartitionStore store = m.store(p);
+            Outcomes.Outcome prior = id == null ? null : r.outcomes.get(id);
+            Messages.BackupWrite backup;
+            if (prior != null) {
+                answer = Reply.ok(Op.Decision.keep(prior.returned(), prior.flag()));
+                backup = repair(t, m, r, key, fence, id, prior, store);
+                engine.metrics.retriesDeduplicated.increment();
+            } else {
+                StoredEntry current = store.get(key);
+                Op.Decision d = op.decide(current);
+                answer = Reply.ok(d);
+                if (d.change() == Op.Change.NONE) {
+                    // a fenced write that changed nothing still raised the fence: the backups learn it too, or a
+                    // promoted backup would take a lower fence the old primary had refused
+                    backup = fence != null && r.fences.raise(fence) ? new Messages.BackupWrite(t.key, m.name, p, key,
+                            fence, r.version, r.changeSeq, Messages.BackupKind.FENCE_ONLY, null, null,
+                            Messages.OutcomeMode.NONE, false, null) : null;
+                } else {
+                    // (view id, count): a write the primary of an older view applied but could not replicate never
+                    // ties with one acknowledged in this view, so the freshest copy is the one with the highest version
+                    long version = Math.max(r.version, t.view.id() << 32) + 1;
+                    StoredEntry entry = d.change() == Op.Change.WRITE
+                            ? new StoredEntry(version, 0, engine.clock.epochMillis(), d.value()) : null;
+                    Reply refused = apply(m, r, store, op, key, d, entry, version, fence, id);
+                    if (refused != null) {
+                        return CompletableFuture.completedFuture(refused);
+                    }
+                    backup = changeFor(t, m, r, op, key, current, d, entry, fence, id);
+                }
+            }
+            if (backup != null) {
+                byte[] bytes = backup.encode();
+                for (Member b : t.backups(backups, p)) {
+                    acks.add(engine.membership.request(b, Messages.BACKUP, bytes, engine.timeout, true));
+                }
+            }
+        }
+        if (acks.isEmpty() || m.options.asyncBackups()) {
+            return CompletableFuture.completedFuture(answer);
+        }
+        return whenAcknowledged(m, p, acks, answer);
+    }
+
+    /**
+     * Applies a decided change to the store, then raises the fence and records the outcome: nothing is raised or
+     * recorded for a write the store refused. Returns the refusal, or null when applied.
+     */
+    private Reply apply(MapStores m, Replica r, PartitionStore store, Op op, byte[] key, Op.Decision d,
+                        StoredEntry entry, long version, Fence fence, Invocation id) {
+        try {
+            if (entry != null) {
+                store.put(key, entry);
+            } else {
+                store.remove(key);
+            }
+        } catch (StoreFullException e) {
+            return Reply.refused(Status.FULL, e.getMessage());
+        } catch (IllegalArgumentException e) {
+            return Reply.refused(Status.TOO_LARGE, "map '" + m.name + "': " + e.getMessage() + "; nothing was written");
+        }
+        r.version = version;
+        r.changeSeq++;
+        if (fence != null) {
+            r.fences.raise(fence);
+        }
+        if (id != null) {
+            r.outcomes.record(id, d.flag(), op.returnsPrevious() ? d.returned() : null, engine.clock.nanoTime(),
+                    engine.outcomeRetentionNanos());
+        }
+        return null;
+    }
+
+    /** The backup message of an applied change, published to the change feed on the way. */
+    private Messages.BackupWrite changeFor(Topology t, MapStores m, Replica r, Op op, byte[] key, StoredEntry current,
+                                           Op.Decision d, StoredEntry entry, Fence fence, Invocation id) {
+        if (engine.changes.active()) {
+            engine.changes.publish(new MapChange(m.name, r.id, key, current == null ? null : current.value(), d.value(),
+                    r.changeSeq));
+        }
+        Messages.OutcomeMode mode = id == null ? Messages.OutcomeMode.NONE
+                : op.returnsPrevious() ? Messages.OutcomeMode.PREVIOUS_VALUE : Messages.OutcomeMode.NO_VALUE;
+        return new Messages.BackupWrite(t.key, m.name, r.id, key, fence, r.version, r.changeSeq,
+                entry == null ? Messages.BackupKind.REMOVE : Messages.BackupKind.WRITE, entry, id, mode, d.flag(), null);
+    }
+
+    /**
+     * A retry of a write already applied (here, or by an earlier primary whose backup this node was): the current
+     * backups get the key as it stands now, with the recorded outcome and the fence, since the first try may have
+     * reached none of them (a backup that answered stale, a leaving one); then the caller gets the first outcome.
+     */
+    private Messages.BackupWrite repair(Topology t, MapStores m, Replica r, byte[] key, Fence fence, Invocation id,
+                                        Outcomes.Outcome prior, PartitionStore store) {
+        if (fence != null) {
+            r.fences.raise(fence);
+        }
+        StoredEntry now = store.get(key);
+        return new Messages.BackupWrite(t.key, m.name, r.id, key, fence, r.version, r.changeSeq,
+                now == null ? Messages.BackupKind.REMOVE : Messages.BackupKind.WRITE, now, id,
+                Messages.OutcomeMode.SENT, prior.flag(), prior.returned());
+    }
+
+    /**
+     * The answer once every backup acknowledged: a backup that timed out makes the outcome unknown; one that is
+     * full is reported (the primary holds the write); one that answered stale or left makes the caller retry, which
+     * the recorded outcome turns into a repair rather than a second write.
+     */
+    private CompletableFuture<Reply> whenAcknowledged(MapStores m, int p, List<CompletableFuture<byte[]>> acks, Reply ok) {
+        CompletableFuture<Reply> done = new CompletableFuture<>();
+        AtomicInteger pending = new AtomicInteger(acks.size());
+        AtomicReference<Reply> worst = new AtomicReference<>(ok);
+        for (CompletableFuture<byte[]> ack : acks) {
+            ack.whenComplete((reply, error) -> {
+                if (error != null) {
+                    if (Router.unwrap(error) instanceof GridTimeoutException te) {
+                        done.completeExceptionally(new GridTimeoutException("map '" + m.name + "': a backup of partition "
+                                + p + " did not acknowledge a write within " + engine.timeout.toMillis() + " ms; the"
+                                + " write may have taken effect (a retry of the same call is applied at most once)", te));
+                        return;
+                    }
+                    // a backup that left the view was one of this view's owners: the next view has other backups,
+                    // which get the write only when it is tried again there (DESIGN.md decision 4)
+                    worst.compareAndSet(ok, Reply.RETRY);
+                } else if (Status.of(reply[0]) == Status.FULL) {
+                    worst.set(Reply.refused(Status.FULL, "map '" + m.name + "': a backup of partition " + p + " has no"
+                            + " room for the write, which its primary holds: raise the map's expectedEntries"));
+                } else if (reply[0] != Status.OK.code()) {
+                    worst.compareAndSet(ok, Reply.RETRY);
+                }
+                if (pending.decrementAndGet() == 0) {
+                    done.complete(worst.get());
+                }
+            });
+        }
+        return done;
+    }
+}

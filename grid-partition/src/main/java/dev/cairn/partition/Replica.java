@@ -1,0 +1,83 @@
+package dev.cairn.partition;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import dev.cairn.membership.Member;
+
+/**
+ * What this node has of one partition of a {@link ReplicaGroup}: its state, its version, its fences and the outcomes of
+ * its recent writes. Its monitor orders writes, backup writes and snapshots: everything here is read and written with
+ * it held.
+ */
+final class Replica {
+    /**
+     * {@code KEPT} is a copy from an earlier ownership that may have missed writes since: it serves nothing, but other
+     * members may pull it (the freshest copy wins) until its owners hold the partition, so a crash while new owners
+     * rebuild their copies does not lose what the old ones held.
+     */
+    enum State { NONE, RECEIVING, KEPT, COMPLETE }
+
+    final int id;
+    State state = State.NONE;
+    /** (view id, count) of the last write applied: the primary of view V numbers its writes from {@code V << 32}. */
+    long version;
+    /** The change feed's position: one more per applied change, the same on every copy (see {@link ChangeFeed}). */
+    long changeSeq;
+    final FenceTable fences = new FenceTable();
+    final Outcomes outcomes = new Outcomes();
+
+    /** The pull this node is waiting on (0 when none), when it began (clock nanoseconds), and what is arriving. */
+    long expectedPush;
+    long pullStarted;
+    Member incomingFrom;
+    Map<String, PartitionStore> incoming;
+    /** The highest version and change sequence of the writes applied on top of the snapshot being received. */
+    long incomingVersion;
+    long incomingChangeSeq;
+    /** A clock reading that stands for "not set" below. */
+    static final long NEVER = Long.MIN_VALUE;
+    /** Clock nanoseconds since this node stopped owning the partition ({@link #NEVER} while it owns it). */
+    long notOwnedSince = NEVER;
+    /** Received from a member that was leaving: the freshest copy, kept through the next view. */
+    boolean handedOff;
+    /** When this node, holding a copy it does not own, last asked the owners whether they hold it. */
+    long releaseAsked = NEVER;
+    /**
+     * Backup writes from the primary that arrived before this node held the partition: each is answered once the
+     * snapshot being pulled from that primary (which includes it) is installed, so an acknowledged write is held by
+     * every live backup, not only by a primary that may crash before the backup's copy is built.
+     */
+    final List<PendingBackup> awaitingCopy = new ArrayList<>();
+
+    /** A backup write waiting for this node to hold its partition, and the member that sent it. */
+    record PendingBackup(Member from, CompletableFuture<byte[]> reply) {
+    }
+
+    Replica(int id) {
+        this.id = id;
+    }
+
+    boolean holdsCopy() {
+        return state == State.COMPLETE || state == State.KEPT;
+    }
+
+    /** Answers the backup writes waiting for this partition's copy: held if it came from their sender. */
+    void answerAwaiting(Member copiedFrom) {
+        for (PendingBackup w : awaitingCopy) {
+            w.reply().complete((w.from().equals(copiedFrom) ? Status.OK : Status.STALE).reply());
+        }
+        awaitingCopy.clear();
+    }
+
+    /** Forgets a push half received. */
+    void discardIncoming() {
+        if (incoming != null) {
+            incoming.values().forEach(PartitionStore::close);
+        }
+        incoming = null;
+        incomingFrom = null;
+    }
+}

@@ -1,0 +1,235 @@
+package dev.cairn.partition;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import dev.cairn.Fence;
+import dev.cairn.GridClosedException;
+import dev.cairn.GridException;
+import dev.cairn.GridTimeoutException;
+import dev.cairn.MemberUnreachableException;
+import dev.cairn.membership.Member;
+
+/**
+ * The calling side: takes each operation to its key's primary (this node or another), and retries while ownership
+ * moves, with backoff, until the request timeout. A write keeps one invocation id over all its tries, so a retry after
+ * any failure is answered with the first try's outcome rather than applied twice (see {@link Outcomes}).
+ */
+final class Router {
+    private final Engine engine;
+    private final PrimaryPath primary;
+    /** This incarnation's id for invocations: a node restarted under the same name numbers its writes afresh. */
+    private final long origin = ThreadLocalRandom.current().nextLong();
+    private final AtomicLong sequence = new AtomicLong();
+
+    Router(Engine engine, PrimaryPath primary) {
+        this.engine = engine;
+        this.primary = primary;
+    }
+
+    private Invocation nextId(Op op) {
+        return op.isRead() ? null : new Invocation(origin, sequence.incrementAndGet());
+    }
+
+    /** Runs one operation on the key's primary; {@code fence} is null for an unfenced one. */
+    CompletableFuture<Op.Decision> invoke(MapStores m, Op op, byte[] key, Fence fence) {
+        return invoke(m, op, key, fence, nextId(op));
+    }
+
+    private CompletableFuture<Op.Decision> invoke(MapStores m, Op op, byte[] key, Fence fence, Invocation id) {
+        if (engine.closed) {
+            return CompletableFuture.failedFuture(new GridClosedException("node '" + engine.self + "' is closed"));
+        }
+        CompletableFuture<Op.Decision> out = new CompletableFuture<>();
+        long start = engine.clock.nanoTime();
+        Call call = new Call(m, op, engine.partitioner.partitionOf(key), key, fence, id, out, start,
+                start + engine.timeout.toNanos());
+        attempt(call, 0);
+        return out.whenComplete((d, e) -> {
+            if (d != null) {
+                m.metrics.record(op, engine.clock.nanoTime() - start, d.flag());
+            }
+        });
+    }
+
+    /** One operation under way: what it is, where its answer goes and until when it may retry. */
+    private record Call(MapStores map, Op op, int partition, byte[] key, Fence fence, Invocation id,
+                        CompletableFuture<Op.Decision> out, long start, long deadline) {
+    }
+
+    private void attempt(Call c, int tries) {
+        try {
+            tryOnce(c, tries);
+        } catch (RuntimeException e) {
+            c.out().completeExceptionally(e); // whatever went wrong, the caller hears of it
+        }
+    }
+
+    private void tryOnce(Call c, int tries) {
+        if (engine.closed) {
+            c.out().completeExceptionally(new GridClosedException("node '" + engine.self + "' closed while an"
+                    + " operation on map '" + c.map().name + "' was under way"));
+            return;
+        }
+        Topology t = engine.topology;
+        MapStores m = c.map();
+        int backups = m.group.backups;
+        CompletableFuture<Reply> result;
+        long left = c.deadline() - engine.clock.nanoTime();
+        if (t == null) {
+            result = CompletableFuture.completedFuture(Reply.RETRY);
+        } else if (c.op().isRead() && m.options.readBackups() && !t.isPrimary(backups, c.partition())
+                && t.isOwner(backups, c.partition())) {
+            result = CompletableFuture.completedFuture(m.readLocal(c.op(), c.partition(), c.key()));
+        } else if (t.isPrimary(backups, c.partition())) {
+            result = primary.execute(m, c.op(), c.partition(), c.key(), c.fence(), c.id(), t.key);
+        } else {
+            Member target = t.primary(backups, c.partition());
+            byte[] payload = new Messages.OpRequest(c.op(), t.key, m.name, c.partition(), c.key(), c.fence(), c.id())
+                    .encode();
+            result = engine.membership.request(target, Messages.MAP_OP, payload, Duration.ofNanos(Math.max(left, 1_000_000)))
+                    .thenApply(Reply::decode)
+                    .exceptionally(e -> retryable(e) ? Reply.RETRY : rethrow(e));
+        }
+        result.whenComplete((r, e) -> {
+            if (e != null) {
+                c.out().completeExceptionally(unwrap(e));
+            } else if (r.status() == Status.OK) {
+                c.out().complete(r.decision());
+            } else if (r.error() != null) {
+                c.out().completeExceptionally(r.error());
+            } else if (engine.clock.nanoTime() < c.deadline()) {
+                long delayMicros = Math.min(100_000, 500L << Math.min(tries, 8));
+                try {
+                    engine.timer.schedule(() -> attempt(c, tries + 1), delayMicros, TimeUnit.MICROSECONDS);
+                } catch (RejectedExecutionException closing) {
+                    c.out().completeExceptionally(new GridClosedException("node '" + engine.self + "' closed while an"
+                            + " operation on map '" + m.name + "' was waiting to retry"));
+                }
+            } else {
+                c.out().completeExceptionally(new GridTimeoutException("map '" + m.name + "': partition "
+                        + c.partition() + " had no ready primary within " + engine.timeout.toMillis() + " ms ("
+                        + (tries + 1) + " tries while ownership moved); "
+                        + (c.op().isRead() ? "nothing was read" : "the write may or may not have taken effect (a retry"
+                        + " with the same call is applied at most once)")));
+            }
+        });
+    }
+
+    static boolean retryable(Throwable e) {
+        return unwrap(e) instanceof MemberUnreachableException;
+    }
+
+    static Throwable unwrap(Throwable e) {
+        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    }
+
+    static <T> T rethrow(Throwable e) {
+        Throwable c = unwrap(e);
+        if (c instanceof RuntimeException r) {
+            throw r;
+        }
+        throw new GridException(c.toString(), c);
+    }
+
+    /**
+     * Runs one operation per key, one request per primary rather than one per key; {@code ops} pairs with
+     * {@code keys}. Keys whose primary answers retry (ownership moving) go on alone, with the same invocation id.
+     * The decisions come back in key order.
+     */
+    CompletableFuture<List<Op.Decision>> invokeAll(MapStores m, List<byte[]> keys, List<Op> ops, Fence fence) {
+        if (engine.closed) {
+            return CompletableFuture.failedFuture(new GridClosedException("node '" + engine.self + "' is closed"));
+        }
+        Topology t = engine.topology;
+        int n = keys.size();
+        List<Invocation> ids = new ArrayList<>(n);
+        for (Op op : ops) {
+            ids.add(nextId(op));
+        }
+        List<CompletableFuture<Op.Decision>> each = new ArrayList<>(Collections.nCopies(n, null));
+        if (t == null) {
+            for (int i = 0; i < n; i++) {
+                each.set(i, invoke(m, ops.get(i), keys.get(i), fence, ids.get(i)));
+            }
+            return allInOrder(each);
+        }
+        int backups = m.group.backups;
+        Map<Member, List<Integer>> byPrimary = new HashMap<>();
+        List<Integer> mine = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int p = engine.partitioner.partitionOf(keys.get(i));
+            if (t.isPrimary(backups, p)) {
+                mine.add(i);
+            } else {
+                byPrimary.computeIfAbsent(t.primary(backups, p), k -> new ArrayList<>()).add(i);
+            }
+        }
+        for (int i : mine) {
+            each.set(i, invoke(m, ops.get(i), keys.get(i), fence, ids.get(i)));
+        }
+        for (Map.Entry<Member, List<Integer>> e : byPrimary.entrySet()) {
+            List<Integer> idx = e.getValue();
+            List<Messages.BatchRequest.Item> items = new ArrayList<>(idx.size());
+            for (int i : idx) {
+                items.add(new Messages.BatchRequest.Item(engine.partitioner.partitionOf(keys.get(i)), keys.get(i),
+                        ops.get(i), ids.get(i)));
+            }
+            byte[] request = new Messages.BatchRequest(t.key, m.name, fence, items).encode();
+            CompletableFuture<List<Reply>> replies = engine.membership
+                    .request(e.getKey(), Messages.MAP_BATCH, request, engine.timeout)
+                    .thenApply(Messages::decodeReplies)
+                    .exceptionally(err -> retryable(err) ? Collections.nCopies(idx.size(), Reply.RETRY) : rethrow(err));
+            for (int k = 0; k < idx.size(); k++) {
+                int i = idx.get(k);
+                int pos = k;
+                each.set(i, replies.thenCompose(rs -> {
+                    Reply r = rs.get(pos);
+                    if (r.status() == Status.OK) {
+                        return CompletableFuture.completedFuture(r.decision());
+                    }
+                    RuntimeException refused = r.error();
+                    if (refused != null) {
+                        return CompletableFuture.failedFuture(refused);
+                    }
+                    return invoke(m, ops.get(i), keys.get(i), fence, ids.get(i));
+                }));
+            }
+        }
+        return allInOrder(each);
+    }
+
+    private static CompletableFuture<List<Op.Decision>> allInOrder(List<CompletableFuture<Op.Decision>> each) {
+        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            List<Op.Decision> out = new ArrayList<>(each.size());
+            for (CompletableFuture<Op.Decision> f : each) {
+                out.add(f.join());
+            }
+            return out;
+        });
+    }
+
+    /** Sends one request to every member of the view; the replies in the same order. */
+    CompletableFuture<List<byte[]>> allMembers(short type, byte[] payload) {
+        Topology t = engine.topology;
+        if (t == null) {
+            return CompletableFuture.failedFuture(new GridException("node '" + engine.self + "' has not joined yet"));
+        }
+        List<CompletableFuture<byte[]>> replies = new ArrayList<>();
+        for (Member m : t.byName.values()) {
+            replies.add(engine.membership.request(m, type, payload, engine.timeout));
+        }
+        return CompletableFuture.allOf(replies.toArray(CompletableFuture[]::new))
+                .thenApply(v -> replies.stream().map(CompletableFuture::join).toList());
+    }
+}

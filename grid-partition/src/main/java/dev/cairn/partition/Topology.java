@@ -1,0 +1,90 @@
+package dev.cairn.partition;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.cairn.membership.ClusterView;
+import dev.cairn.membership.Member;
+
+/**
+ * One view as this node sees it: the members by name, the partition table of every backup count derived from it
+ * (decision 12: a function of the names alone), and whether a majority of the lock group is in it (fenced writes need
+ * one). Immutable; a new view makes a new topology.
+ */
+final class Topology {
+    final ClusterView view;
+    /** Views of different splits may share an id; the key adds the coordinator, so it tells them apart. */
+    final long key;
+    final Map<String, Member> byName = new HashMap<>();
+    private final PartitionTable[] tables = new PartitionTable[PartitionTable.MAX_BACKUP_COUNT + 1];
+    private final Member self;
+    private final List<String> fenceQuorum;
+    /** How many of the lock group are in this view. */
+    final long fenceQuorumSeen;
+
+    /**
+     * @param self        this node's member (this incarnation)
+     * @param fenceQuorum the lock group's names, empty for none
+     */
+    Topology(ClusterView view, Member self, int partitionCount, List<String> fenceQuorum) {
+        this.view = view;
+        this.self = self;
+        this.fenceQuorum = fenceQuorum;
+        for (Member m : view.members()) {
+            byName.put(m.name(), m); // a restarted node's newer incarnation comes later in the view and wins
+        }
+        this.key = view.id() * 1_000_003L + view.coordinator().name().hashCode();
+        List<String> names = List.copyOf(byName.keySet());
+        for (int b = 0; b < tables.length; b++) {
+            tables[b] = PartitionTable.compute(view.id(), names, partitionCount, b);
+        }
+        this.fenceQuorumSeen = fenceQuorum.stream().filter(byName::containsKey).count();
+    }
+
+    PartitionTable table(int backups) {
+        return tables[backups];
+    }
+
+    /**
+     * Whether the member named {@code name} in this view is this node's incarnation. Ownership is by name, so a node
+     * paused, replaced under its name and then resumed would otherwise take itself for the owner the others route to.
+     */
+    boolean isSelf(String name) {
+        Member m = byName.get(name);
+        return m != null && m.equals(self);
+    }
+
+    boolean isPrimary(int backups, int p) {
+        return isSelf(tables[backups].primary(p));
+    }
+
+    boolean isOwner(int backups, int p) {
+        for (String owner : tables[backups].owners(p)) {
+            if (isSelf(owner)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The primary of {@code p}, or null when its name has no member in this view. */
+    Member primary(int backups, int p) {
+        return byName.get(tables[backups].primary(p));
+    }
+
+    /** The members that hold backups of {@code p} in this view. */
+    List<Member> backups(int backups, int p) {
+        return tables[backups].backups(p).stream().map(byName::get).toList();
+    }
+
+    boolean takesFencedWrites() {
+        return fenceQuorum.isEmpty() || fenceQuorumSeen > fenceQuorum.size() / 2;
+    }
+
+    String fenceQuorumRefusal(String map) {
+        return "map '" + map + "': a fenced write needs a majority of the lock group " + fenceQuorum + " in the view, but"
+                + " node '" + self.name() + "' sees " + fenceQuorumSeen + " of them (cut off from the rest?); nothing was"
+                + " written";
+    }
+}

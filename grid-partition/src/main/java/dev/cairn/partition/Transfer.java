@@ -1,0 +1,270 @@
+package dev.cairn.partition;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.cairn.membership.Member;
+
+/**
+ * Moving a partition's data between members: answering pulls, sending snapshots (begin, one chunk of entries after
+ * another, end with the version, change sequence, fences and recent outcomes) ordered under the replica's monitor, so
+ * the receiver gets the snapshot and then every later write; receiving them; and a leaving node's hand-off to the
+ * next view's owners (decision 17).
+ */
+final class Transfer {
+    private static final Logger log = LoggerFactory.getLogger(Transfer.class);
+    private static final int CHUNK_BYTES = 64 * 1024;
+
+    private final Engine engine;
+
+    Transfer(Engine engine) {
+        this.engine = engine;
+    }
+
+    /** Sends one PULL request to each member; the answers in the members' order. */
+    List<CompletableFuture<byte[]>> requestEach(List<Member> members, byte[] request) {
+        List<CompletableFuture<byte[]>> answers = new ArrayList<>();
+        for (Member m : members) {
+            answers.add(engine.membership.request(m, Messages.PULL, request, engine.timeout));
+        }
+        return answers;
+    }
+
+    /** A member asks about a partition or for it; if this node holds it, it is sent under the replica's monitor. */
+    byte[] onPull(Member from, byte[] payload) {
+        Messages.PullRequest q;
+        try {
+            q = Messages.PullRequest.decode(payload);
+        } catch (IllegalArgumentException e) {
+            return Reply.refused(Status.MALFORMED, e.getMessage()).encode();
+        }
+        Topology t = engine.topology;
+        if (t == null || t.key != q.viewKey() || q.backups() >= engine.groups.length || q.partition() < 0
+                || q.partition() >= engine.partitionCount) {
+            return Status.RETRY.reply();
+        }
+        ReplicaGroup g = engine.groups[q.backups()];
+        Replica r = g.replica(q.partition());
+        long start = engine.clock.nanoTime();
+        synchronized (r) {
+            switch (q.mode()) {
+                case QUERY -> {
+                    return r.holdsCopy() ? new Wire.Out(16).u8(Status.OK.code()).i64(r.version).toArray()
+                            : Status.NONE.reply();
+                }
+                case HOLDS -> {
+                    // an owner that counts for dropping other copies: complete, and staying
+                    return r.state == Replica.State.COMPLETE && !engine.leaving && t.isOwner(g.backups, r.id)
+                            ? Status.OK.reply() : Status.NONE.reply();
+                }
+                default -> {
+                }
+            }
+            if (!r.holdsCopy()) {
+                return Status.NONE.reply(); // receiving is not holding: a pull answered by a receiver would wait in a circle
+            }
+            if (r.state == Replica.State.KEPT && t.isPrimary(g.backups, r.id)) {
+                // a primary still looking for the freshest copy must not hand its old one to its backups: they would
+                // take it as the partition and keep it after the primary pulled a fresher one
+                return Status.NONE.reply();
+            }
+            List<CompletableFuture<byte[]>> sent = new ArrayList<>();
+            long bytes = sendSnapshot(from, g, r, q.pullId(), sent);
+            CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).whenComplete((ok, e) -> {
+                if (e == null) {
+                    engine.metrics.bytesMoved.increment(bytes);
+                    engine.metrics.moveTime.record(engine.clock.nanoTime() - start, TimeUnit.NANOSECONDS);
+                }
+            });
+        }
+        return Status.PUSHING.reply();
+    }
+
+    /**
+     * Sends a partition's data, every map of its group, as begin, chunks and end, ordered, so that writes this node
+     * sends the receiver later arrive after it. Call with the replica's monitor held. Returns the bytes sent.
+     */
+    private long sendSnapshot(Member to, ReplicaGroup g, Replica r, long pushId, List<CompletableFuture<byte[]>> sent) {
+        int p = r.id;
+        sent.add(send(to, new Messages.PushHeader(Messages.PushKind.BEGIN, g.backups, p, pushId).start(32).toArray()));
+        Messages.PushHeader chunkHeader = new Messages.PushHeader(Messages.PushKind.CHUNK, g.backups, p, pushId);
+        long bytes = 0;
+        for (MapStores m : engine.maps.values()) {
+            if (m.group != g || m.stores[p] == null) {
+                continue;
+            }
+            Wire.Out[] chunk = {chunkHeader.start(CHUNK_BYTES + 1024).str(m.name)};
+            long[] total = {0};
+            m.stores[p].forEach((key, entry) -> {
+                chunk[0].bytes(key).i64(entry.version()).i64(entry.expiresAt()).i64(entry.touchedAt()).bytes(entry.value());
+                if (chunk[0].size() >= CHUNK_BYTES) {
+                    total[0] += chunk[0].size();
+                    sent.add(send(to, chunk[0].toArray()));
+                    chunk[0] = chunkHeader.start(CHUNK_BYTES + 1024).str(m.name);
+                }
+            });
+            total[0] += chunk[0].size();
+            sent.add(send(to, chunk[0].toArray()));
+            bytes += total[0];
+        }
+        Wire.Out end = new Messages.PushHeader(Messages.PushKind.END, g.backups, p, pushId).start(256)
+                .i64(r.version).i64(r.changeSeq);
+        r.fences.write(end);
+        r.outcomes.write(end);
+        sent.add(send(to, end.toArray()));
+        return bytes;
+    }
+
+    private CompletableFuture<byte[]> send(Member to, byte[] push) {
+        return engine.membership.request(to, Messages.PUSH, push, engine.timeout, true);
+    }
+
+    /** Receives the pieces of a partition this node pulled (or that a leaving member handed it). */
+    byte[] onPush(Member from, byte[] payload) {
+        Wire.In in = new Wire.In(payload);
+        Messages.PushHeader h;
+        try {
+            h = Messages.PushHeader.read(in);
+        } catch (IllegalArgumentException e) {
+            log.warn("{}: malformed push from {}: {}", engine.self, from, e.getMessage());
+            return Status.MALFORMED.reply();
+        }
+        if (h.backups() >= engine.groups.length || h.partition() < 0 || h.partition() >= engine.partitionCount) {
+            return Status.MALFORMED.reply();
+        }
+        ReplicaGroup g = engine.groups[h.backups()];
+        int p = h.partition();
+        long pushId = h.pushId();
+        Replica r = g.replica(p);
+        synchronized (r) {
+            switch (h.kind()) {
+                case BEGIN -> {
+                    boolean handoff = pushId < 0 && (r.state != Replica.State.COMPLETE || !ownsNow(g, p));
+                    if (r.incoming == null && (pushId == r.expectedPush || handoff)) {
+                        r.expectedPush = pushId;
+                        r.incoming = new HashMap<>();
+                        r.incomingFrom = from;
+                        r.incomingVersion = 0;
+                        r.incomingChangeSeq = 0;
+                        if (handoff && r.state != Replica.State.KEPT) {
+                            r.state = Replica.State.RECEIVING;
+                        }
+                    }
+                }
+                case CHUNK -> {
+                    if (r.incoming != null && pushId == r.expectedPush && from.equals(r.incomingFrom)) {
+                        MapStores m = engine.map(in.str());
+                        PartitionStore store = r.incoming.computeIfAbsent(m.name, n -> m.newStore(p));
+                        while (in.more()) {
+                            byte[] key = in.bytes();
+                            store.put(key, new StoredEntry(in.i64(), in.i64(), in.i64(), in.bytes()));
+                        }
+                    }
+                }
+                case END -> {
+                    if (r.incoming != null && pushId == r.expectedPush && from.equals(r.incomingFrom)) {
+                        install(from, g, r, in, pushId);
+                    }
+                }
+                default -> throw new IllegalStateException("unknown push kind " + h.kind());
+            }
+        }
+        return Status.OK.reply();
+    }
+
+    /** The snapshot's end: its stores replace this node's, with its version, change sequence, fences and outcomes. */
+    private void install(Member from, ReplicaGroup g, Replica r, Wire.In in, long pushId) {
+        int p = r.id;
+        long version = in.i64();
+        long changeSeq = in.i64();
+        r.fences.merge(in);
+        r.outcomes.merge(in, engine.clock.nanoTime(), engine.outcomeRetentionNanos());
+        for (MapStores m : engine.maps.values()) {
+            if (m.group == g) {
+                PartitionStore old = m.stores[p];
+                m.stores[p] = r.incoming.remove(m.name);
+                if (old != null) {
+                    old.close();
+                }
+            }
+        }
+        for (PartitionStore orphan : r.incoming.values()) {
+            orphan.close(); // a map created meanwhile by another thread: nothing to keep
+        }
+        r.version = Math.max(version, r.incomingVersion);
+        r.changeSeq = Math.max(changeSeq, r.incomingChangeSeq);
+        r.answerAwaiting(from);
+        log.debug("{}: partition {}/{} received from {} (push {}), version {}", engine.self, p, g.backups, from, pushId,
+                r.version);
+        r.state = Replica.State.COMPLETE;
+        r.notOwnedSince = ownsNow(g, p) ? Replica.NEVER : engine.clock.nanoTime(); // a hand-off waits for its view
+        r.handedOff = pushId < 0;
+        r.incoming = null;
+        r.incomingFrom = null;
+        r.expectedPush = 0;
+        engine.metrics.partitionsMoved.increment();
+    }
+
+    private boolean ownsNow(ReplicaGroup g, int p) {
+        Topology t = engine.topology;
+        return t != null && t.isOwner(g.backups, p);
+    }
+
+    /**
+     * Stops serving (and taking backup writes), hands every partition this node owns to each owner of the next view
+     * that does not already hold it, and waits (up to the request timeout) for the hand-offs to be acknowledged. Call
+     * before leaving the view. Idempotent.
+     */
+    void handOff() {
+        if (engine.leaving || engine.closed) {
+            return;
+        }
+        engine.leaving = true;
+        Topology t = engine.topology;
+        if (t == null || t.byName.size() < 2) {
+            return;
+        }
+        List<String> remaining = new ArrayList<>(t.byName.keySet());
+        remaining.remove(engine.self);
+        List<CompletableFuture<byte[]>> sent = new ArrayList<>();
+        for (ReplicaGroup g : engine.groups) {
+            if (engine.maps.values().stream().noneMatch(m -> m.group == g)) {
+                continue;
+            }
+            PartitionTable now = t.table(g.backups);
+            PartitionTable next = PartitionTable.compute(t.view.id() + 1, remaining, engine.partitionCount, g.backups);
+            for (Replica r : g.replicas) {
+                if (!t.isOwner(g.backups, r.id)) {
+                    continue;
+                }
+                synchronized (r) {
+                    if (r.state != Replica.State.COMPLETE) {
+                        continue;
+                    }
+                    // every owner of the next view that does not hold it now gets this copy, which is final (this
+                    // node takes no more writes: they check leaving under this monitor), so leaving never leaves a
+                    // partition on fewer copies
+                    for (String heir : next.owners(r.id)) {
+                        if (!now.owners(r.id).contains(heir)) {
+                            long pushId = -ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
+                            sendSnapshot(t.byName.get(heir), g, r, pushId, sent);
+                        }
+                    }
+                }
+            }
+        }
+        try {
+            CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new))
+                    .get(engine.timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            log.warn("{}: not every partition hand-off was acknowledged before leaving: {}", engine.self, e.toString());
+        }
+    }
+}
