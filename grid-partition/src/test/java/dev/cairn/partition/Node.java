@@ -18,10 +18,13 @@ record Node(Membership membership, PartitionService service) implements AutoClos
 
     /** @param fenceQuorum the lock group whose majority a primary must see to apply a fenced write */
     static Node start(ChannelSettings settings, Function<String, MapOptions> options, java.util.List<String> fenceQuorum) {
+        return start(settings, PartitionSettings.of(271, 1, TIMEOUT, options, fenceQuorum));
+    }
+
+    static Node start(ChannelSettings settings, PartitionSettings partitionSettings) {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         Membership m = Membership.create(settings, registry);
-        PartitionService s = PartitionService.create(m, PartitionSettings.of(271, 1, TIMEOUT, options, fenceQuorum),
-                registry);
+        PartitionService s = PartitionService.create(m, partitionSettings, registry);
         m.join();
         s.awaitReady(TIMEOUT);
         return new Node(m, s);
