@@ -13,9 +13,9 @@ import dev.cairn.membership.Membership;
  */
 public final class Diagnostics {
     /** Echo answered on the worker pool: the path every module's requests take. */
-    static final short ECHO = 0;
+    static final short ECHO = dev.cairn.membership.RequestTypes.ECHO;
     /** Echo answered on the receiving JGroups thread: the floor of what the transport costs. */
-    static final short ECHO_INLINE = 1;
+    static final short ECHO_INLINE = dev.cairn.membership.RequestTypes.ECHO_INLINE;
 
     private final Membership membership;
     private final dev.cairn.locks.LockService locks;

@@ -317,23 +317,7 @@ public final class GridMap<K, V> {
 
     /** Waits a little longer than the request timeout: the operation itself gives up at that timeout. */
     private <T> T await(CompletableFuture<T> f) {
-        try {
-            return f.get(timeout.toMillis() * 2 + 1000, TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof GridException g) {
-                throw g;
-            }
-            if (c instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new GridException("map '" + name() + "': " + c, c);
-        } catch (TimeoutException e) {
-            throw new GridTimeoutException("map '" + name() + "': no answer within " + (timeout.toMillis() * 2 + 1000) + " ms", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new GridException("map '" + name() + "': interrupted", e);
-        }
+        return dev.cairn.membership.Futures.await(f, timeout.multipliedBy(2).plusSeconds(1), "map '" + name() + "'");
     }
 
     @Override

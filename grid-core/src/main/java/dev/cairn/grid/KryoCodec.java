@@ -55,6 +55,8 @@ public final class KryoCodec implements Codec {
             Collections.singleton(0).getClass(), Arrays.asList().getClass());
 
     private final List<Class<?>> userClasses;
+    /** Output buffers above this size are not kept in the pool after use. */
+    static final int MAX_POOLED_BUFFER = 64 * 1024;
     private final Pool<Session> pool;
 
     private static final class Session {
@@ -115,6 +117,9 @@ public final class KryoCodec implements Codec {
         } catch (IllegalArgumentException | KryoException e) {
             throw translate("encode a " + value.getClass().getName(), e);
         } finally {
+            if (s.output.getBuffer().length > MAX_POOLED_BUFFER) {
+                s.output.setBuffer(new byte[256], -1); // a pooled session does not keep the largest value ever encoded
+            }
             pool.free(s);
         }
     }

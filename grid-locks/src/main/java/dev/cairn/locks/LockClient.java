@@ -143,17 +143,8 @@ final class LockClient implements AutoCloseable {
     }
 
     LockResult call(byte[] command) {
-        try {
-            // the service gives up after the command timeout; the margin only guards against a lost completion
-            return callAsync(command).get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof GridException g ? g : new GridException(e.getCause().toString(), e.getCause());
-        } catch (TimeoutException e) {
-            throw new GridTimeoutException("lock command not answered within " + (timeout.toMillis() + 1000) + " ms", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new GridException("interrupted waiting for the lock group", e);
-        }
+        // the service gives up after the command timeout; the margin only guards against a lost completion
+        return dev.cairn.membership.Futures.await(callAsync(command), timeout.plusSeconds(1), "lock command");
     }
 
     private CompletableFuture<LockResult> callAsync(byte[] command) {

@@ -207,7 +207,7 @@ final class LockOps {
                     throw e;
                 }
             } catch (ExecutionException e) {
-                throw e.getCause() instanceof GridException g ? g : new GridException(e.getCause().toString(), e.getCause());
+                throw dev.cairn.membership.Futures.unchecked(e.getCause());
             }
         }
     }

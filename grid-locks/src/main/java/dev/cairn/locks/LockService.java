@@ -14,6 +14,8 @@ import dev.cairn.MemberUnreachableException;
 import dev.cairn.NoQuorumException;
 import dev.cairn.membership.Member;
 import dev.cairn.membership.Membership;
+import dev.cairn.membership.RequestTypes;
+import dev.cairn.membership.Status;
 
 /**
  * The lock service of one node. Members of the lock group run a {@link RaftGroup}; every node (members included)
@@ -22,14 +24,14 @@ import dev.cairn.membership.Membership;
  * every member answers no quorum, so the call fails and nothing is granted.
  */
 public final class LockService implements AutoCloseable {
-    static final short LOCK_COMMAND = 20;
+    static final short LOCK_COMMAND = RequestTypes.LOCK_COMMAND;
     /** Leader to a waiting node: a grant for you was just committed, poll now. Carries no authority. */
-    static final short GRANT_HINT = 21;
+    static final short GRANT_HINT = RequestTypes.GRANT_HINT;
 
-    private static final byte OK = 0;
-    private static final byte NO_QUORUM = 1;
-    private static final byte TIMEOUT = 2;
-    private static final byte FAILED = 3;
+    private static final byte OK = Status.OK.code();
+    private static final byte NO_QUORUM = Status.NO_QUORUM.code();
+    private static final byte TIMEOUT = Status.TIMEOUT.code();
+    private static final byte FAILED = Status.FAILED.code();
 
     private final Membership membership;
     private final LockSettings settings;

@@ -70,11 +70,11 @@ public final class Membership implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Membership.class);
 
     /** Request types below zero are this class's own; modules above use 0 and up. */
-    private static final short LEAVING = -1;
+    private static final short LEAVING = RequestTypes.LEAVING;
     /** The key under which a member's address carries its node name. */
     private static final byte[] NAME_KEY = "cairn-name".getBytes(StandardCharsets.UTF_8);
-    private static final byte OK = 0;
-    private static final byte FAILED = 1;
+    private static final byte OK = Status.OK.code();
+    private static final byte FAILED = Status.FAILED.code();
     /** Times out pending requests: JGroups' future ignores the timeout in its request options. */
     private static final ScheduledThreadPoolExecutor TIMER = timer();
 
@@ -310,7 +310,7 @@ public final class Membership implements AutoCloseable {
         }
         ScheduledFuture<?> expiry = TIMER.schedule(() -> {
             if (result.completeExceptionally(new GridTimeoutException("request type " + type + " to member '"
-                    + to.name() + "' got no reply within " + timeout.toMillis() + " ms"))) {
+                    + to.name() + "' got no reply within " + Math.max(1, timeout.toMillis()) + " ms"))) {
                 sent.cancel(false); // frees the request's slot in JGroups' correlator
             }
         }, timeout.toNanos(), TimeUnit.NANOSECONDS);
@@ -333,21 +333,16 @@ public final class Membership implements AutoCloseable {
 
     /** {@link #request} that waits for the reply, with the same errors thrown directly. */
     public byte[] call(Member to, short type, byte[] payload, Duration timeout) {
-        try {
-            return request(to, type, payload, timeout).get();
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof GridException g ? g : new GridException(e.getCause().toString(), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new GridException("interrupted waiting for member '" + to.name() + "'", e);
-        }
+        // the request fails by itself at its timeout; the margin only guards against a lost completion
+        return Futures.await(request(to, type, payload, timeout), timeout.plusSeconds(1),
+                "request type " + type + " to member '" + to.name() + "'");
     }
 
     private GridException failure(Member to, short type, Duration timeout, Throwable error) {
         Throwable e = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         if (e instanceof TimeoutException) {
             return new GridTimeoutException("request type " + type + " to member '" + to.name() + "' got no reply within "
-                    + timeout.toMillis() + " ms", e);
+                    + Math.max(1, timeout.toMillis()) + " ms", e);
         }
         if (e instanceof SuspectedException) {
             return new MemberUnreachableException("member '" + to.name() + "' left before replying to request type "

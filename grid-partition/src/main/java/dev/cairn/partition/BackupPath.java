@@ -1,5 +1,6 @@
 package dev.cairn.partition;
 
+import dev.cairn.membership.Status;
 import java.util.concurrent.CompletableFuture;
 
 import org.slf4j.Logger;
@@ -63,7 +64,9 @@ final class BackupPath {
             }
             StoredEntry previous = w.outcome() == Messages.OutcomeMode.PREVIOUS_VALUE ? target.get(w.key()) : null;
             try {
-                if (w.entry() == null) {
+                if (w.kind() == Messages.BackupKind.CLEAR) {
+                    target.clear();
+                } else if (w.entry() == null) {
                     target.remove(w.key());
                 } else {
                     target.put(w.key(), w.entry());
@@ -86,6 +89,34 @@ final class BackupPath {
             r.incomingChangeSeq = Math.max(r.incomingChangeSeq, w.changeSeq());
             return reply;
         }
+    }
+
+    /**
+     * The primary says this copy missed a write (an asynchronous backup that answered stale or had no room): it
+     * serves nothing from it until it has pulled the partition afresh, keeping it meanwhile as a candidate.
+     */
+    byte[] onResync(Member from, byte[] payload) {
+        Messages.Resync q;
+        try {
+            q = Messages.Resync.decode(payload);
+        } catch (IllegalArgumentException e) {
+            return Status.MALFORMED.reply();
+        }
+        if (q.backups() >= engine.groups.length || q.partition() < 0 || q.partition() >= engine.partitionCount) {
+            return Status.MALFORMED.reply();
+        }
+        Replica r = engine.groups[q.backups()].replica(q.partition());
+        synchronized (r) {
+            Topology t = engine.topology;
+            if (t != null && t.key == q.viewKey() && from.equals(t.primary(q.backups(), q.partition()))
+                    && r.state == Replica.State.COMPLETE) {
+                log.debug("{}: partition {}/{} missed a write from {}; pulling it afresh", engine.self, r.id,
+                        q.backups(), from);
+                r.state = Replica.State.KEPT;
+                r.expectedPush = 0;
+            }
+        }
+        return Status.OK.reply();
     }
 
     /**

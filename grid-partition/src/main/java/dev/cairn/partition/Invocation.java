@@ -1,5 +1,6 @@
 package dev.cairn.partition;
 
+import dev.cairn.membership.Wire;
 /**
  * The identity of one write, the same on every try (DESIGN.md decision 13).
  *

@@ -1,10 +1,12 @@
 package dev.cairn.partition;
 
+import dev.cairn.membership.Wire;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
 import dev.cairn.Fence;
+import dev.cairn.membership.RequestTypes;
 
 /**
  * The partition protocol's messages, one record each with its encoding and decoding side by side, so the layout of a
@@ -15,13 +17,14 @@ final class Messages {
     }
 
     // request types of the partition engine (grid-membership carries them as the first two bytes of a request)
-    static final short MAP_OP = 10;
-    static final short MAP_BATCH = 11;
-    static final short BACKUP = 12;
-    static final short PUSH = 13;
-    static final short MAP_SIZE = 14;
-    static final short MAP_CLEAR = 15;
-    static final short PULL = 16;
+    static final short MAP_OP = RequestTypes.MAP_OP;
+    static final short MAP_BATCH = RequestTypes.MAP_BATCH;
+    static final short BACKUP = RequestTypes.BACKUP;
+    static final short PUSH = RequestTypes.PUSH;
+    static final short MAP_SIZE = RequestTypes.MAP_SIZE;
+    static final short MAP_CLEAR = RequestTypes.MAP_CLEAR;
+    static final short PULL = RequestTypes.PULL;
+    static final short RESYNC = RequestTypes.RESYNC;
 
     static Wire.Out writeFence(Wire.Out out, Fence fence) {
         return out.bytes(fence == null ? null : fence.lock().getBytes(StandardCharsets.UTF_8))
@@ -112,7 +115,7 @@ final class Messages {
     }
 
     /** What a backup applies: the entry as the primary now holds it, removed, or only a raised fence. */
-    enum BackupKind { REMOVE, WRITE, FENCE_ONLY }
+    enum BackupKind { REMOVE, WRITE, FENCE_ONLY, CLEAR }
 
     /** How a backup records the write's outcome: none, derived from its own copy, or as sent. */
     enum OutcomeMode { NONE, PREVIOUS_VALUE, NO_VALUE, SENT }
@@ -169,6 +172,38 @@ final class Messages {
                 }
             }
             return new BackupWrite(viewKey, map, p, key, fence, version, changeSeq, kind, entry, id, outcome, flag, returned);
+        }
+    }
+
+    /** Clear a map's store in each of {@code partitions}, which the receiver is primary of in view {@code viewKey}. */
+    record ClearRequest(long viewKey, String map, List<Integer> partitions) {
+        byte[] encode() {
+            Wire.Out out = new Wire.Out(64 + 4 * partitions.size()).i64(viewKey).str(map).i32(partitions.size());
+            partitions.forEach(out::i32);
+            return out.toArray();
+        }
+
+        static ClearRequest decode(byte[] payload) {
+            Wire.In in = new Wire.In(payload);
+            long viewKey = in.i64();
+            String map = in.str();
+            List<Integer> ps = new ArrayList<>();
+            for (int n = in.count(); n > 0; n--) {
+                ps.add(in.i32());
+            }
+            return new ClearRequest(viewKey, map, ps);
+        }
+    }
+
+    /** A primary tells a backup its copy of a partition missed a write: it pulls the partition afresh. */
+    record Resync(long viewKey, int backups, int partition) {
+        byte[] encode() {
+            return new Wire.Out(24).i64(viewKey).u8(backups).i32(partition).toArray();
+        }
+
+        static Resync decode(byte[] payload) {
+            Wire.In in = new Wire.In(payload);
+            return new Resync(in.i64(), in.u8(), in.i32());
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.cairn.partition;
 
+import dev.cairn.membership.Wire;
 import java.util.Arrays;
 
 /**

@@ -1,5 +1,6 @@
 package dev.cairn.partition;
 
+import dev.cairn.membership.Wire;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,5 +1,6 @@
 package dev.cairn.partition;
 
+import dev.cairn.membership.Status;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -36,6 +37,8 @@ public final class PartitionService implements AutoCloseable {
     /** The period of the engine's tick (pulls, drops); the decisions it makes read the engine's clock. */
     private static final long TICK_MS = 200;
     private static final AtomicBoolean WARMED = new AtomicBoolean();
+    /** Done once Chronicle has generated its code in this JVM (see {@link #warmUpStoreCode}). */
+    private static final CompletableFuture<Void> WARM = new CompletableFuture<>();
 
     private final Engine engine;
     private final Router router;
@@ -54,7 +57,7 @@ public final class PartitionService implements AutoCloseable {
         this.backup = new BackupPath(engine);
         this.transfer = new Transfer(engine);
         this.migration = new Migration(engine, transfer);
-        this.wholeMap = new WholeMap(engine, router);
+        this.wholeMap = new WholeMap(engine, router, primary);
         this.defaultBackups = settings.defaultBackups();
         engine.metrics.ownership(() -> ownedCount(true), () -> ownedCount(false));
     }
@@ -74,7 +77,8 @@ public final class PartitionService implements AutoCloseable {
         membership.handleInline(Messages.PUSH, (from, payload) -> CompletableFuture.completedFuture(s.transfer.onPush(from, payload)));
         membership.handle(Messages.PULL, (from, payload) -> CompletableFuture.completedFuture(s.transfer.onPull(from, payload)));
         membership.handle(Messages.MAP_SIZE, (from, payload) -> CompletableFuture.completedFuture(s.wholeMap.onSize(payload)));
-        membership.handle(Messages.MAP_CLEAR, (from, payload) -> CompletableFuture.completedFuture(s.wholeMap.onClear(payload)));
+        membership.handle(Messages.MAP_CLEAR, (from, payload) -> s.primary.onClear(payload));
+        membership.handleInline(Messages.RESYNC, (from, payload) -> CompletableFuture.completedFuture(s.backup.onResync(from, payload)));
         membership.addListener(new MembershipListener() {
             @Override
             public void viewChanged(ClusterView view) {
@@ -103,23 +107,42 @@ public final class PartitionService implements AutoCloseable {
      */
     private static void warmUpStoreCode() {
         if (WARMED.compareAndSet(false, true)) {
-            Thread t = new Thread(() -> PartitionStore.create("warm-up", 0, 1, new StoreSizing(1, 8, 8)).close(),
-                    "cairn-store-warm-up");
+            Thread t = new Thread(() -> {
+                try {
+                    PartitionStore.create("warm-up", 0, 1, new StoreSizing(1, 8, 8)).close();
+                    WARM.complete(null);
+                } catch (RuntimeException | Error e) {
+                    WARM.completeExceptionally(e);
+                    throw e;
+                }
+            }, "cairn-store-warm-up");
             t.setDaemon(true);
             t.start();
         }
     }
 
-    /** Waits until this node has its first table, so that the first operations need not retry. */
+    /**
+     * Waits until this node has its first table and its store code is generated, so that the first operations need
+     * not retry, nor pay seconds of code generation inside a partition's monitor (which made the first writes on an
+     * idle cluster time out).
+     */
     public void awaitReady(Duration patience) {
+        long deadline = System.nanoTime() + patience.toNanos();
         try {
             if (!firstTable.await(patience.toMillis(), TimeUnit.MILLISECONDS)) {
                 throw new GridTimeoutException("node '" + engine.self + "' has no partition table after "
                         + patience.toMillis() + " ms");
             }
+            WARM.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new GridException("interrupted waiting for the partition table", e);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new GridTimeoutException("node '" + engine.self + "': the off-heap store was not ready after "
+                    + patience.toMillis() + " ms");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new GridException("node '" + engine.self + "': the off-heap store cannot start: " + e.getCause(),
+                    e.getCause());
         }
     }
 

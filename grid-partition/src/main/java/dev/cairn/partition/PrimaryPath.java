@@ -1,5 +1,6 @@
 package dev.cairn.partition;
 
+import dev.cairn.membership.Status;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -112,16 +113,97 @@ final class PrimaryPath {
                 }
             }
             if (backup != null) {
-                byte[] bytes = backup.encode();
-                for (Member b : t.backups(backups, p)) {
-                    acks.add(engine.membership.request(b, Messages.BACKUP, bytes, engine.timeout, true));
-                }
+                sendToBackups(t, m, p, backup, acks);
             }
         }
-        if (acks.isEmpty() || m.options.asyncBackups()) {
+        return answerWhenReplicated(t, m, p, acks, answer);
+    }
+
+    /** Sends a backup write to each backup of {@code p}, ordered. Call with the replica's monitor held. */
+    private void sendToBackups(Topology t, MapStores m, int p, Messages.BackupWrite backup,
+                               List<CompletableFuture<byte[]>> acks) {
+        byte[] bytes = backup.encode();
+        for (Member b : t.backups(m.group.backups, p)) {
+            acks.add(engine.membership.request(b, Messages.BACKUP, bytes, engine.timeout, true));
+        }
+    }
+
+    /**
+     * The caller's answer: once every backup acknowledged (synchronous backups), or at once (asynchronous ones, whose
+     * backup that missed the write is told to pull the partition afresh, so it does not stay diverged).
+     */
+    private CompletableFuture<Reply> answerWhenReplicated(Topology t, MapStores m, int p,
+                                                          List<CompletableFuture<byte[]>> acks, Reply answer) {
+        if (acks.isEmpty()) {
+            return CompletableFuture.completedFuture(answer);
+        }
+        if (m.options.asyncBackups()) {
+            List<Member> backups = t.backups(m.group.backups, p);
+            for (int i = 0; i < acks.size(); i++) {
+                Member b = backups.get(i);
+                acks.get(i).whenComplete((reply, error) -> {
+                    if (error != null ? !Router.retryable(error) : reply[0] != Status.OK.code()) {
+                        resync(t, m.group.backups, p, b);
+                    }
+                });
+            }
             return CompletableFuture.completedFuture(answer);
         }
         return whenAcknowledged(m, p, acks, answer);
+    }
+
+    /** Tells {@code backup} to pull partition {@code p} afresh: its copy missed a write. */
+    private void resync(Topology t, int backups, int p, Member backup) {
+        if (engine.topology != t || engine.closed) {
+            return; // a new view re-establishes every copy anyway
+        }
+        engine.membership.request(backup, Messages.RESYNC, new Messages.Resync(t.key, backups, p).encode(),
+                engine.timeout, true);
+    }
+
+    /** A MAP_CLEAR request: clears the map in each partition named, the replies in the same order. */
+    CompletableFuture<byte[]> onClear(byte[] payload) {
+        Messages.ClearRequest c;
+        try {
+            c = Messages.ClearRequest.decode(payload);
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        MapStores m = engine.map(c.map());
+        List<CompletableFuture<Reply>> results = new ArrayList<>(c.partitions().size());
+        for (int p : c.partitions()) {
+            results.add(clear(m, p, c.viewKey()));
+        }
+        return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
+                .thenApply(v -> Messages.encodeReplies(results.stream().map(CompletableFuture::join).toList()));
+    }
+
+    /**
+     * Clears a map in one partition as its primary: a write like any other, numbered and sent to the backups in
+     * order, so a write before it is cleared on every copy and one after it survives on every copy (defect 5).
+     */
+    CompletableFuture<Reply> clear(MapStores m, int p, long viewKey) {
+        Topology t = engine.topology;
+        if (t == null || t.key != viewKey || engine.closed || p < 0 || p >= engine.partitionCount
+                || !t.isPrimary(m.group.backups, p)) {
+            return CompletableFuture.completedFuture(Reply.RETRY);
+        }
+        Replica r = m.group.replica(p);
+        List<CompletableFuture<byte[]>> acks = new ArrayList<>();
+        synchronized (r) {
+            if (r.state != Replica.State.COMPLETE || engine.topology != t || engine.leaving) {
+                return CompletableFuture.completedFuture(Reply.RETRY);
+            }
+            if (m.stores[p] != null) {
+                m.stores[p].clear();
+            }
+            r.version = Math.max(r.version, t.view.id() << 32) + 1;
+            r.changeSeq++;
+            engine.changes.publish(new MapChange(m.name, p, null, null, null, r.changeSeq));
+            sendToBackups(t, m, p, new Messages.BackupWrite(t.key, m.name, p, new byte[0], null, r.version, r.changeSeq,
+                    Messages.BackupKind.CLEAR, null, null, Messages.OutcomeMode.NONE, false, null), acks);
+        }
+        return answerWhenReplicated(t, m, p, acks, Reply.ok(Op.Decision.keep(null, true)));
     }
 
     /**

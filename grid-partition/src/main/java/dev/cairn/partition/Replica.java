@@ -1,5 +1,6 @@
 package dev.cairn.partition;
 
+import dev.cairn.membership.Status;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

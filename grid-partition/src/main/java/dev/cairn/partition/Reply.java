@@ -1,5 +1,7 @@
 package dev.cairn.partition;
 
+import dev.cairn.membership.Status;
+import dev.cairn.membership.Wire;
 import dev.cairn.GridException;
 import dev.cairn.NoQuorumException;
 import dev.cairn.StaleFenceException;

@@ -1,5 +1,6 @@
 package dev.cairn.partition;
 
+import dev.cairn.membership.Status;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -7,7 +8,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -18,6 +18,7 @@ import dev.cairn.GridClosedException;
 import dev.cairn.GridException;
 import dev.cairn.GridTimeoutException;
 import dev.cairn.MemberUnreachableException;
+import dev.cairn.membership.Futures;
 import dev.cairn.membership.Member;
 
 /**
@@ -131,15 +132,11 @@ final class Router {
     }
 
     static Throwable unwrap(Throwable e) {
-        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        return Futures.unwrap(e);
     }
 
     static <T> T rethrow(Throwable e) {
-        Throwable c = unwrap(e);
-        if (c instanceof RuntimeException r) {
-            throw r;
-        }
-        throw new GridException(c.toString(), c);
+        throw Futures.unchecked(e);
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.cairn.partition;
 
+import dev.cairn.membership.Status;
+import dev.cairn.membership.Wire;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -1,18 +1,33 @@
 package dev.cairn.partition;
 
+import dev.cairn.membership.Status;
+import dev.cairn.membership.Wire;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import dev.cairn.GridClosedException;
+import dev.cairn.GridTimeoutException;
+import dev.cairn.membership.Member;
 
 /**
  * Operations over a whole map rather than one key: its size (summed over every member's primaries) and clearing it
- * on every member.
+ * partition by partition on its primary.
  */
 final class WholeMap {
     private final Engine engine;
     private final Router router;
+    private final PrimaryPath primary;
 
-    WholeMap(Engine engine, Router router) {
+    WholeMap(Engine engine, Router router, PrimaryPath primary) {
         this.engine = engine;
         this.router = router;
+        this.primary = primary;
     }
 
     /** Sum of every member's primary entries. Approximate while partitions move. */
@@ -21,28 +36,81 @@ final class WholeMap {
                 .thenApply(replies -> replies.stream().mapToLong(r -> new Wire.In(r).i64()).sum());
     }
 
-    /** Clears the map on every member. Writes racing with the clear may survive it. */
+    /**
+     * Clears the map in every partition, each as a write on its primary, ordered with the partition's other writes
+     * on every copy; partitions whose primary answers retry (ownership moving) are tried again until the timeout.
+     */
     CompletableFuture<Void> clear(MapStores m) {
-        return router.allMembers(Messages.MAP_CLEAR, new Wire.Out(64).str(m.name).toArray()).thenApply(r -> null);
+        CompletableFuture<Void> out = new CompletableFuture<>();
+        List<Integer> all = new ArrayList<>();
+        for (int p = 0; p < engine.partitionCount; p++) {
+            all.add(p);
+        }
+        clearRound(m, all, engine.clock.nanoTime() + engine.timeout.toNanos(), 0, out);
+        return out;
+    }
+
+    private void clearRound(MapStores m, List<Integer> partitions, long deadline, int tries, CompletableFuture<Void> out) {
+        Topology t = engine.topology;
+        List<CompletableFuture<List<Integer>>> rounds = new ArrayList<>(); // each yields the partitions to try again
+        if (t == null) {
+            rounds.add(CompletableFuture.completedFuture(partitions));
+        } else {
+            Map<Member, List<Integer>> byPrimary = new HashMap<>();
+            for (int p : partitions) {
+                byPrimary.computeIfAbsent(t.primary(m.group.backups, p), k -> new ArrayList<>()).add(p);
+            }
+            for (Map.Entry<Member, List<Integer>> e : byPrimary.entrySet()) {
+                List<Integer> ps = e.getValue();
+                CompletableFuture<List<Reply>> replies;
+                if (t.isSelf(e.getKey().name())) {
+                    List<CompletableFuture<Reply>> local = ps.stream().map(p -> primary.clear(m, p, t.key)).toList();
+                    replies = CompletableFuture.allOf(local.toArray(CompletableFuture[]::new))
+                            .thenApply(v -> local.stream().map(CompletableFuture::join).toList());
+                } else {
+                    replies = engine.membership.request(e.getKey(), Messages.MAP_CLEAR,
+                                    new Messages.ClearRequest(t.key, m.name, ps).encode(), engine.timeout)
+                            .thenApply(Messages::decodeReplies)
+                            .exceptionally(err -> Router.retryable(err) ? Collections.nCopies(ps.size(), Reply.RETRY)
+                                    : Router.rethrow(err));
+                }
+                rounds.add(replies.thenApply(rs -> {
+                    List<Integer> again = new ArrayList<>();
+                    for (int i = 0; i < rs.size(); i++) {
+                        if (rs.get(i).status() != Status.OK) {
+                            again.add(ps.get(i));
+                        }
+                    }
+                    return again;
+                }));
+            }
+        }
+        CompletableFuture.allOf(rounds.toArray(CompletableFuture[]::new)).whenComplete((v, error) -> {
+            if (error != null) {
+                out.completeExceptionally(Router.unwrap(error));
+                return;
+            }
+            List<Integer> again = rounds.stream().flatMap(f -> f.join().stream()).toList();
+            if (again.isEmpty()) {
+                out.complete(null);
+            } else if (engine.clock.nanoTime() >= deadline) {
+                out.completeExceptionally(new GridTimeoutException("map '" + m.name + "': " + again.size()
+                        + " partitions had no ready primary within " + engine.timeout.toMillis() + " ms; the others"
+                        + " were cleared"));
+            } else {
+                try {
+                    engine.timer.schedule(() -> clearRound(m, again, deadline, tries + 1, out),
+                            Math.min(100_000, 500L << Math.min(tries, 8)), TimeUnit.MICROSECONDS);
+                } catch (RejectedExecutionException closing) {
+                    out.completeExceptionally(new GridClosedException("node '" + engine.self + "' closed while"
+                            + " clearing map '" + m.name + "'"));
+                }
+            }
+        });
     }
 
     byte[] onSize(byte[] payload) {
         return new Wire.Out(16).i64(engine.localEntries(new Wire.In(payload).str(), true)).toArray();
     }
 
-    byte[] onClear(byte[] payload) {
-        MapStores m = engine.map(new Wire.In(payload).str());
-        for (Replica r : m.group.replicas) {
-            synchronized (r) {
-                if (m.stores[r.id] != null) {
-                    m.stores[r.id].clear();
-                }
-                PartitionStore incoming = r.incoming == null ? null : r.incoming.get(m.name);
-                if (incoming != null) {
-                    incoming.clear(); // a snapshot being received would otherwise bring the entries back
-                }
-            }
-        }
-        return Status.OK.reply();
-    }
 }

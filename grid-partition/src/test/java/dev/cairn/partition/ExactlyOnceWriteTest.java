@@ -1,5 +1,6 @@
 package dev.cairn.partition;
 
+import dev.cairn.membership.Status;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

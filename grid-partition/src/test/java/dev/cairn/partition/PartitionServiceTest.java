@@ -1,5 +1,6 @@
 package dev.cairn.partition;
 
+import dev.cairn.membership.Status;
 import dev.cairn.StaleFenceException;
 import dev.cairn.Fence;
 import dev.cairn.MapOptions;

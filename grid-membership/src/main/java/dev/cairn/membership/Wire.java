@@ -1,19 +1,23 @@
-package dev.cairn.partition;
+package dev.cairn.membership;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
-/** The byte layouts of the partition protocol: a growable writer and a reader over one message. */
-final class Wire {
+/**
+ * The one encoder and decoder of Cairn's messages, for every module: a growable big-endian writer and a reader over
+ * one message that checks every length and count against the bytes left before it allocates, so a malformed message
+ * fails with {@link IllegalArgumentException} rather than an out-of-memory or an index error.
+ */
+public final class Wire {
     private Wire() {
     }
 
     /** Writes big-endian numbers and length-prefixed byte strings into a growing array. */
-    static final class Out {
+    public static final class Out {
         private byte[] buf;
         private int pos;
 
-        Out(int capacity) {
+        public Out(int capacity) {
             buf = new byte[Math.max(16, capacity)];
         }
 
@@ -23,13 +27,13 @@ final class Wire {
             }
         }
 
-        Out u8(int v) {
+        public Out u8(int v) {
             room(1);
             buf[pos++] = (byte) v;
             return this;
         }
 
-        Out i32(int v) {
+        public Out i32(int v) {
             room(4);
             buf[pos++] = (byte) (v >>> 24);
             buf[pos++] = (byte) (v >>> 16);
@@ -38,13 +42,13 @@ final class Wire {
             return this;
         }
 
-        Out i64(long v) {
+        public Out i64(long v) {
             i32((int) (v >>> 32));
             return i32((int) v);
         }
 
         /** A length-prefixed byte string; null is written as length -1. */
-        Out bytes(byte[] b) {
+        public Out bytes(byte[] b) {
             if (b == null) {
                 return i32(-1);
             }
@@ -55,43 +59,43 @@ final class Wire {
             return this;
         }
 
-        Out str(String s) {
+        public Out str(String s) {
             return bytes(s.getBytes(StandardCharsets.UTF_8));
         }
 
-        int size() {
+        public int size() {
             return pos;
         }
 
-        byte[] toArray() {
+        public byte[] toArray() {
             return pos == buf.length ? buf : Arrays.copyOf(buf, pos);
         }
     }
 
     /** Reads what {@link Out} wrote, in the same order. */
-    static final class In {
+    public static final class In {
         private final byte[] buf;
         private int pos;
 
-        In(byte[] buf) {
+        public In(byte[] buf) {
             this.buf = buf;
         }
 
-        int u8() {
+        public int u8() {
             return buf[pos++] & 0xff;
         }
 
-        int i32() {
+        public int i32() {
             int v = ((buf[pos] & 0xff) << 24) | ((buf[pos + 1] & 0xff) << 16) | ((buf[pos + 2] & 0xff) << 8) | (buf[pos + 3] & 0xff);
             pos += 4;
             return v;
         }
 
-        long i64() {
+        public long i64() {
             return ((long) i32() << 32) | (i32() & 0xffffffffL);
         }
 
-        byte[] bytes() {
+        public byte[] bytes() {
             int n = i32();
             if (n < 0) {
                 return null;
@@ -106,7 +110,7 @@ final class Wire {
         }
 
         /** A count of items that follow, each at least one byte: checked against the bytes left before use. */
-        int count() {
+        public int count() {
             int n = i32();
             if (n < 0 || n > buf.length - pos) {
                 throw new IllegalArgumentException("malformed message: a count of " + n + " at offset " + pos
@@ -115,17 +119,17 @@ final class Wire {
             return n;
         }
 
-        String str() {
+        public String str() {
             return new String(bytes(), StandardCharsets.UTF_8);
         }
 
         /** Skips a one-byte status and reads the long after it. */
-        long i64AfterStatus() {
+        public long i64AfterStatus() {
             u8();
             return i64();
         }
 
-        boolean more() {
+        public boolean more() {
             return pos < buf.length;
         }
     }

@@ -1,7 +1,7 @@
-package dev.cairn.partition;
+package dev.cairn.membership;
 
-/** The first byte of every partition reply: how the request went. */
-enum Status {
+/** The first byte of every reply of every module: how the request went. */
+public enum Status {
     /** Done; what follows is the answer. */
     OK,
     /** Not served here now (another view, not the primary, not held yet): try again, perhaps elsewhere. */
@@ -21,25 +21,29 @@ enum Status {
     /** A value larger than a store can ever hold; a message follows. Nothing was written. */
     TOO_LARGE,
     /** A request this node could not read; a message follows. Nothing was applied. */
-    MALFORMED;
+    MALFORMED,
+    /** No answer within the time the request allowed; a message may follow. */
+    TIMEOUT,
+    /** The handler failed; a message follows. */
+    FAILED;
 
     private static final Status[] ALL = values();
 
-    byte code() {
+    public byte code() {
         return (byte) ordinal();
     }
 
     /** A reply of this status alone. */
-    byte[] reply() {
+    public byte[] reply() {
         return new byte[] {code()};
     }
 
-    static Status of(int code) {
+    public static Status of(int code) {
         return code >= 0 && code < ALL.length ? ALL[code] : MALFORMED;
     }
 
     /** Whether a message string follows the status. */
-    boolean carriesMessage() {
-        return this == FULL || this == STALE_FENCE || this == NO_QUORUM || this == TOO_LARGE || this == MALFORMED;
+    public boolean carriesMessage() {
+        return this == FULL || this == STALE_FENCE || this == NO_QUORUM || this == TOO_LARGE || this == MALFORMED || this == FAILED;
     }
 }

@@ -1,0 +1,163 @@
+package dev.cairn.partition;
+
+import dev.cairn.membership.Status;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import dev.cairn.Fence;
+import dev.cairn.StoreFullException;
+import dev.cairn.membership.LoopbackCluster;
+import dev.cairn.membership.Member;
+
+/** Issue 12's defects 2, 3 and 7, each as a user (or a peer) would meet it. */
+@Timeout(value = 150, unit = TimeUnit.SECONDS)
+class ReplicaDefectsTest {
+
+    private static LoopbackCluster<Node> cluster(int n) {
+        return LoopbackCluster.start(n, Duration.ofSeconds(2), Node::start, Node::membership);
+    }
+
+    private static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String s(byte[] b) {
+        return b == null ? null : new String(b, StandardCharsets.UTF_8);
+    }
+
+    private static <T> T join(CompletableFuture<T> f) {
+        try {
+            return f.get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static Throwable failure(CompletableFuture<?> f) {
+        ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(30, TimeUnit.SECONDS));
+        return e.getCause();
+    }
+
+    private static void awaitSettled(LoopbackCluster<Node> cluster) {
+        cluster.awaitConverged();
+        await().atMost(cluster.patience()).until(() -> cluster.running().stream()
+                .allMatch(i -> cluster.node(i).service().settled(1)));
+    }
+
+    /**
+     * Defect 2: before a node drops a copy it no longer owns, it asks the owners whether they hold the partition.
+     * A kept copy (which may have missed writes) and a leaving owner (gone in a moment) must not answer yes: either
+     * could be the only copy left otherwise.
+     */
+    @Test
+    void onlyACompleteCopyOfAnOwnerThatStaysCountsBeforeAnotherCopyIsDropped() {
+        try (var cluster = cluster(3)) {
+            awaitSettled(cluster);
+            PartitionService s2 = cluster.node(2).service();
+            int p = s2.table(1).partitionsOwnedBy("n2").get(0);
+            Member n2 = cluster.membership(2).localMember();
+            long viewKey = s2.engine().topology.key;
+            byte[] holds = new Messages.PullRequest(Messages.PullMode.HOLDS, viewKey, 1, p, 0).encode();
+            byte[] query = new Messages.PullRequest(Messages.PullMode.QUERY, viewKey, 1, p, 0).encode();
+            assertEquals(Status.OK.code(), cluster.membership(0).call(n2, Messages.PULL, holds, Node.TIMEOUT)[0]);
+
+            Replica r = s2.engine().groups[1].replica(p);
+            synchronized (r) {
+                r.state = Replica.State.KEPT; // as after a merge, until the freshest copy is found
+            }
+            assertEquals(Status.OK.code(), cluster.membership(0).call(n2, Messages.PULL, query, Node.TIMEOUT)[0],
+                    "a kept copy is still a candidate for the freshest");
+            assertEquals(Status.NONE.code(), cluster.membership(0).call(n2, Messages.PULL, holds, Node.TIMEOUT)[0],
+                    "but does not count as the owner holding the partition");
+            synchronized (r) {
+                r.state = Replica.State.COMPLETE;
+            }
+            s2.handOff();
+            assertEquals(Status.NONE.code(), cluster.membership(0).call(n2, Messages.PULL, holds, Node.TIMEOUT)[0],
+                    "nor does a leaving owner's copy");
+        }
+    }
+
+    /**
+     * Defect 3: a node cut off, replaced by a new process under its name, then reconnected. Ownership is by name, and
+     * the old process took itself for the primary the others route to: it acknowledged writes nobody else could read.
+     */
+    @Test
+    void aReplacedNodeThatComesBackUnderItsNameIsNotAPrimary() {
+        try (var cluster = cluster(3)) {
+            awaitSettled(cluster);
+            cluster.isolate(1);
+            await().atMost(cluster.patience()).until(() -> cluster.membership(0).view().size() == 2
+                    && cluster.membership(1).view().size() == 1);
+            Node replacement = Node.start(cluster.membership(1).settings());
+            try {
+                await().atMost(cluster.patience()).until(() -> cluster.membership(0).view().size() == 3);
+                cluster.heal(1);
+                await().atMost(cluster.patience()).until(() -> cluster.membership(0).view().size() == 4
+                        && cluster.membership(1).view().size() == 4 && replacement.membership().view().size() == 4);
+                await().atMost(cluster.patience()).until(() -> replacement.service().settled(1));
+                Node old = cluster.node(1);
+                byte[] key = MagicKeys.ownedBy(old.service(), 1, "n1", null, "dup-");
+                join(old.service().map("dup").set(key, b("written on the old process")));
+                for (Node n : List.of(cluster.node(0), cluster.node(2), replacement, old)) {
+                    assertEquals("written on the old process", s(join(n.service().map("dup").get(key))),
+                            "every node reads the write the old process acknowledged");
+                }
+                int p = old.service().partitionOf(key);
+                assertTrue(replacement.service().engine().topology.isPrimary(1, p), "the newer process is the primary");
+                assertTrue(!old.service().engine().topology.isPrimary(1, p), "the old one is not");
+            } finally {
+                replacement.close();
+            }
+        }
+    }
+
+    /**
+     * Defect 7: a value too large for the store fails at once as a bad argument and raises no fence; a backup with no
+     * room makes the write fail with an error that says the primary holds it, rather than "did not take effect".
+     */
+    @Test
+    void aValueTooLargeRaisesNoFenceAndABackupWithNoRoomIsReportedAsSuch() {
+        try (var cluster = cluster(2)) {
+            awaitSettled(cluster);
+            ByteMap m = cluster.node(0).service().map("sized");
+            byte[] k = b("k");
+            Throwable tooLarge = failure(m.set(k, new byte[64 << 20], new Fence("job", 5)));
+            assertTrue(tooLarge instanceof IllegalArgumentException, tooLarge.toString());
+            assertTrue(tooLarge.getMessage().contains("nothing was written"), tooLarge.getMessage());
+            join(m.set(k, b("by holder 3"), new Fence("job", 3))); // the refused write raised no fence
+            assertEquals("by holder 3", s(join(m.get(k))));
+
+            // fill n1's copy of one partition that n0 is primary for, so that only the backup has no room
+            PartitionService s0 = cluster.node(0).service();
+            byte[] key = MagicKeys.ownedBy(s0, 1, "n0", "n1", "full-");
+            int p = s0.partitionOf(key);
+            MapStores backup = cluster.node(1).service().mapState("sized");
+            synchronized (backup.group.replica(p)) {
+                PartitionStore store = backup.store(p);
+                try {
+                    for (int i = 0; ; i++) {
+                        store.put(b("filler-" + i), new StoredEntry(1, 0, 0, new byte[4096]));
+                    }
+                } catch (StoreFullException expected) {
+                    // full
+                }
+            }
+            Throwable full = failure(m.set(key, new byte[4096]));
+            assertTrue(full instanceof StoreFullException, full.toString());
+            assertTrue(full.getMessage().contains("primary holds"), full.getMessage());
+        }
+    }
+}
