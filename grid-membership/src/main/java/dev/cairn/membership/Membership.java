@@ -97,7 +97,7 @@ public final class Membership implements AutoCloseable {
     /** The last view listeners were told of; touched only on the events thread. */
     private ClusterView delivered;
 
-    private record Registration(RequestHandler handler, boolean inline) {
+    private record Registration(RequestHandler handler, boolean inline, Counter handled) {
     }
 
     private Membership(ChannelSettings settings, MeterRegistry registry) throws Exception {
@@ -136,7 +136,7 @@ public final class Membership implements AutoCloseable {
         handlers.put(LEAVING, new Registration((from, payload) -> {
             announcedLeaving.add(from.address());
             return CompletableFuture.completedFuture(new byte[0]);
-        }, true));
+        }, true, null));
     }
 
     /**
@@ -259,9 +259,19 @@ public final class Membership implements AutoCloseable {
             throw new IllegalArgumentException("request type must be 0 or more but was " + type);
         }
         Objects.requireNonNull(handler, "handler");
-        if (handlers.putIfAbsent(type, new Registration(handler, inline)) != null) {
+        if (handlers.containsKey(type)) {
             throw new IllegalStateException("request type " + type + " already has a handler");
         }
+        Counter handled = Counter.builder("cairn.requests.handled").tags(Tags.of("node", settings.nodeName(), "type",
+                Short.toString(type))).description("Requests of one type this node handled").register(registry);
+        meters.add(handled);
+        handlers.put(type, new Registration(handler, inline, handled));
+    }
+
+    /** How many requests of {@code type} this node has handled (0 when it has no handler for the type). */
+    public long requestsHandled(short type) {
+        Registration r = handlers.get(type);
+        return r == null || r.handled() == null ? 0 : (long) r.handled().count();
     }
 
     /**
@@ -539,6 +549,9 @@ public final class Membership implements AutoCloseable {
             byte[] payload = Arrays.copyOfRange(buf, off + 2, off + len);
             Member from = member(msg.getSrc());
             Registration r = handlers.get(type);
+            if (r != null && r.handled() != null) {
+                r.handled().increment();
+            }
             if (r == null) {
                 response.send(failed("no handler for request type " + type + " on member '" + settings.nodeName() + "'"),
                         false);

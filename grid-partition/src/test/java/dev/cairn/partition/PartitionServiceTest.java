@@ -209,11 +209,24 @@ class PartitionServiceTest {
     @Test
     void batchesGoOnceToEachOwner() {
         try (var cluster = cluster(3)) {
+            awaitSettled(cluster, 1);
             ByteMap m = cluster.node(0).service().map("batch");
             List<byte[]> keys = numbered("key-", 1000);
             List<byte[]> values = numbered("value-", 1000);
-            long before = cluster.membership(0).view().size();
+            long[] batchesBefore = new long[3];
+            long[] singlesBefore = new long[3];
+            for (int n = 0; n < 3; n++) {
+                batchesBefore[n] = cluster.membership(n).requestsHandled(Messages.MAP_BATCH);
+                singlesBefore[n] = cluster.membership(n).requestsHandled(Messages.MAP_OP);
+            }
             join(m.setAll(keys, values));
+            for (int n = 1; n < 3; n++) { // n0 writes its own keys in place
+                assertEquals(1, cluster.membership(n).requestsHandled(Messages.MAP_BATCH) - batchesBefore[n],
+                        "n" + n + " got the 1,000-key batch's keys in one request");
+                assertEquals(0, cluster.membership(n).requestsHandled(Messages.MAP_OP) - singlesBefore[n],
+                        "n" + n + " got no key on its own");
+            }
+            assertEquals(0, cluster.membership(0).requestsHandled(Messages.MAP_BATCH) - batchesBefore[0]);
             List<byte[]> got = join(cluster.node(1).service().map("batch").getAll(keys));
             for (int i = 0; i < 1000; i++) {
                 assertEquals("value-" + i, s(got.get(i)));
@@ -221,7 +234,6 @@ class PartitionServiceTest {
             assertEquals(500, join(m.removeAll(keys.subList(0, 500))));
             assertEquals(500L, join(m.size()));
             assertNull(join(m.get(b("key-1"))));
-            assertTrue(before > 0);
         }
     }
 
