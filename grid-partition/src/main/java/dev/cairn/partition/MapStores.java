@@ -43,6 +43,9 @@ final class MapStores {
             if (r.state != Replica.State.COMPLETE) {
                 return Reply.RETRY;
             }
+            if (r.unacknowledged.hides(key)) {
+                return Reply.ok(op.decide(r.unacknowledged.visible(key)));
+            }
             PartitionStore store = stores[p];
             return Reply.ok(op.decide(store == null ? null : store.get(key)));
         }

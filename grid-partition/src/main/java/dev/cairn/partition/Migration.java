@@ -50,14 +50,18 @@ final class Migration {
                     boolean wasOwner = !first && previous.isOwner(g.backups, r.id);
                     // backup writes waiting for a copy pulled in the old view: their primary retries in this one
                     r.answerAwaiting(null);
+                    r.unacknowledged.clear();
+                    boolean diverged = r.diverged;
+                    r.diverged = false;
                     if (first) {
                         r.state = view.size() == 1 ? Replica.State.COMPLETE : Replica.State.NONE;
-                    } else if ((owner && !wasOwner && !r.handedOff) || (merged && owner)) {
+                    } else if ((owner && !wasOwner && !r.handedOff) || (merged && owner) || (owner && diverged)) {
                         // whatever this node kept from an older view may have missed writes since: pull afresh, but
                         // keep the old copy meanwhile, as it may be the freshest one left. After a merge every owner
                         // does, the primary too: it asks every member and keeps the freshest copy, so a node that
                         // started alone (empty, but complete in its own view) does not wipe the partitions it is
-                        // primary for when it merges into the cluster that holds them
+                        // primary for when it merges into the cluster that holds them. A copy that may hold a write its
+                        // backups refused (diverged) is re-established the same way
                         keepAsCandidate(g, r);
                     }
                     if (owner) {
@@ -249,6 +253,7 @@ final class Migration {
         r.version = 0;
         r.changeSeq = 0;
         r.outcomes.clear();
+        r.unacknowledged.clear();
         r.notOwnedSince = Replica.NEVER;
     }
 }

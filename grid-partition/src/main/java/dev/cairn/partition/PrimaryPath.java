@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import dev.cairn.Fence;
 import dev.cairn.GridTimeoutException;
 import dev.cairn.StoreFullException;
+import dev.cairn.membership.Futures;
 import dev.cairn.membership.Member;
 
 /**
@@ -66,6 +67,10 @@ final class PrimaryPath {
         Replica r = m.group.replica(p);
         List<CompletableFuture<byte[]>> acks = new ArrayList<>();
         Reply answer;
+        // with synchronous backups, readers here see a written key as it was until every backup has the write
+        boolean hideUntilAcknowledged = !m.options.asyncBackups() && !t.table(backups).backups(p).isEmpty();
+        long settles = -1; // the version whose acknowledgement settles the key for readers, -1 for none
+        StoredEntry settled = null;
         synchronized (r) {
             // checked under the monitor: a new view since the check above may already have sent this partition to its
             // new primary (pulls are served under this monitor), and a hand-off snapshots it under the monitor after
@@ -89,6 +94,10 @@ final class PrimaryPath {
                 answer = Reply.ok(Op.Decision.keep(prior.returned(), prior.flag()));
                 backup = repair(t, m, r, key, fence, id, prior, store);
                 engine.metrics.retriesDeduplicated.increment();
+                if (hideUntilAcknowledged && r.unacknowledged.resent(key)) {
+                    settles = Long.MAX_VALUE; // the key as it stands now: its latest write
+                    settled = store.get(key);
+                }
             } else {
                 StoredEntry current = store.get(key);
                 Op.Decision d = op.decide(current);
@@ -105,9 +114,15 @@ final class PrimaryPath {
                     long version = Math.max(r.version, t.view.id() << 32) + 1;
                     StoredEntry entry = d.change() == Op.Change.WRITE
                             ? new StoredEntry(version, 0, engine.clock.epochMillis(), d.value()) : null;
+                    StoredEntry seen = r.unacknowledged.hides(key) ? r.unacknowledged.visible(key) : current;
                     Reply refused = apply(m, r, store, op, key, d, entry, version, fence, id);
                     if (refused != null) {
                         return CompletableFuture.completedFuture(refused);
+                    }
+                    if (hideUntilAcknowledged) {
+                        r.unacknowledged.applied(key, seen, version);
+                        settles = version;
+                        settled = entry;
                     }
                     backup = changeFor(t, m, r, op, key, current, d, entry, fence, id);
                 }
@@ -116,7 +131,25 @@ final class PrimaryPath {
                 sendToBackups(t, m, p, backup, acks);
             }
         }
-        return answerWhenReplicated(t, m, p, acks, answer);
+        CompletableFuture<Reply> replicated = answerWhenReplicated(t, m, r, acks, answer);
+        if (settles < 0) {
+            return replicated;
+        }
+        long version = settles;
+        StoredEntry entry = settled;
+        return replicated.handle((reply, error) -> {
+            synchronized (r) { // settled before the caller hears, so the caller's own next read sees its write
+                if (error == null && reply.status() == Status.OK) {
+                    r.unacknowledged.acknowledged(key, version, entry);
+                } else {
+                    r.unacknowledged.failed(key);
+                }
+            }
+            if (error != null) {
+                throw Futures.unchecked(error);
+            }
+            return reply;
+        });
     }
 
     /** Sends a backup write to each backup of {@code p}, ordered. Call with the replica's monitor held. */
@@ -132,8 +165,9 @@ final class PrimaryPath {
      * The caller's answer: once every backup acknowledged (synchronous backups), or at once (asynchronous ones, whose
      * backup that missed the write is told to pull the partition afresh, so it does not stay diverged).
      */
-    private CompletableFuture<Reply> answerWhenReplicated(Topology t, MapStores m, int p,
+    private CompletableFuture<Reply> answerWhenReplicated(Topology t, MapStores m, Replica r,
                                                           List<CompletableFuture<byte[]>> acks, Reply answer) {
+        int p = r.id;
         if (acks.isEmpty()) {
             return CompletableFuture.completedFuture(answer);
         }
@@ -149,7 +183,7 @@ final class PrimaryPath {
             }
             return CompletableFuture.completedFuture(answer);
         }
-        return whenAcknowledged(m, p, acks, answer);
+        return whenAcknowledged(m, r, acks, answer);
     }
 
     /** Tells {@code backup} to pull partition {@code p} afresh: its copy missed a write. */
@@ -203,7 +237,7 @@ final class PrimaryPath {
             sendToBackups(t, m, p, new Messages.BackupWrite(t.key, m.name, p, new byte[0], null, r.version, r.changeSeq,
                     Messages.BackupKind.CLEAR, null, null, Messages.OutcomeMode.NONE, false, null), acks);
         }
-        return answerWhenReplicated(t, m, p, acks, Reply.ok(Op.Decision.keep(null, true)));
+        return answerWhenReplicated(t, m, r, acks, Reply.ok(Op.Decision.keep(null, true)));
     }
 
     /**
@@ -269,7 +303,9 @@ final class PrimaryPath {
      * full is reported (the primary holds the write); one that answered stale or left makes the caller retry, which
      * the recorded outcome turns into a repair rather than a second write.
      */
-    private CompletableFuture<Reply> whenAcknowledged(MapStores m, int p, List<CompletableFuture<byte[]>> acks, Reply ok) {
+    private CompletableFuture<Reply> whenAcknowledged(MapStores m, Replica r, List<CompletableFuture<byte[]>> acks,
+                                                      Reply ok) {
+        int p = r.id;
         CompletableFuture<Reply> done = new CompletableFuture<>();
         AtomicInteger pending = new AtomicInteger(acks.size());
         AtomicReference<Reply> worst = new AtomicReference<>(ok);
@@ -289,6 +325,11 @@ final class PrimaryPath {
                     worst.set(Reply.refused(Status.FULL, "map '" + m.name + "': a backup of partition " + p + " has no"
                             + " room for the write, which its primary holds: raise the map's expectedEntries"));
                 } else if (reply[0] != Status.OK.code()) {
+                    if (reply[0] == Status.STALE.code()) {
+                        synchronized (r) {
+                            r.diverged = true; // this copy may now hold a write no other copy will have
+                        }
+                    }
                     worst.compareAndSet(ok, Reply.RETRY);
                 }
                 if (pending.decrementAndGet() == 0) {

@@ -29,6 +29,13 @@ final class Replica {
     long changeSeq;
     final FenceTable fences = new FenceTable();
     final Outcomes outcomes = new Outcomes();
+    /** Keys whose latest write is not acknowledged by every backup yet: readers see their previous entry. */
+    final Unacknowledged unacknowledged = new Unacknowledged();
+    /**
+     * A backup answered stale to a write of this primary (it is on another view): this copy may hold a write nobody
+     * else has, so at the next view an owner keeps it only as a candidate and pulls afresh.
+     */
+    boolean diverged;
 
     /** The pull this node is waiting on (0 when none), when it began (clock nanoseconds), and what is arriving. */
     long expectedPush;

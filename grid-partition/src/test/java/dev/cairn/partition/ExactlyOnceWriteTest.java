@@ -49,25 +49,6 @@ class ExactlyOnceWriteTest {
                 .allMatch(i -> cluster.node(i).service().settled(1)));
     }
 
-    /** The value node {@code n}'s own copy holds for {@code key} (null when absent or not held). */
-    private static String copyOn(LoopbackCluster<Node> cluster, int n, String map, byte[] key) {
-        MapStores m = cluster.node(n).service().mapState(map);
-        int p = cluster.node(n).service().partitionOf(key);
-        synchronized (m.group.replica(p)) {
-            PartitionStore store = m.stores[p];
-            StoredEntry e = store == null ? null : store.get(key);
-            return e == null ? null : s(e.value());
-        }
-    }
-
-    private static long fenceOn(LoopbackCluster<Node> cluster, int n, String map, byte[] key, String lock) {
-        MapStores m = cluster.node(n).service().mapState(map);
-        Replica r = m.group.replica(cluster.node(n).service().partitionOf(key));
-        synchronized (r) {
-            return r.fences.get(lock);
-        }
-    }
-
     /**
      * A backup that is leaving answers stale, so the primary's caller retries after the primary applied the write.
      * Before invocation ids the retry was decided again: the remove answered null while it had removed a value,
@@ -91,9 +72,9 @@ class ExactlyOnceWriteTest {
             CompletableFuture<byte[]> putIfAbsent = m.putIfAbsent(added, b("mine"));
             CompletableFuture<Void> fencedSet = m.set(fenced, b("by holder 5"), new Fence("job", 5));
             // the primary applied each of them; their callers retry until n2 is out of the view
-            await().atMost(Duration.ofSeconds(10)).until(() -> copyOn(cluster, 0, "once", removed) == null
-                    && "mine".equals(copyOn(cluster, 0, "once", added))
-                    && "by holder 5".equals(copyOn(cluster, 0, "once", fenced)));
+            await().atMost(Duration.ofSeconds(10)).until(() -> Copies.valueOn(cluster, 0, "once", removed) == null
+                    && "mine".equals(Copies.valueOn(cluster, 0, "once", added))
+                    && "by holder 5".equals(Copies.valueOn(cluster, 0, "once", fenced)));
             cluster.stop(2);
 
             assertEquals("v", s(join(remove)), "remove answers the value it removed");
@@ -101,10 +82,10 @@ class ExactlyOnceWriteTest {
             join(fencedSet);
             awaitSettled(cluster);
             for (int n = 0; n < 2; n++) { // with two nodes left each holds every partition
-                assertNull(copyOn(cluster, n, "once", removed), "n" + n + ": the removed key stays removed");
-                assertEquals("mine", copyOn(cluster, n, "once", added), "n" + n + ": the added key");
-                assertEquals("by holder 5", copyOn(cluster, n, "once", fenced), "n" + n + ": the fenced key");
-                assertEquals(5, fenceOn(cluster, n, "once", fenced, "job"), "n" + n + ": the fence");
+                assertNull(Copies.valueOn(cluster, n, "once", removed), "n" + n + ": the removed key stays removed");
+                assertEquals("mine", Copies.valueOn(cluster, n, "once", added), "n" + n + ": the added key");
+                assertEquals("by holder 5", Copies.valueOn(cluster, n, "once", fenced), "n" + n + ": the fenced key");
+                assertEquals(5, Copies.fenceOn(cluster, n, "once", fenced, "job"), "n" + n + ": the fence");
             }
         }
     }
@@ -134,7 +115,7 @@ class ExactlyOnceWriteTest {
                 assertTrue(r.decision().flag(), "try " + i + ": the replace applied, and says so every time");
             }
             assertEquals("v2", s(join(s0.map("twice").get(key))));
-            assertEquals("v2", copyOn(cluster, 0, "twice", key), "the backup has it too");
+            assertEquals("v2", Copies.valueOn(cluster, 0, "twice", key), "the backup has it too");
             // a retry after the primary crashed is answered by the promoted backup from its own record
             cluster.crash(1);
             cluster.awaitView(0);

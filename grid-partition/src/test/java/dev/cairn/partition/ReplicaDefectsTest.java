@@ -125,6 +125,32 @@ class ReplicaDefectsTest {
     }
 
     /**
+     * Defect 9: a write its primary applied is not read before every backup has it. Here a backup that is leaving
+     * answers stale, so the write stays unacknowledged until the backup is out of the view; had it been refused
+     * afterwards (the retry reaching a new primary that knows a higher fence, say), readers would have seen a write
+     * that never happened, and then seen the key go back to its older value.
+     */
+    @Test
+    void aWriteIsNotReadOnItsPrimaryBeforeEveryBackupHasIt() {
+        try (var cluster = cluster(3)) {
+            awaitSettled(cluster);
+            byte[] k = MagicKeys.ownedBy(cluster.node(0).service(), 1, "n0", "n2", "unacked-");
+            ByteMap m = cluster.node(1).service().map("visible");
+            join(m.set(k, b("old")));
+            cluster.node(2).service().handOff();
+            CompletableFuture<Void> write = m.set(k, b("new"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> "new".equals(Copies.valueOn(cluster, 0, "visible", k)));
+            // the primary's store has it, n2 has not acknowledged it: nobody reads it yet
+            assertEquals("old", s(join(cluster.node(0).service().map("visible").get(k))), "read on the primary");
+            assertEquals("old", s(join(m.get(k))), "read from another node");
+            cluster.stop(2);
+            join(write);
+            assertEquals("new", s(join(cluster.node(0).service().map("visible").get(k))), "acknowledged: read");
+            assertEquals("new", s(join(m.get(k))));
+        }
+    }
+
+    /**
      * Defect 7: a value too large for the store fails at once as a bad argument and raises no fence; a backup with no
      * room makes the write fail with an error that says the primary holds it, rather than "did not take effect".
      */
