@@ -97,6 +97,7 @@ final class NodeCommand {
     private static int console(Grid grid, PrintStream out) throws IOException {
         MapCommands maps = new MapCommands(grid, out);
         LockCommands locks = new LockCommands(grid, out);
+        HistoryCommands history = new HistoryCommands(grid, out);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         boolean interactive = System.console() != null;
         if (interactive) {
@@ -118,13 +119,13 @@ final class NodeCommand {
                     case "members" -> members(grid, out);
                     case "ping" -> ping(grid, out, words);
                     case "help" -> out.println("commands: members, ping <member> [count] [bytes] [inline], help, quit\n"
-                            + MapCommands.help() + "\n" + LockCommands.help());
+                            + MapCommands.help() + "\n" + HistoryCommands.help() + "\n" + LockCommands.help());
                     case "quit", "exit" -> {
                         out.println("BYE");
                         return 0;
                     }
                     default -> {
-                        if (!maps.run(words) && !locks.run(words)) {
+                        if (!maps.run(words) && !history.run(words) && !locks.run(words)) {
                             out.println("ERROR unknown command '" + words[0] + "'; type help");
                         }
                     }

@@ -19,10 +19,15 @@ public final class Diagnostics {
 
     private final Membership membership;
     private final dev.cairn.locks.LockService locks;
+    private final dev.cairn.partition.PartitionService partitions;
+    private final Codec codec;
 
-    Diagnostics(Membership membership, dev.cairn.locks.LockService locks) {
+    Diagnostics(Membership membership, dev.cairn.locks.LockService locks, dev.cairn.partition.PartitionService partitions,
+                Codec codec) {
         this.membership = membership;
         this.locks = locks;
+        this.partitions = partitions;
+        this.codec = codec;
         membership.handle(ECHO, (from, payload) -> CompletableFuture.completedFuture(payload));
         membership.handleInline(ECHO_INLINE, (from, payload) -> CompletableFuture.completedFuture(payload));
     }
@@ -43,6 +48,15 @@ public final class Diagnostics {
                     + payload.length + " sent");
         }
         return nanos;
+    }
+
+    /**
+     * Every entry of map {@code map} in the partitions this node owns and holds complete, primary or backup, decoded:
+     * for comparing the copies of each key across nodes (a history check, an operator's audit). Partition by partition,
+     * not one snapshot.
+     */
+    public void forEachLocalCopy(String map, java.util.function.BiConsumer<Object, Object> action) {
+        partitions.forEachHeldEntry(map, (k, v) -> action.accept(codec.decode(k), codec.decode(v)));
     }
 
     /**

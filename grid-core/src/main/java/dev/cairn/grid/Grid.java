@@ -47,7 +47,7 @@ public final class Grid implements AutoCloseable {
                 PartitionSettings.DEFAULT_DROP_GRACE), config.meterRegistry());
         this.locks = LockService.create(membership, new LockSettings(config.lockGroup(), config.lockDataDir(),
                 config.lockPortOffset(), config.lockSessionTimeout(), config.requestTimeout()));
-        this.diagnostics = new Diagnostics(membership, locks);
+        this.diagnostics = new Diagnostics(membership, locks, partitions, codec);
     }
 
     /**

@@ -199,6 +199,29 @@ public final class PartitionService implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Hands {@code action} every entry of {@code map} in every partition this node owns (as primary or backup) and
+     * holds complete: for operators and tests that compare the copies of a key across nodes. Copies kept from an
+     * earlier ownership (until the new owners hold theirs) are left out. Each partition is read under its monitor, one
+     * at a time, so the whole is not one snapshot.
+     */
+    public void forEachHeldEntry(String map, java.util.function.BiConsumer<byte[], byte[]> action) {
+        MapStores m = engine.maps.get(map);
+        Topology t = engine.topology;
+        if (m == null || t == null) {
+            return;
+        }
+        for (Replica r : m.group.replicas) {
+            List<byte[][]> entries = new java.util.ArrayList<>();
+            synchronized (r) {
+                if (r.state == Replica.State.COMPLETE && m.stores[r.id] != null && t.isOwner(m.group.backups, r.id)) {
+                    m.stores[r.id].forEach((k, e) -> entries.add(new byte[][] {k, e.value()}));
+                }
+            }
+            entries.forEach(e -> action.accept(e[0], e[1]));
+        }
+    }
+
     /** Entries of a map in the partitions this node is primary for (or holds at all). */
     long localEntries(String map, boolean primaryOnly) {
         return engine.localEntries(map, primaryOnly);

@@ -1,0 +1,195 @@
+package dev.cairn.it;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+import dev.cairn.examples.launch.NodeProcess;
+import dev.cairn.examples.launch.ProcessCluster;
+
+/**
+ * The history of map operations the nodes' {@code history} threads printed (HST and HOP lines, see the examples'
+ * HistoryCommands), read and judged here in the test JVM, never in a node under test. Every write writes its own
+ * operation id, so a value names the one operation that wrote it.
+ */
+final class MapHistory {
+    /** One operation; an operation that printed its start but not its end (its node was killed) ends at infinity. */
+    record Op(String id, String op, String key, String arg, long t0, long t1, String outcome, String returned) {
+        boolean finished() {
+            return t1 != Long.MAX_VALUE;
+        }
+
+        boolean unknown() {
+            return !outcome.equals("ok") && !outcome.equals("stale");
+        }
+
+        boolean isWrite() {
+            return !op.equals("get");
+        }
+
+        /** Whether the operation was acknowledged as having changed the key. */
+        boolean wrote() {
+            if (!outcome.equals("ok")) {
+                return false;
+            }
+            return switch (op) {
+                case "set", "fset" -> true;
+                case "pia" -> returned.equals("null");
+                case "cas" -> returned.equals("true");
+                case "del" -> !returned.equals("null");
+                default -> false;
+            };
+        }
+
+        /** Whether it may have changed the key: acknowledged so, or its outcome unknown. */
+        boolean mayHaveWritten() {
+            return isWrite() && (wrote() || unknown());
+        }
+
+        /** The value it leaves: its id, or null for a remove. */
+        String leaves() {
+            return op.equals("del") ? null : id;
+        }
+
+        long token() {
+            return Long.parseLong(arg);
+        }
+    }
+
+    private MapHistory() {
+    }
+
+    /** Every operation printed by any incarnation of any node of {@code cluster}. */
+    static List<Op> of(ProcessCluster cluster) {
+        Map<String, Op> byId = new LinkedHashMap<>();
+        for (NodeProcess p : cluster.everyIncarnation()) {
+            for (String line : p.tail(Integer.MAX_VALUE)) {
+                String[] w = line.split(" ");
+                if (w[0].equals("HST") && w.length == 6) {
+                    byId.putIfAbsent(w[1], new Op(w[1], w[2], w[3], w[4], Long.parseLong(w[5]), Long.MAX_VALUE,
+                            "unknown", "-"));
+                } else if (w[0].equals("HOP") && w.length == 9) {
+                    byId.put(w[1], new Op(w[1], w[2], w[3], w[4], Long.parseLong(w[5]), Long.parseLong(w[6]), w[7], w[8]));
+                }
+            }
+        }
+        return new ArrayList<>(byId.values());
+    }
+
+    /** Counts of the history, for the report: operations, and per outcome. */
+    static Map<String, Long> counts(List<Op> ops) {
+        Map<String, Long> c = new TreeMap<>();
+        for (Op o : ops) {
+            c.merge("ops", 1L, Long::sum);
+            c.merge(o.op() + "." + (o.finished() ? o.outcome() : "unfinished"), 1L, Long::sum);
+        }
+        return c;
+    }
+
+    /**
+     * The checks; returns every violation found (empty when the history passes).
+     *
+     * @param finals         each key's value as read at the end (null: absent)
+     * @param copies         each key's values in the copies the nodes hold, one per copy
+     * @param expectedCopies how many copies each present key must have
+     */
+    static List<String> check(List<Op> ops, Map<String, String> finals, Map<String, List<String>> copies,
+                              int expectedCopies) {
+        List<String> violations = new ArrayList<>();
+        Map<String, Op> byId = new HashMap<>();
+        Map<String, List<Op>> byKey = new HashMap<>();
+        for (Op o : ops) {
+            byId.put(o.id(), o);
+            byKey.computeIfAbsent(o.key(), k -> new ArrayList<>()).add(o);
+        }
+        // every copy agrees with the value read, and a present key has all its copies
+        for (Map.Entry<String, String> f : finals.entrySet()) {
+            List<String> held = copies.getOrDefault(f.getKey(), List.of());
+            if (f.getValue() == null ? !held.isEmpty()
+                    : held.size() != expectedCopies || held.stream().anyMatch(v -> !v.equals(f.getValue()))) {
+                violations.add("copies of " + f.getKey() + " are " + held + " but it reads " + f.getValue());
+            }
+        }
+        for (Map.Entry<String, String> f : finals.entrySet()) {
+            List<Op> onKey = byKey.getOrDefault(f.getKey(), List.of());
+            String value = f.getValue();
+            if (value != null) {
+                Op y = byId.get(value);
+                if (y == null || !y.key().equals(f.getKey())) {
+                    violations.add(f.getKey() + " holds " + value + ", which no operation on it wrote");
+                    continue;
+                }
+                if (!y.mayHaveWritten()) {
+                    violations.add(f.getKey() + " holds " + value + ", written by a refused " + y);
+                }
+                // a write acknowledged that began after y ended would have replaced y's value
+                for (Op z : onKey) {
+                    if (z.wrote() && z.t0() > y.t1()) {
+                        violations.add(f.getKey() + ": acknowledged " + z + " is lost; the key holds older " + y);
+                        break;
+                    }
+                }
+            } else {
+                boolean explained = onKey.stream().noneMatch(Op::wrote);
+                for (Op d : onKey) {
+                    if (d.op().equals("del") && d.mayHaveWritten()
+                            && onKey.stream().noneMatch(z -> z.wrote() && !z.op().equals("del") && z.t0() > d.t1())) {
+                        explained = true;
+                        break;
+                    }
+                }
+                if (!explained) {
+                    violations.add(f.getKey() + " is absent, but no remove explains it after its acknowledged writes");
+                }
+            }
+        }
+        // each value is taken away at most once (a value is written once), and only a value that was written
+        Map<String, Integer> consumed = new HashMap<>();
+        for (Op o : ops) {
+            String took = o.wrote() && o.op().equals("del") ? o.returned() : o.wrote() && o.op().equals("cas") ? o.arg() : null;
+            if (took != null && consumed.merge(took, 1, Integer::sum) > 1) {
+                violations.add("value " + took + " was removed or replaced twice; the second time by " + o);
+            }
+            boolean returnsValue = o.outcome().equals("ok") && (o.op().equals("get") || o.op().equals("pia")
+                    || o.op().equals("del")) && !o.returned().equals("null");
+            if (returnsValue) {
+                Op w = byId.get(o.returned());
+                if (w == null || !w.key().equals(o.key()) || !w.mayHaveWritten() || w.t0() > o.t1()) {
+                    violations.add(o + " returned " + o.returned() + ", which was not written to " + o.key()
+                            + " before it returned" + (w == null ? "" : " (" + w + ")"));
+                }
+            }
+        }
+        // fences: a write with a lower fence that began after a higher one was acknowledged is refused, and the value
+        // left is from a write whose fence is at least every acknowledged one
+        for (Map.Entry<String, List<Op>> e : byKey.entrySet()) {
+            List<Op> fenced = e.getValue().stream().filter(o -> o.op().equals("fset") && !o.arg().equals("-")).toList();
+            if (fenced.isEmpty()) {
+                continue;
+            }
+            long highestAcked = 0;
+            for (Op b : fenced) {
+                if (!b.wrote()) {
+                    continue;
+                }
+                highestAcked = Math.max(highestAcked, b.token());
+                for (Op a : fenced) {
+                    if (a.wrote() && a.token() > b.token() && a.t1() < b.t0()) {
+                        violations.add(e.getKey() + ": " + b + " was accepted after " + a + " with a higher fence");
+                        break;
+                    }
+                }
+            }
+            String value = finals.get(e.getKey());
+            Op y = value == null ? null : byId.get(value);
+            if (highestAcked > 0 && (y == null || !Objects.equals(y.op(), "fset") || y.token() < highestAcked)) {
+                violations.add(e.getKey() + " holds " + y + ", below the highest acknowledged fence " + highestAcked);
+            }
+        }
+        return violations;
+    }
+}
