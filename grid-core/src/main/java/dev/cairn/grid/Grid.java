@@ -1,12 +1,16 @@
 package dev.cairn.grid;
 
 import java.util.List;
-import java.util.Objects;
-
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import dev.cairn.GridClosedException;
+import dev.cairn.GridConfigException;
 import dev.cairn.membership.ClusterView;
 import dev.cairn.membership.Member;
 import dev.cairn.membership.Membership;
@@ -29,6 +33,7 @@ import dev.cairn.partition.PartitionTable;
  * }</pre>
  */
 public final class Grid implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Grid.class);
     private final GridConfig config;
     private final Membership membership;
     private final Codec codec;
@@ -45,24 +50,58 @@ public final class Grid implements AutoCloseable {
         this.partitions = PartitionService.create(membership, new PartitionSettings(config.partitionCount(),
                 config.backupCount(), config.requestTimeout(), config::mapOptions, config.lockGroup(), config.clock(),
                 PartitionSettings.DEFAULT_DROP_GRACE), config.meterRegistry());
-        this.locks = LockService.create(membership, new LockSettings(config.lockGroup(), config.lockDataDir(),
-                config.lockPortOffset(), config.lockSessionTimeout(), config.requestTimeout()));
+        try {
+            this.locks = LockService.create(membership, new LockSettings(config.lockGroup(), config.lockDataDir(),
+                    config.lockPortOffset(), config.lockSessionTimeout(), config.requestTimeout()));
+        } catch (RuntimeException | Error e) {
+            partitions.close(); // the lock group's member could not start (its port taken): nothing may be left
+            throw e;
+        }
         this.diagnostics = new Diagnostics(membership, locks, partitions, codec);
     }
 
     /**
-     * Starts a node and joins the cluster; returns once the node has its first view.
+     * Starts a node and joins the cluster; returns once the node has its first view. First checks that this JVM has
+     * the flags Cairn's store needs ({@link JvmFlags}). A start that fails leaves nothing running: no thread, channel
+     * or socket of this node is left behind.
      *
+     * @throws GridConfigException when this JVM lacks flags the store needs, listing each and where flags go
      * @throws dev.cairn.GridException when the cluster cannot be joined (the port is taken, the stack is invalid)
      */
     public static Grid start(GridConfig config) {
         Objects.requireNonNull(config, "config");
+        long started = System.nanoTime();
+        JvmFlags.check(); // before anything is opened
+        QuietChronicle.apply(); // before anything touches Chronicle
         Codec codec = new KryoCodec(config.codecClasses());
         Membership membership = Membership.create(config.channelSettings(), config.meterRegistry());
-        Grid grid = new Grid(config, membership, codec); // registers its request handlers before joining
-        membership.join();
-        grid.partitions.awaitReady(config.requestTimeout());
+        Grid grid;
+        try {
+            grid = new Grid(config, membership, codec); // registers its request handlers before joining
+        } catch (RuntimeException | Error e) {
+            membership.close();
+            throw e;
+        }
+        try {
+            membership.join();
+            grid.partitions.awaitReady(config.requestTimeout());
+        } catch (RuntimeException | Error e) {
+            grid.abandon();
+            throw e;
+        }
+        log.info("{}", grid.startLine(System.nanoTime() - started));
         return grid;
+    }
+
+    /** The one line a start logs: what the node joined, as what, with how many members, where, and how long it took. */
+    private String startLine(long nanos) {
+        ClusterView v = membership.view();
+        String where = localMember().physicalAddress();
+        return "node '" + config.nodeName() + "' " + (v.size() <= 1 ? "founded" : "joined") + " cluster '"
+                + config.clusterName() + "' (" + v.size() + (v.size() == 1 ? " member" : " members") + ") on "
+                + (where.isEmpty() ? config.transport().name().toLowerCase(java.util.Locale.ROOT) + " transport" : where)
+                + " in " + TimeUnit.NANOSECONDS.toMillis(nanos) + " ms"
+                + (config.lockGroup().contains(config.nodeName()) ? ", a member of the lock group " + config.lockGroup() : "");
     }
 
     public GridConfig config() {
@@ -186,5 +225,19 @@ public final class Grid implements AutoCloseable {
         locks.close(); // closes this node's lock session while the lock group can still be reached
         membership.close();
         partitions.close();
+    }
+
+    /** After a failed start: stops everything without handing anything off, as there is nothing to hand. */
+    private void abandon() {
+        closed = true;
+        try {
+            locks.close();
+        } finally {
+            try {
+                membership.close();
+            } finally {
+                partitions.close();
+            }
+        }
     }
 }

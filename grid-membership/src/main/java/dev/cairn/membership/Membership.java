@@ -483,11 +483,14 @@ public final class Membership implements AutoCloseable {
                     ? mv.getSubgroups().stream().map(Membership.this::toClusterView).toList()
                     : List.of();
             view = next;
+            viewChanges.increment();
             if (firstViewNanos == 0) {
                 firstViewNanos = System.nanoTime();
+                // the start itself is logged once, by the grid, with the cluster, size, address and time it took
+                log.debug("{}: {}", settings.nodeName(), next);
+            } else {
+                log.info("{}: {}", settings.nodeName(), next);
             }
-            viewChanges.increment();
-            log.info("{}: {}", settings.nodeName(), next);
             if (!events.isShutdown()) {
                 try {
                     events.execute(() -> deliver(next, subgroups));

@@ -34,6 +34,8 @@ import dev.cairn.GridConfigException;
  * Builds the JGroups stack for a transport. The shape follows JGroups' tcp.xml and tcp-low-latency.xml: TCP with
  * {@code tcp_nodelay}, TCPPING discovery, FD_SOCK2 (a killed process's sockets close, so it is seen at once) backed
  * by FD_ALL3 heartbeats (a paused or cut-off process is seen after the failure timeout), MERGE3 to heal splits.
+ * Every socket a node listens on (the transport's, FD_SOCK2's) binds to the configured bind address only; JGroups'
+ * diagnostics (probe) stay off, as they are by default.
  */
 public final class Stacks {
     private Stacks() {
@@ -97,7 +99,11 @@ public final class Stacks {
         merge.setMaxInterval(Math.max(400, failure / 2));
         stack.add(merge);
         if (s.transport() != Transport.LOOPBACK) {
-            stack.add(new FD_SOCK2());
+            // FD_SOCK2 listens on port + 100 on every interface unless told otherwise: it binds where the transport
+            // does, so nothing of a node is reachable beyond its bind address
+            FD_SOCK2 fdSock = new FD_SOCK2();
+            fdSock.setBindAddress(address(s.bindAddress()));
+            stack.add(fdSock);
         }
         FD_ALL3 fd = new FD_ALL3();
         fd.setTimeout(Math.max(100, failure * 3 / 4));

@@ -71,6 +71,9 @@ public final class NodeProcess implements AutoCloseable {
     public static NodeProcess start(Path jar, List<String> jvmFlags, String name, int port, List<String> args, Path log) {
         List<String> command = new ArrayList<>();
         command.add(javaBinary());
+        // the flags Cairn needs on this Java version (the same JDK runs the child): the jar's manifest carries the
+        // opens, exports and native access, but nothing can carry Java 23+'s --sun-misc-unsafe-memory-access
+        command.addAll(dev.cairn.grid.JvmFlags.required());
         command.addAll(jvmFlags);
         command.add("-jar");
         command.add(jar.toString());
