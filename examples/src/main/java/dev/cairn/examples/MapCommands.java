@@ -2,16 +2,8 @@ package dev.cairn.examples;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
-import dev.cairn.GridException;
 import dev.cairn.grid.Grid;
 import dev.cairn.grid.GridMap;
 import dev.cairn.membership.Member;
@@ -24,7 +16,6 @@ import dev.cairn.partition.PartitionTable;
 final class MapCommands {
     private final Grid grid;
     private final PrintStream out;
-    private Writers writers;
 
     MapCommands(Grid grid, PrintStream out) {
         this.grid = grid;
@@ -37,10 +28,8 @@ final class MapCommands {
                   partitions                  this node's share of primaries and backups, and every member's
                   fill <map> <from> <count> [bytes]    write keys k-<from>.. with values of that many bytes
                   check <map> <from> <count> [bytes]   read them back: CHECKED ok= missing= wrong=
-                  writers start <map> <threads> <keys> | writers status | stop | verify
                   bench <map> <threads> <seconds> <keys> <bytes> <read%>   load over keys k-0.. filled before
-                  memory <map>                heap after GC, off-heap bytes and resident memory of this JVM
-                                              background writers that remember every acknowledged write""";
+                  memory <map>                heap after GC, off-heap bytes and resident memory of this JVM""";
     }
 
     /** Runs a command if it is a map command; false if not. */
@@ -71,7 +60,6 @@ final class MapCommands {
                 need(w, 4, "check <map> <from> <count> [bytes]");
                 check(w[1], Integer.parseInt(w[2]), Integer.parseInt(w[3]), w.length > 4 ? Integer.parseInt(w[4]) : 100);
             }
-            case "writers" -> writers(w);
             case "bench" -> {
                 need(w, 7, "bench <map> <threads> <seconds> <keys> <bytes> <read-percent> [uniform|zipfian]");
                 bench(w[1], Integer.parseInt(w[2]), Double.parseDouble(w[3]), Integer.parseInt(w[4]), Integer.parseInt(w[5]),
@@ -134,104 +122,5 @@ final class MapCommands {
     private void memory(String map) {
         Load.memory(out, grid.config().meterRegistry().find("cairn.map.offheap.bytes").tag("map", map).gauges().stream()
                 .mapToDouble(io.micrometer.core.instrument.Gauge::value).sum());
-    }
-
-    private void writers(String[] w) {
-        need(w, 2, "writers start <map> <threads> <keys> | stop | verify");
-        switch (w[1]) {
-            case "start" -> {
-                need(w, 5, "writers start <map> <threads> <keys>");
-                if (writers != null) {
-                    writers.stop();
-                }
-                writers = new Writers(strings(w[2]), Integer.parseInt(w[3]), Integer.parseInt(w[4]));
-                out.println("WRITERS started");
-            }
-            case "status" -> {
-                if (writers == null) {
-                    throw new IllegalArgumentException("no writers running");
-                }
-                out.printf("WRITERS acked=%d failed=%d keys=%d%n", writers.acks.get(), writers.failures.get(), writers.acked.size());
-            }
-            case "stop" -> {
-                if (writers == null) {
-                    throw new IllegalArgumentException("no writers running");
-                }
-                writers.stop();
-                out.printf("WRITERS acked=%d failed=%d keys=%d%n", writers.acks.get(), writers.failures.get(), writers.acked.size());
-            }
-            case "verify" -> {
-                if (writers == null) {
-                    throw new IllegalArgumentException("no writers to verify");
-                }
-                long lost = 0;
-                for (Map.Entry<String, Long> e : writers.acked.entrySet()) {
-                    byte[] v = writers.map.get(e.getKey());
-                    if (v == null || Long.parseLong(new String(v, StandardCharsets.US_ASCII)) != e.getValue()) {
-                        lost++;
-                    }
-                }
-                out.printf("VERIFIED keys=%d lost=%d%n", writers.acked.size(), lost);
-            }
-            default -> throw new IllegalArgumentException("usage: writers start <map> <threads> <keys> | stop | verify");
-        }
-    }
-
-    /**
-     * Threads that each own a slice of the keys and write increasing counters to them, remembering the last value
-     * acknowledged per key. A write that fails has an unknown outcome (it may even land after a later write), so its
-     * key is no longer written or checked.
-     */
-    private static final class Writers {
-        final GridMap<String, byte[]> map;
-        final Map<String, Long> acked = new ConcurrentHashMap<>();
-        final java.util.Set<String> uncertain = ConcurrentHashMap.newKeySet();
-        final AtomicLong acks = new AtomicLong();
-        final AtomicLong failures = new AtomicLong();
-        final AtomicBoolean stopping = new AtomicBoolean();
-        final List<Thread> threads = new ArrayList<>();
-
-        Writers(GridMap<String, byte[]> map, int threadCount, int keys) {
-            this.map = map;
-            for (int t = 0; t < threadCount; t++) {
-                int slice = t;
-                Thread th = new Thread(() -> {
-                    long counter = 0;
-                    while (!stopping.get()) {
-                        for (int i = slice; i < keys && !stopping.get(); i += threadCount) {
-                            String key = "w-" + i;
-                            if (uncertain.contains(key)) {
-                                continue;
-                            }
-                            long value = ++counter;
-                            try {
-                                map.set(key, Long.toString(value).getBytes(StandardCharsets.US_ASCII));
-                                acked.put(key, value);
-                                acks.incrementAndGet();
-                            } catch (GridException e) {
-                                // unknown outcome: it may still land after a newer write, so stop checking this key
-                                uncertain.add(key);
-                                acked.remove(key);
-                                failures.incrementAndGet();
-                            }
-                        }
-                    }
-                }, "writer-" + t);
-                th.setDaemon(true);
-                th.start();
-                threads.add(th);
-            }
-        }
-
-        void stop() {
-            stopping.set(true);
-            for (Thread t : threads) {
-                try {
-                    t.join(TimeUnit.SECONDS.toMillis(60));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        }
     }
 }

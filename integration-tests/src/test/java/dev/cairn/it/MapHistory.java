@@ -80,6 +80,69 @@ final class MapHistory {
         return new ArrayList<>(byId.values());
     }
 
+    /** What {@link #judge} found: the history's counts, the keys present at the end, and every violation. */
+    record Verdict(Map<String, Long> counts, long present, int keys, List<String> violations) {
+        long ops() {
+            return counts.getOrDefault("ops", 0L);
+        }
+
+        String report() {
+            return violations.size() + " violations, first: " + violations.subList(0, Math.min(20, violations.size()))
+                    + "\n" + this;
+        }
+
+        @Override
+        public String toString() {
+            return counts + ", keys present at the end: " + present + " of " + keys;
+        }
+    }
+
+    /**
+     * Reads every key's final value through the first of {@code nodes}, every copy each of them owns, and the whole
+     * history of {@code cluster}, and checks them ({@link #check}). Call once the history threads have stopped and the
+     * partitions have settled.
+     */
+    static Verdict judge(ProcessCluster cluster, String map, int keys, int fencedKeys, List<String> nodes,
+                         int expectedCopies) {
+        Map<String, String> finals = new HashMap<>();
+        for (String line : answer(cluster.node(nodes.get(0)), "history read " + map + " " + keys + " " + fencedKeys,
+                "READ")) {
+            if (line.startsWith("FINAL ")) {
+                String[] w = line.split(" ");
+                finals.put(w[1], w[2].equals("null") ? null : w[2]);
+            }
+        }
+        if (finals.size() != keys + fencedKeys) {
+            throw new AssertionError("read back " + finals.size() + " of " + (keys + fencedKeys) + " keys");
+        }
+        Map<String, List<String>> copies = new HashMap<>();
+        for (String name : nodes) {
+            for (String line : answer(cluster.node(name), "dump " + map, "DUMPED")) {
+                if (line.startsWith("COPY ")) {
+                    String[] w = line.split(" ");
+                    copies.computeIfAbsent(w[1], k -> new ArrayList<>()).add(w[2]);
+                }
+            }
+        }
+        List<Op> ops = of(cluster);
+        return new Verdict(counts(ops), finals.values().stream().filter(Objects::nonNull).count(), finals.size(),
+                check(ops, finals, copies, expectedCopies));
+    }
+
+    /** The lines a node printed in answer to {@code command}, up to the one that starts with {@code keyword}. */
+    private static List<String> answer(NodeProcess node, String command, String keyword) {
+        int from = node.mark();
+        node.ask(command, keyword, java.time.Duration.ofSeconds(60));
+        return node.tail(Integer.MAX_VALUE).subList(from, node.mark());
+    }
+
+    /** Waits until the history of {@code cluster} has at least {@code more} operations beyond what it has now. */
+    static void awaitMore(ProcessCluster cluster, int more) {
+        int now = of(cluster).size();
+        org.awaitility.Awaitility.await("history grows by " + more).atMost(java.time.Duration.ofSeconds(120))
+                .pollInterval(java.time.Duration.ofMillis(500)).until(() -> of(cluster).size() >= now + more);
+    }
+
     /** Counts of the history, for the report: operations, and per outcome. */
     static Map<String, Long> counts(List<Op> ops) {
         Map<String, Long> c = new TreeMap<>();

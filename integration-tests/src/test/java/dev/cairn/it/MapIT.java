@@ -89,33 +89,22 @@ class MapIT {
         cluster.start("w1", "w2", "w3");
         cluster.awaitView(START, "w1", "w2", "w3");
         NodeProcess writer = cluster.node("w1");
-        ask(writer, "writers start live 8 5000", "WRITERS", Duration.ofSeconds(10));
-        long acked = awaitAcks(writer, 5_000);
+        ask(writer, "history start live 8 2000 0 200", "HISTORY", Duration.ofSeconds(10));
+        MapHistory.awaitMore(cluster, 3_000);
 
         cluster.node("w3").kill();
         cluster.awaitView(Duration.ofSeconds(10), "w1", "w2");
-        acked = awaitAcks(writer, acked + 5_000);
+        MapHistory.awaitMore(cluster, 3_000);
 
         cluster.start("w4");
         cluster.awaitView(START, "w1", "w2", "w4");
         awaitSettled(cluster, Duration.ofSeconds(60), "w1", "w2", "w4");
-        awaitAcks(writer, acked + 5_000);
+        MapHistory.awaitMore(cluster, 3_000);
 
-        String stopped = ask(writer, "writers stop", "WRITERS", Duration.ofSeconds(90));
-        String verified = ask(writer, "writers verify", "VERIFIED", LONG);
-        Map<String, Long> v = numbers(verified);
-        assertTrue(v.get("keys") > 1000, verified);
-        assertEquals(0L, v.get("lost"), verified + " after " + stopped);
-    }
-
-    private static long awaitAcks(NodeProcess writer, long atLeast) {
-        long[] acked = {0};
-        await("writers acknowledged " + atLeast).atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250))
-                .until(() -> {
-                    acked[0] = numbers(ask(writer, "writers status", "WRITERS", Duration.ofSeconds(10))).get("acked");
-                    return acked[0] >= atLeast;
-                });
-        return acked[0];
+        ask(writer, "history stop", "HISTORY stopped", Duration.ofSeconds(90));
+        MapHistory.Verdict verdict = MapHistory.judge(cluster, "live", 2000, 0, List.of("w1", "w2", "w4"), 2);
+        assertTrue(verdict.present() > 1000, verdict.toString());
+        assertTrue(verdict.violations().isEmpty(), verdict.report());
     }
 
 }
