@@ -151,6 +151,80 @@ class ReplicaDefectsTest {
     }
 
     /**
+     * Defect 5: clear ran on every member out of band, so a write racing with it could be cleared on a backup but not
+     * on the primary, or the reverse, and the copies stayed different. Now it is a write on each partition's primary,
+     * ordered with the others: every copy of every key agrees afterwards.
+     */
+    @Test
+    void aClearRacingWithWritesLeavesEveryCopyAlike() throws Exception {
+        try (var cluster = cluster(3)) {
+            awaitSettled(cluster);
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            List<Thread> writers = new java.util.ArrayList<>();
+            for (int w = 0; w < 3; w++) {
+                ByteMap m = cluster.node(w).service().map("cleared");
+                int id = w;
+                Thread t = new Thread(() -> {
+                    for (long i = 0; !stop.get(); i++) {
+                        m.set(b("key-" + (i % 200)), b("w" + id + "-" + i)).exceptionally(e -> null).join();
+                    }
+                });
+                t.start();
+                writers.add(t);
+            }
+            ByteMap m = cluster.node(1).service().map("cleared");
+            for (int round = 0; round < 5; round++) {
+                join(m.clear());
+            }
+            stop.set(true);
+            for (Thread t : writers) {
+                t.join(30_000);
+            }
+            PartitionTable table = cluster.node(0).service().table(1);
+            int differing = 0;
+            for (int i = 0; i < 200; i++) {
+                byte[] k = b("key-" + i);
+                List<String> owners = table.owners(cluster.node(0).service().partitionOf(k));
+                String primary = Copies.valueOn(cluster, Integer.parseInt(owners.get(0).substring(1)), "cleared", k);
+                for (String o : owners) {
+                    if (!java.util.Objects.equals(primary, Copies.valueOn(cluster, Integer.parseInt(o.substring(1)),
+                            "cleared", k))) {
+                        differing++;
+                    }
+                }
+            }
+            assertEquals(0, differing, "keys whose backup copy differs from the primary's after clears raced writes");
+        }
+    }
+
+    /**
+     * Defect 6: an asynchronous backup that missed a write stayed diverged until the next failover (and readBackups
+     * served it). The primary now tells it to pull the partition afresh; here its copy is damaged in place and told so.
+     */
+    @Test
+    void aBackupToldItMissedAWritePullsThePartitionAfresh() {
+        try (var cluster = LoopbackCluster.<Node>start(2, Duration.ofSeconds(2), st -> Node.start(st,
+                name -> dev.cairn.MapOptions.defaults(1).withAsyncBackups(true).withReadBackups(true)), Node::membership)) {
+            awaitSettled(cluster);
+            PartitionService s0 = cluster.node(0).service();
+            byte[] k = MagicKeys.ownedBy(s0, 1, "n0", "n1", "resync-");
+            ByteMap m = s0.map("async");
+            join(m.set(k, b("right")));
+            await().atMost(Duration.ofSeconds(10)).until(() -> "right".equals(Copies.valueOn(cluster, 1, "async", k)));
+            int p = s0.partitionOf(k);
+            MapStores backup = cluster.node(1).service().mapState("async");
+            synchronized (backup.group.replica(p)) {
+                backup.store(p).put(k, new StoredEntry(1, 0, 0, b("missed a write"))); // as if a write had not landed
+            }
+            assertEquals("missed a write", s(join(cluster.node(1).service().map("async").get(k))), "served as it is");
+            cluster.membership(0).call(cluster.membership(1).localMember(), Messages.RESYNC,
+                    new Messages.Resync(s0.engine().topology.key, 1, p).encode(), Node.TIMEOUT);
+            await().atMost(Duration.ofSeconds(10)).until(() -> "right".equals(Copies.valueOn(cluster, 1, "async", k)));
+            assertEquals("right", s(join(cluster.node(1).service().map("async").get(k))), "pulled afresh");
+        }
+    }
+
+    /**
      * Defect 7: a value too large for the store fails at once as a bad argument and raises no fence; a backup with no
      * room makes the write fail with an error that says the primary holds it, rather than "did not take effect".
      */
