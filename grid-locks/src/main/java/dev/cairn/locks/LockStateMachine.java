@@ -61,6 +61,13 @@ import java.util.TreeMap;
  * CANCEL_WAIT racing a grant answers GRANTED with the fence (and removes that grant from the queue), so
  * a timed-out tryLock learns it holds the lock after all and can keep or release it.
  *
+ * <p><b>Fences and the life of a lock.</b> A lock exists in the state only while someone holds or waits for it: the
+ * release, cancel or session end that leaves it with neither removes it, so the state and its snapshots hold only the
+ * locks in use, however many names were ever used. Its fences must still rise across that removal (DESIGN.md decisions 5
+ * and 6: a partition refuses a write with a fence below the highest it saw for the lock's name), so fences come from one
+ * counter for all locks, saved in snapshots: every write grant (a mutex, or a read-write lock's write side) takes the
+ * next value. A re-entrant acquire answers its holder's fence again; a read grant carries fence 0.
+ *
  * <p><b>Read-write locks.</b> Many readers or one writer. A new reader waits when any writer waits
  * (writers are not starved), except an owner already holding the read or the write lock (re-entrance
  * and downgrade). A reader asking for the write lock is refused (UPGRADE_REFUSED). Waiters are granted
@@ -80,8 +87,9 @@ final class LockStateMachine {
     /** Undelivered grants kept per session; the oldest are dropped beyond this (the LOCKS view still tells). */
     static final int MAX_PENDING_GRANTS = 1024;
 
-    private static final int SNAPSHOT_MAGIC = 0x434c4b04; // "CLK" v4: v3 (liveness, answers per thread, numbered
-                                                          // grants) with each wait's invocation
+    private static final int SNAPSHOT_MAGIC = 0x434c4b05; // "CLK" v5: v4 (liveness, answers per thread, numbered
+                                                          // grants, each wait's invocation) with one fence counter
+                                                          // for all locks, and only locks in use
 
     private record Owner(long session, long thread) { }
 
@@ -118,6 +126,7 @@ final class LockStateMachine {
     private static final class Entry {
         final boolean readWrite;
         final String name;
+        /** The fence of this entry's last write grant (its writer's while one holds it); 0 before any. */
         long fence;
         Owner writer;
         int writeHolds;
@@ -138,6 +147,11 @@ final class LockStateMachine {
     private record Hop(Owner waiter, Entry lock, boolean write, Owner blocker) { }
 
     private long lastSessionId;
+    /**
+     * The last fence handed out by any lock. Every write grant takes the next value, so fences rise per lock because
+     * they rise across all locks, through an entry's removal and re-creation too (an entry is kept only while in use).
+     */
+    private long lastFence;
     private final TreeMap<Long, Session> sessions = new TreeMap<>();
     private final LinkedHashMap<String, byte[]> recentOpens = new LinkedHashMap<>();
     private final TreeMap<String, Entry> mutexes = new TreeMap<>();
@@ -284,7 +298,8 @@ final class LockStateMachine {
         }
         waiting.keySet().removeIf(o -> ended.contains(o.session()));
         for (TreeMap<String, Entry> locks : List.of(mutexes, rwLocks)) {
-            for (Entry e : locks.values()) {
+            for (Iterator<Entry> it = locks.values().iterator(); it.hasNext(); ) {
+                Entry e = it.next();
                 boolean changed = e.waiters.removeIf(w -> ended.contains(w.owner().session()));
                 changed |= e.readers.keySet().removeIf(o -> ended.contains(o.session()));
                 if (e.writer != null && ended.contains(e.writer.session())) {
@@ -294,6 +309,9 @@ final class LockStateMachine {
                 }
                 if (changed) {
                     promote(e);
+                    if (unused(e)) {
+                        it.remove();
+                    }
                 }
             }
         }
@@ -334,7 +352,7 @@ final class LockStateMachine {
             if (e.writer == null && e.readers.isEmpty() && e.waiters.isEmpty()) {
                 e.writer = o;
                 e.writeHolds = 1;
-                e.fence++;
+                e.fence = ++lastFence;
                 return LockResult.granted(e.fence, 1);
             }
         } else {
@@ -380,6 +398,7 @@ final class LockStateMachine {
             if (left == 0) {
                 e.writer = null;
                 promote(e);
+                dropIfUnused(e);
             }
             return LockResult.released(left);
         }
@@ -390,6 +409,7 @@ final class LockStateMachine {
         if (holds == 1) {
             e.readers.remove(o);
             promote(e);
+            dropIfUnused(e);
             return LockResult.released(0);
         }
         e.readers.put(o, holds - 1);
@@ -407,6 +427,7 @@ final class LockStateMachine {
             e.waiters.removeIf(w -> w.owner().equals(o));
             waiting.remove(o);
             promote(e);
+            dropIfUnused(e);
             return LockResult.cancelled();
         }
         if (e != null && (o.equals(e.writer) || e.readers.containsKey(o))) {
@@ -429,7 +450,7 @@ final class LockStateMachine {
                     e.waiters.pollFirst();
                     e.writer = w.owner();
                     e.writeHolds = 1;
-                    e.fence++;
+                    e.fence = ++lastFence;
                     grant(e, w, e.fence);
                 }
                 return;
@@ -440,6 +461,20 @@ final class LockStateMachine {
             e.waiters.pollFirst();
             e.readers.put(w.owner(), 1);
             grant(e, w, 0);
+        }
+    }
+
+    private static boolean unused(Entry e) {
+        return e.writer == null && e.readers.isEmpty() && e.waiters.isEmpty();
+    }
+
+    /**
+     * Removes a lock nobody holds or waits for, so that the state and its snapshots hold only locks in use (issue 12,
+     * defect 11). Nothing is lost: its fence lives on in {@link #lastFence}, which the next grant of any lock exceeds.
+     */
+    private void dropIfUnused(Entry e) {
+        if (unused(e)) {
+            (e.readWrite ? rwLocks : mutexes).remove(e.name);
         }
     }
 
@@ -594,6 +629,7 @@ final class LockStateMachine {
             DataOutputStream out = new DataOutputStream(bytes);
             out.writeInt(SNAPSHOT_MAGIC);
             out.writeLong(lastSessionId);
+            out.writeLong(lastFence);
             out.writeInt(sessions.size());
             for (Session s : sessions.values()) {
                 out.writeLong(s.id);
@@ -659,6 +695,7 @@ final class LockStateMachine {
             }
             LockStateMachine m = new LockStateMachine();
             m.lastSessionId = in.readLong();
+            m.lastFence = in.readLong();
             for (int n = in.readInt(); n > 0; n--) {
                 Session s = new Session(in.readLong(), in.readUTF(), in.readLong(), in.readBoolean());
                 for (int r = in.readInt(); r > 0; r--) {
