@@ -9,7 +9,6 @@ import dev.cairn.locks.LockResult.Grant;
 import dev.cairn.locks.LockResult.Holder;
 import dev.cairn.locks.LockResult.Kind;
 import dev.cairn.locks.LockResult.LockInfo;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -183,13 +182,13 @@ class LockStateMachineRandomTest {
     }
 
     @Test
-    void aLongRandomHistoryNeverHasTwoOwnersAndFencesOnlyIncreaseInGrantOrder() throws IOException {
+    void aLongRandomHistoryNeverHasTwoOwnersAndFencesOnlyIncreaseInGrantOrder() {
         for (long seed = 1; seed <= 5; seed++) {
             checkInvariants(seed, 40_000);
         }
     }
 
-    private static void checkInvariants(long seed, int count) throws IOException {
+    private static void checkInvariants(long seed, int count) {
         List<Step> steps = randomSteps(seed, count);
         LockStateMachine sm = new LockStateMachine();
         byte[][] results = new byte[count][];

@@ -10,6 +10,7 @@ import dev.cairn.locks.LockResult.Error;
 import dev.cairn.locks.LockResult.Grant;
 import dev.cairn.locks.LockResult.Kind;
 import dev.cairn.locks.LockResult.LockInfo;
+import dev.cairn.membership.Wire;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -610,6 +611,51 @@ class LockStateMachineTest {
         assertEquals(List.of("gone-7", "gone-8", "kept", "rw"),
                 run(LockCommand.locks()).locks().stream().map(LockInfo::name).toList());
         assertArrayEquals(sm.snapshot(), copy.snapshot());
+    }
+
+    @Test
+    void aTruncatedOrOversizedCommandResultOrSnapshotFailsNamingTheFaultNeverWithAnIndexOrMemoryError() {
+        long a = open("node-a");
+        granted(lock(a, "m", 1));
+        assertKind(Kind.WAITING, run(LockCommand.lock(open("node-b"), invocation++, "m", 1, 1, true)));
+        byte[] command = LockCommand.lock(a, invocation++, "other", 2, 1, true);
+        for (int length = 0; length < command.length; length++) {
+            LockResult r = LockResult.decode(sm.apply(java.util.Arrays.copyOf(command, length)));
+            assertError(Error.BAD_COMMAND, r);
+            assertTrue(r.message().startsWith("malformed lock command: "), r.message());
+        }
+        byte[] longer = java.util.Arrays.copyOf(command, command.length + 1);
+        assertTrue(LockResult.decode(sm.apply(longer)).message().contains("unexpected bytes after a LOCK command"));
+        byte[] badBoolean = command.clone();
+        badBoolean[badBoolean.length - 1] = 7;
+        assertTrue(LockResult.decode(sm.apply(badBoolean)).message().contains("a boolean of 7"));
+
+        byte[] snapshot = sm.snapshot();
+        for (int length = 0; length < snapshot.length; length++) {
+            byte[] cut = java.util.Arrays.copyOf(snapshot, length);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LockStateMachine.restore(cut));
+            assertTrue(e.getMessage().contains("snapshot"), e.getMessage());
+        }
+        // a count of 2^31 - 1 sessions where the lock state begins: refused before anything is allocated
+        byte[] huge = java.util.Arrays.copyOf(snapshot, 4 + 8 + 8 + 4);
+        huge[20] = 0x7f;
+        huge[21] = huge[22] = huge[23] = (byte) 0xff;
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LockStateMachine.restore(huge));
+        assertTrue(e.getMessage().contains("a count of 2147483647"), e.getMessage());
+        byte[] old = snapshot.clone();
+        old[3] = 4;
+        e = assertThrows(IllegalArgumentException.class, () -> LockStateMachine.restore(old));
+        assertTrue(e.getMessage().contains("magic 0x434c4b04") && e.getMessage().contains("expected 0x434c4b05"),
+                e.getMessage());
+
+        byte[] locks = sm.apply(LockCommand.locks());
+        for (int length = 0; length < locks.length; length++) {
+            byte[] cut = java.util.Arrays.copyOf(locks, length);
+            assertThrows(IllegalArgumentException.class, () -> LockResult.decode(cut));
+        }
+        byte[] manyGrants = new Wire.Out(16).u8(Kind.GRANTS.ordinal()).i64(0).i32(Integer.MAX_VALUE).toArray();
+        e = assertThrows(IllegalArgumentException.class, () -> LockResult.decode(manyGrants));
+        assertTrue(e.getMessage().contains("a count of 2147483647"), e.getMessage());
     }
 
     @Test
