@@ -1,25 +1,21 @@
 package dev.cairn.locks;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import dev.cairn.membership.Wire;
 
 /**
  * A command for {@link LockStateMachine}, as it travels through the Raft log.
  *
- * <p>Encoding (big-endian, {@link DataOutputStream}): {@code type:byte session:long invocation:long}
+ * <p>Encoding ({@link Wire}: big-endian; a string is {@code length:int} and its UTF-8 bytes; a boolean one byte, 0 or
+ * 1): {@code type:byte session:long invocation:long}
  * followed by the fields of that type:
  * <pre>
- * OPEN_SESSION  node:UTF                     (session is 0; the state machine assigns one)
+ * OPEN_SESSION  node:str                     (session is 0; the state machine assigns one)
  * HEARTBEAT     -                            (no time: liveness is judged on the proposer's clock at EXPIRE)
  * CLOSE_SESSION -
  * EXPIRE        now:long timeoutMillis:long  (session is 0)
- * LOCK, WRITE_LOCK, READ_LOCK      name:UTF thread:long reentrancyLimit:int wait:boolean
- * UNLOCK, WRITE_UNLOCK, READ_UNLOCK name:UTF thread:long
- * CANCEL_WAIT   readWrite:boolean name:UTF thread:long
+ * LOCK, WRITE_LOCK, READ_LOCK      name:str thread:long reentrancyLimit:int wait:boolean
+ * UNLOCK, WRITE_UNLOCK, READ_UNLOCK name:str thread:long
+ * CANCEL_WAIT   readWrite:boolean name:str thread:long
  * POLL          ack:long                     (the last grant number received; kept in the record's now)
  * LOCKS         -                           (session and invocation are 0; a read)
  * </pre>
@@ -133,53 +129,30 @@ record LockCommand(Type type, long session, long invocation, String name, long t
     }
 
     static byte[] encode(LockCommand c) {
-        try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
-            DataOutputStream out = new DataOutputStream(bytes);
-            out.writeByte(c.type.ordinal());
-            out.writeLong(c.session);
-            out.writeLong(c.invocation);
-            switch (c.type) {
-                case OPEN_SESSION -> out.writeUTF(c.name);
-                case EXPIRE -> {
-                    out.writeLong(c.now);
-                    out.writeLong(c.timeout);
-                }
-                case LOCK, READ_LOCK, WRITE_LOCK -> {
-                    out.writeUTF(c.name);
-                    out.writeLong(c.thread);
-                    out.writeInt(c.limit);
-                    out.writeBoolean(c.waits);
-                }
-                case UNLOCK, READ_UNLOCK, WRITE_UNLOCK -> {
-                    out.writeUTF(c.name);
-                    out.writeLong(c.thread);
-                }
-                case CANCEL_WAIT -> {
-                    out.writeBoolean(c.readWrite);
-                    out.writeUTF(c.name);
-                    out.writeLong(c.thread);
-                }
-                case POLL -> out.writeLong(c.now);
-                case HEARTBEAT, CLOSE_SESSION, LOCKS -> { }
-            }
-            out.flush();
-            return bytes.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        Wire.Out out = new Wire.Out(32 + 3 * c.name.length());
+        out.u8(c.type.ordinal()).i64(c.session).i64(c.invocation);
+        switch (c.type) {
+            case OPEN_SESSION -> out.str(c.name);
+            case EXPIRE -> out.i64(c.now).i64(c.timeout);
+            case LOCK, READ_LOCK, WRITE_LOCK -> out.str(c.name).i64(c.thread).i32(c.limit).bool(c.waits);
+            case UNLOCK, READ_UNLOCK, WRITE_UNLOCK -> out.str(c.name).i64(c.thread);
+            case CANCEL_WAIT -> out.bool(c.readWrite).str(c.name).i64(c.thread);
+            case POLL -> out.i64(c.now);
+            case HEARTBEAT, CLOSE_SESSION, LOCKS -> { }
         }
+        return out.toArray();
     }
 
-    /** Reads a command; a malformed one fails with {@link IOException} or {@link IllegalArgumentException}. */
-    static LockCommand decode(byte[] bytes) throws IOException {
-        DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
-        int t = in.readUnsignedByte();
+    /** Reads a command; a malformed one fails with {@link IllegalArgumentException} naming what was wrong. */
+    static LockCommand decode(byte[] bytes) {
+        Wire.In in = new Wire.In(bytes);
+        int t = in.u8();
         if (t >= Type.VALUES.length) {
             throw new IllegalArgumentException("unknown lock command type " + t);
         }
         Type type = Type.VALUES[t];
-        long session = in.readLong();
-        long invocation = in.readLong();
+        long session = in.i64();
+        long invocation = in.i64();
         String name = "";
         long thread = 0;
         int limit = 0;
@@ -189,18 +162,18 @@ record LockCommand(Type type, long session, long invocation, String name, long t
         long timeout = 0;
         switch (type) {
             case OPEN_SESSION -> {
-                name = in.readUTF();
+                name = in.str();
                 checkName("node", name);
             }
             case EXPIRE -> {
-                now = in.readLong();
-                timeout = in.readLong();
+                now = in.i64();
+                timeout = in.i64();
             }
             case LOCK, READ_LOCK, WRITE_LOCK -> {
-                name = in.readUTF();
-                thread = in.readLong();
-                limit = in.readInt();
-                wait = in.readBoolean();
+                name = in.str();
+                thread = in.i64();
+                limit = in.i32();
+                wait = in.bool();
                 readWrite = type != Type.LOCK;
                 checkName("name", name);
                 if (limit < 1) {
@@ -208,22 +181,22 @@ record LockCommand(Type type, long session, long invocation, String name, long t
                 }
             }
             case UNLOCK, READ_UNLOCK, WRITE_UNLOCK -> {
-                name = in.readUTF();
-                thread = in.readLong();
+                name = in.str();
+                thread = in.i64();
                 readWrite = type != Type.UNLOCK;
                 checkName("name", name);
             }
             case CANCEL_WAIT -> {
-                readWrite = in.readBoolean();
-                name = in.readUTF();
-                thread = in.readLong();
+                readWrite = in.bool();
+                name = in.str();
+                thread = in.i64();
                 checkName("name", name);
             }
-            case POLL -> now = in.readLong();
+            case POLL -> now = in.i64();
             case HEARTBEAT, CLOSE_SESSION, LOCKS -> { }
         }
-        if (in.available() != 0) {
-            throw new IllegalArgumentException(in.available() + " unexpected bytes after a " + type + " command");
+        if (in.more()) {
+            throw new IllegalArgumentException("unexpected bytes after a " + type + " command of " + bytes.length + " bytes");
         }
         return new LockCommand(type, session, invocation, name, thread, limit, wait, readWrite, now, timeout);
     }

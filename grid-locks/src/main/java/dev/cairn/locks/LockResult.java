@@ -1,33 +1,28 @@
 package dev.cairn.locks;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import dev.cairn.membership.Wire;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What {@link LockStateMachine#apply} answers, encoded as {@code kind:byte} followed by the fields of
- * that kind:
+ * What {@link LockStateMachine#apply} answers, encoded with {@link Wire} (strings as {@code length:int} and UTF-8
+ * bytes, booleans as one byte) as {@code kind:byte} followed by the fields of that kind:
  * <pre>
  * GRANTED         fence:long holds:int   (fence 0 for a read lock: only write locks and mutexes fence)
  * WAITING         -                      (queued; learn of the grant by POLL, see LockStateMachine)
- * NOT_ACQUIRED    message:UTF            (held by someone else and the caller would not wait)
+ * NOT_ACQUIRED    message:str            (held by someone else and the caller would not wait)
  * RELEASED        holds:int              (holds left to the caller; 0 = released)
  * CANCELLED       -                      (the wait was withdrawn)
- * DEADLOCK        message:UTF            (the cycle, in order: owner, lock, owner, ...)
- * ERROR           error:byte message:UTF
+ * DEADLOCK        message:str            (the cycle, in order: owner, lock, owner, ...)
+ * ERROR           error:byte message:str
  * SESSION_EXPIRED session:long           (unknown or expired session: its locks are gone)
  * SESSION_OPENED  session:long
  * OK              -
  * GRANTS          upTo:long n:int n * grant   (upTo: the number of the last grant, to ack in the next POLL;
- *                 grant = session:long readWrite:bool lock:UTF thread:long write:bool fence:long)
+ *                 grant = session:long readWrite:bool lock:str thread:long write:bool fence:long invocation:long)
  * EXPIRED         n:int n * session:long
- * LOCKS           n:int n * (readWrite:bool name:UTF fence:long holders waiters), each a list of
- *                 n:int n * (session:long node:UTF thread:long write:bool holds:int)
+ * LOCKS           n:int n * (readWrite:bool name:str fence:long holders waiters), each a list of
+ *                 n:int n * (session:long node:str thread:long write:bool holds:int)
  * </pre>
  * {@code value} is the fence (GRANTED), the holds left (RELEASED), the session id (SESSION_*) or upTo (GRANTS).
  */
@@ -130,138 +125,121 @@ record LockResult(Kind kind, long value, int holds, Error error, String message,
     }
 
     byte[] encode() {
-        try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(32);
-            DataOutputStream out = new DataOutputStream(bytes);
-            out.writeByte(kind.ordinal());
-            switch (kind) {
-                case GRANTED -> {
-                    out.writeLong(value);
-                    out.writeInt(holds);
+        Wire.Out out = new Wire.Out(16 + 3 * message.length());
+        out.u8(kind.ordinal());
+        switch (kind) {
+            case GRANTED -> out.i64(value).i32(holds);
+            case RELEASED -> out.i32(holds);
+            case NOT_ACQUIRED, DEADLOCK -> out.str(message);
+            case ERROR -> out.u8(error.ordinal()).str(message);
+            case SESSION_EXPIRED, SESSION_OPENED -> out.i64(value);
+            case GRANTS -> {
+                out.i64(value).i32(grants.size());
+                for (Grant g : grants) {
+                    writeGrant(out, g);
                 }
-                case RELEASED -> out.writeInt(holds);
-                case NOT_ACQUIRED, DEADLOCK -> out.writeUTF(message);
-                case ERROR -> {
-                    out.writeByte(error.ordinal());
-                    out.writeUTF(message);
-                }
-                case SESSION_EXPIRED, SESSION_OPENED -> out.writeLong(value);
-                case GRANTS -> {
-                    out.writeLong(value);
-                    out.writeInt(grants.size());
-                    for (Grant g : grants) {
-                        writeGrant(out, g);
-                    }
-                }
-                case EXPIRED -> {
-                    out.writeInt(sessions.size());
-                    for (long s : sessions) {
-                        out.writeLong(s);
-                    }
-                }
-                case LOCKS -> {
-                    out.writeInt(locks.size());
-                    for (LockInfo l : locks) {
-                        out.writeBoolean(l.readWrite());
-                        out.writeUTF(l.name());
-                        out.writeLong(l.fence());
-                        writeHolders(out, l.holders());
-                        writeHolders(out, l.waiters());
-                    }
-                }
-                case WAITING, CANCELLED, OK -> { }
             }
-            out.flush();
-            return bytes.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            case EXPIRED -> {
+                out.i32(sessions.size());
+                for (long s : sessions) {
+                    out.i64(s);
+                }
+            }
+            case LOCKS -> {
+                out.i32(locks.size());
+                for (LockInfo l : locks) {
+                    out.bool(l.readWrite()).str(l.name()).i64(l.fence());
+                    writeHolders(out, l.holders());
+                    writeHolders(out, l.waiters());
+                }
+            }
+            case WAITING, CANCELLED, OK -> { }
         }
+        return out.toArray();
     }
 
+    /** Reads a result; a malformed one fails with {@link IllegalArgumentException} naming what was wrong. */
     static LockResult decode(byte[] bytes) {
-        try {
-            DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
-            Kind kind = Kind.VALUES[in.readUnsignedByte()];
-            return switch (kind) {
-                case GRANTED -> granted(in.readLong(), in.readInt());
-                case WAITING -> waiting();
-                case NOT_ACQUIRED -> notAcquired(in.readUTF());
-                case RELEASED -> released(in.readInt());
-                case CANCELLED -> cancelled();
-                case DEADLOCK -> deadlock(in.readUTF());
-                case ERROR -> {
-                    Error error = Error.VALUES[in.readUnsignedByte()];
-                    yield error(error, in.readUTF());
-                }
-                case SESSION_EXPIRED -> sessionExpired(in.readLong());
-                case SESSION_OPENED -> sessionOpened(in.readLong());
-                case OK -> ok();
-                case GRANTS -> {
-                    long upTo = in.readLong();
-                    int n = in.readInt();
-                    List<Grant> grants = new ArrayList<>(n);
-                    for (int i = 0; i < n; i++) {
-                        grants.add(readGrant(in));
-                    }
-                    yield grants(grants, upTo);
-                }
-                case EXPIRED -> {
-                    int n = in.readInt();
-                    List<Long> sessions = new ArrayList<>(n);
-                    for (int i = 0; i < n; i++) {
-                        sessions.add(in.readLong());
-                    }
-                    yield expired(sessions);
-                }
-                case LOCKS -> {
-                    int n = in.readInt();
-                    List<LockInfo> locks = new ArrayList<>(n);
-                    for (int i = 0; i < n; i++) {
-                        boolean readWrite = in.readBoolean();
-                        String name = in.readUTF();
-                        long fence = in.readLong();
-                        List<Holder> holders = readHolders(in);
-                        locks.add(new LockInfo(readWrite, name, fence, holders, readHolders(in)));
-                    }
-                    yield locks(locks);
-                }
-            };
-        } catch (IOException | ArrayIndexOutOfBoundsException e) {
-            throw new IllegalArgumentException("malformed lock result of " + bytes.length + " bytes", e);
+        Wire.In in = new Wire.In(bytes);
+        int k = in.u8();
+        if (k >= Kind.VALUES.length) {
+            throw new IllegalArgumentException("unknown lock result kind " + k + " in " + bytes.length + " bytes");
         }
+        LockResult r = switch (Kind.VALUES[k]) {
+            case GRANTED -> granted(in.i64(), in.i32());
+            case WAITING -> waiting();
+            case NOT_ACQUIRED -> notAcquired(in.str());
+            case RELEASED -> released(in.i32());
+            case CANCELLED -> cancelled();
+            case DEADLOCK -> deadlock(in.str());
+            case ERROR -> {
+                int e = in.u8();
+                if (e >= Error.VALUES.length) {
+                    throw new IllegalArgumentException("unknown lock error " + e + " in " + bytes.length + " bytes");
+                }
+                yield error(Error.VALUES[e], in.str());
+            }
+            case SESSION_EXPIRED -> sessionExpired(in.i64());
+            case SESSION_OPENED -> sessionOpened(in.i64());
+            case OK -> ok();
+            case GRANTS -> {
+                long upTo = in.i64();
+                int n = in.count();
+                List<Grant> grants = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    grants.add(readGrant(in));
+                }
+                yield grants(grants, upTo);
+            }
+            case EXPIRED -> {
+                int n = in.count();
+                List<Long> sessions = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    sessions.add(in.i64());
+                }
+                yield expired(sessions);
+            }
+            case LOCKS -> {
+                int n = in.count();
+                List<LockInfo> locks = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    boolean readWrite = in.bool();
+                    String name = in.str();
+                    long fence = in.i64();
+                    List<Holder> holders = readHolders(in);
+                    locks.add(new LockInfo(readWrite, name, fence, holders, readHolders(in)));
+                }
+                yield locks(locks);
+            }
+        };
+        if (in.more()) {
+            throw new IllegalArgumentException("unexpected bytes after a " + r.kind() + " lock result of " + bytes.length
+                    + " bytes");
+        }
+        return r;
     }
 
-    static void writeGrant(DataOutputStream out, Grant g) throws IOException {
-        out.writeLong(g.session());
-        out.writeBoolean(g.readWrite());
-        out.writeUTF(g.lock());
-        out.writeLong(g.thread());
-        out.writeBoolean(g.write());
-        out.writeLong(g.fence());
-        out.writeLong(g.invocation());
+    static void writeGrant(Wire.Out out, Grant g) {
+        out.i64(g.session()).bool(g.readWrite()).str(g.lock()).i64(g.thread()).bool(g.write()).i64(g.fence())
+                .i64(g.invocation());
     }
 
-    static Grant readGrant(DataInputStream in) throws IOException {
-        return new Grant(in.readLong(), in.readBoolean(), in.readUTF(), in.readLong(), in.readBoolean(), in.readLong(),
-                in.readLong());
+    static Grant readGrant(Wire.In in) {
+        return new Grant(in.i64(), in.bool(), in.str(), in.i64(), in.bool(), in.i64(), in.i64());
     }
 
-    private static void writeHolders(DataOutputStream out, List<Holder> holders) throws IOException {
-        out.writeInt(holders.size());
+    private static void writeHolders(Wire.Out out, List<Holder> holders) {
+        out.i32(holders.size());
         for (Holder h : holders) {
-            out.writeLong(h.session());
-            out.writeUTF(h.node());
-            out.writeLong(h.thread());
-            out.writeBoolean(h.write());
-            out.writeInt(h.holds());
+            out.i64(h.session()).str(h.node()).i64(h.thread()).bool(h.write()).i32(h.holds());
         }
     }
 
-    private static List<Holder> readHolders(DataInputStream in) throws IOException {
-        int n = in.readInt();
+    private static List<Holder> readHolders(Wire.In in) {
+        int n = in.count();
         List<Holder> holders = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            holders.add(new Holder(in.readLong(), in.readUTF(), in.readLong(), in.readBoolean(), in.readInt()));
+            holders.add(new Holder(in.i64(), in.str(), in.i64(), in.bool(), in.i32()));
         }
         return holders;
     }

@@ -6,16 +6,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 import dev.cairn.GridException;
 import dev.cairn.GridTimeoutException;
 import dev.cairn.MemberUnreachableException;
 import dev.cairn.NoQuorumException;
+import dev.cairn.membership.Futures;
 import dev.cairn.membership.Member;
 import dev.cairn.membership.Membership;
 import dev.cairn.membership.RequestTypes;
 import dev.cairn.membership.Status;
+import dev.cairn.membership.Wire;
 
 /**
  * The lock service of one node. Members of the lock group run a {@link RaftGroup}; every node (members included)
@@ -190,15 +191,9 @@ public final class LockService implements AutoCloseable {
                 // the answer says who leads, so that a client sends its next command there: one hop, not a
                 // follower's REDIRECT on top
                 String leader = group.leader();
-                byte[] name = (leader == null ? "" : leader).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                byte[] out = new byte[2 + name.length + result.length];
-                out[0] = OK;
-                out[1] = (byte) name.length;
-                System.arraycopy(name, 0, out, 2, name.length);
-                System.arraycopy(result, 0, out, 2 + name.length, result.length);
-                return out;
+                return new Wire.Out(16 + result.length).u8(OK).str(leader == null ? "" : leader).bytes(result).toArray();
             }
-            Throwable c = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            Throwable c = Futures.unwrap(error);
             byte code = c instanceof NoQuorumException ? NO_QUORUM : c instanceof GridTimeoutException ? TIMEOUT : FAILED;
             return status(code, c.getMessage());
         });
@@ -240,30 +235,41 @@ public final class LockService implements AutoCloseable {
         Member target = candidates.get(Math.floorMod(preferred(candidates) + tries, candidates.size()));
         Duration wait = Duration.ofNanos(Math.min(left, settings.attemptTimeout().toNanos()));
         membership.request(target, LOCK_COMMAND, command, wait).whenComplete((reply, error) -> {
-            if (error == null && reply[0] == OK) {
-                int nameLength = reply[1] & 0xff;
-                String leader = new String(reply, 2, nameLength, java.nio.charset.StandardCharsets.UTF_8);
-                lastAnswered = settings.group().contains(leader) ? leader : target.name();
-                out.complete(java.util.Arrays.copyOfRange(reply, 2 + nameLength, reply.length));
-            } else if (error == null && reply[0] == FAILED) {
-                out.completeExceptionally(new GridException(text(reply)));
-            } else {
-                Throwable c = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-                if (c != null && !(c instanceof MemberUnreachableException) && !(c instanceof GridTimeoutException)) {
-                    out.completeExceptionally(c);
-                    return;
-                }
-                // no leader there (an election under way, or a minority), not committed in time, or the member is
-                // gone or frozen: send it again to the next member after a short pause, growing with the tries
-                if (target.name().equals(lastAnswered)) {
-                    lastAnswered = null;
-                }
-                long pauseMillis = Math.min(200, 10L << Math.min(tries, 5));
-                String why = c == null ? text(reply) : c.getMessage();
-                CompletableFuture.delayedExecutor(pauseMillis, java.util.concurrent.TimeUnit.MILLISECONDS)
-                        .execute(() -> attempt(command, out, deadline, tries + 1, why));
+            try {
+                onReply(command, out, deadline, tries, target, reply, error);
+            } catch (IllegalArgumentException e) {
+                out.completeExceptionally(new GridException("lock group member '" + target.name()
+                        + "' sent a malformed reply: " + e.getMessage(), e));
             }
         });
+    }
+
+    private void onReply(byte[] command, CompletableFuture<byte[]> out, long deadline, int tries, Member target,
+                         byte[] reply, Throwable error) {
+        Wire.In in = error == null ? new Wire.In(reply) : null;
+        int status = in == null ? -1 : in.u8();
+        if (status == OK) {
+            String leader = in.str();
+            lastAnswered = settings.group().contains(leader) ? leader : target.name();
+            out.complete(in.bytes());
+        } else if (status == FAILED) {
+            out.completeExceptionally(new GridException(in.str()));
+        } else {
+            Throwable c = error == null ? null : Futures.unwrap(error);
+            if (c != null && !(c instanceof MemberUnreachableException) && !(c instanceof GridTimeoutException)) {
+                out.completeExceptionally(c);
+                return;
+            }
+            // no leader there (an election under way, or a minority), not committed in time, or the member is
+            // gone or frozen: send it again to the next member after a short pause, growing with the tries
+            if (target.name().equals(lastAnswered)) {
+                lastAnswered = null;
+            }
+            long pauseMillis = Math.min(200, 10L << Math.min(tries, 5));
+            String why = c == null ? in.str() : c.getMessage();
+            CompletableFuture.delayedExecutor(pauseMillis, java.util.concurrent.TimeUnit.MILLISECONDS)
+                    .execute(() -> attempt(command, out, deadline, tries + 1, why));
+        }
     }
 
     private int preferred(List<Member> candidates) {
@@ -291,16 +297,10 @@ public final class LockService implements AutoCloseable {
         return out;
     }
 
+    /** A reply other than OK: its status and a message (every status but OK carries one here). */
     private static byte[] status(byte code, String message) {
-        byte[] text = String.valueOf(message).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        byte[] out = new byte[text.length + 1];
-        out[0] = code;
-        System.arraycopy(text, 0, out, 1, text.length);
-        return out;
-    }
-
-    private static String text(byte[] reply) {
-        return new String(reply, 1, reply.length - 1, java.nio.charset.StandardCharsets.UTF_8);
+        String text = String.valueOf(message);
+        return new Wire.Out(8 + 3 * text.length()).u8(code).str(text).toArray();
     }
 
     /**

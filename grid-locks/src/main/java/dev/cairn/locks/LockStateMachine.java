@@ -4,12 +4,7 @@ import dev.cairn.locks.LockResult.Error;
 import dev.cairn.locks.LockResult.Grant;
 import dev.cairn.locks.LockResult.Holder;
 import dev.cairn.locks.LockResult.LockInfo;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import dev.cairn.membership.Wire;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -61,6 +56,13 @@ import java.util.TreeMap;
  * CANCEL_WAIT racing a grant answers GRANTED with the fence (and removes that grant from the queue), so
  * a timed-out tryLock learns it holds the lock after all and can keep or release it.
  *
+ * <p><b>Fences and the life of a lock.</b> A lock exists in the state only while someone holds or waits for it: the
+ * release, cancel or session end that leaves it with neither removes it, so the state and its snapshots hold only the
+ * locks in use, however many names were ever used. Its fences must still rise across that removal (DESIGN.md decisions 5
+ * and 6: a partition refuses a write with a fence below the highest it saw for the lock's name), so fences come from one
+ * counter for all locks, saved in snapshots: every write grant (a mutex, or a read-write lock's write side) takes the
+ * next value. A re-entrant acquire answers its holder's fence again; a read grant carries fence 0.
+ *
  * <p><b>Read-write locks.</b> Many readers or one writer. A new reader waits when any writer waits
  * (writers are not starved), except an owner already holding the read or the write lock (re-entrance
  * and downgrade). A reader asking for the write lock is refused (UPGRADE_REFUSED). Waiters are granted
@@ -80,8 +82,9 @@ final class LockStateMachine {
     /** Undelivered grants kept per session; the oldest are dropped beyond this (the LOCKS view still tells). */
     static final int MAX_PENDING_GRANTS = 1024;
 
-    private static final int SNAPSHOT_MAGIC = 0x434c4b04; // "CLK" v4: v3 (liveness, answers per thread, numbered
-                                                          // grants) with each wait's invocation
+    private static final int SNAPSHOT_MAGIC = 0x434c4b05; // "CLK" v5: v4 (liveness, answers per thread, numbered
+                                                          // grants, each wait's invocation) with one fence counter
+                                                          // for all locks, and only locks in use
 
     private record Owner(long session, long thread) { }
 
@@ -118,6 +121,7 @@ final class LockStateMachine {
     private static final class Entry {
         final boolean readWrite;
         final String name;
+        /** The fence of this entry's last write grant (its writer's while one holds it); 0 before any. */
         long fence;
         Owner writer;
         int writeHolds;
@@ -138,6 +142,11 @@ final class LockStateMachine {
     private record Hop(Owner waiter, Entry lock, boolean write, Owner blocker) { }
 
     private long lastSessionId;
+    /**
+     * The last fence handed out by any lock. Every write grant takes the next value, so fences rise per lock because
+     * they rise across all locks, through an entry's removal and re-creation too (an entry is kept only while in use).
+     */
+    private long lastFence;
     private final TreeMap<Long, Session> sessions = new TreeMap<>();
     private final LinkedHashMap<String, byte[]> recentOpens = new LinkedHashMap<>();
     private final TreeMap<String, Entry> mutexes = new TreeMap<>();
@@ -156,7 +165,7 @@ final class LockStateMachine {
         LockCommand c;
         try {
             c = LockCommand.decode(command);
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) { // IllegalArgumentException naming the fault; any other must not stop the log
             return LockResult.error(Error.BAD_COMMAND, "malformed lock command: " + e.getMessage()).encode();
         }
         switch (c.type()) {
@@ -284,7 +293,8 @@ final class LockStateMachine {
         }
         waiting.keySet().removeIf(o -> ended.contains(o.session()));
         for (TreeMap<String, Entry> locks : List.of(mutexes, rwLocks)) {
-            for (Entry e : locks.values()) {
+            for (Iterator<Entry> it = locks.values().iterator(); it.hasNext(); ) {
+                Entry e = it.next();
                 boolean changed = e.waiters.removeIf(w -> ended.contains(w.owner().session()));
                 changed |= e.readers.keySet().removeIf(o -> ended.contains(o.session()));
                 if (e.writer != null && ended.contains(e.writer.session())) {
@@ -294,6 +304,9 @@ final class LockStateMachine {
                 }
                 if (changed) {
                     promote(e);
+                    if (unused(e)) {
+                        it.remove();
+                    }
                 }
             }
         }
@@ -334,7 +347,7 @@ final class LockStateMachine {
             if (e.writer == null && e.readers.isEmpty() && e.waiters.isEmpty()) {
                 e.writer = o;
                 e.writeHolds = 1;
-                e.fence++;
+                e.fence = ++lastFence;
                 return LockResult.granted(e.fence, 1);
             }
         } else {
@@ -380,6 +393,7 @@ final class LockStateMachine {
             if (left == 0) {
                 e.writer = null;
                 promote(e);
+                dropIfUnused(e);
             }
             return LockResult.released(left);
         }
@@ -390,6 +404,7 @@ final class LockStateMachine {
         if (holds == 1) {
             e.readers.remove(o);
             promote(e);
+            dropIfUnused(e);
             return LockResult.released(0);
         }
         e.readers.put(o, holds - 1);
@@ -407,6 +422,7 @@ final class LockStateMachine {
             e.waiters.removeIf(w -> w.owner().equals(o));
             waiting.remove(o);
             promote(e);
+            dropIfUnused(e);
             return LockResult.cancelled();
         }
         if (e != null && (o.equals(e.writer) || e.readers.containsKey(o))) {
@@ -429,7 +445,7 @@ final class LockStateMachine {
                     e.waiters.pollFirst();
                     e.writer = w.owner();
                     e.writeHolds = 1;
-                    e.fence++;
+                    e.fence = ++lastFence;
                     grant(e, w, e.fence);
                 }
                 return;
@@ -440,6 +456,20 @@ final class LockStateMachine {
             e.waiters.pollFirst();
             e.readers.put(w.owner(), 1);
             grant(e, w, 0);
+        }
+    }
+
+    private static boolean unused(Entry e) {
+        return e.writer == null && e.readers.isEmpty() && e.waiters.isEmpty();
+    }
+
+    /**
+     * Removes a lock nobody holds or waits for, so that the state and its snapshots hold only locks in use (issue 12,
+     * defect 11). Nothing is lost: its fence lives on in {@link #lastFence}, which the next grant of any lock exceeds.
+     */
+    private void dropIfUnused(Entry e) {
+        if (unused(e)) {
+            (e.readWrite ? rwLocks : mutexes).remove(e.name);
         }
     }
 
@@ -589,136 +619,122 @@ final class LockStateMachine {
 
     /** The whole replicated state; {@link #restore} of it yields a machine that answers identically. */
     byte[] snapshot() {
-        try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
-            DataOutputStream out = new DataOutputStream(bytes);
-            out.writeInt(SNAPSHOT_MAGIC);
-            out.writeLong(lastSessionId);
-            out.writeInt(sessions.size());
-            for (Session s : sessions.values()) {
-                out.writeLong(s.id);
-                out.writeUTF(s.node);
-                out.writeLong(s.aliveAt);
-                out.writeBoolean(s.heard);
-                out.writeInt(s.answered.size());
-                for (Map.Entry<Long, Answered> r : s.answered.entrySet()) {
-                    out.writeLong(r.getKey());
-                    out.writeLong(r.getValue().invocation());
-                    writeBytes(out, r.getValue().result());
-                }
-                out.writeLong(s.lastGrantSeq);
-                out.writeInt(s.grants.size());
-                for (Queued q : s.grants) {
-                    out.writeLong(q.seq());
-                    LockResult.writeGrant(out, q.grant());
-                }
+        Wire.Out out = new Wire.Out(256);
+        out.i32(SNAPSHOT_MAGIC).i64(lastSessionId).i64(lastFence);
+        out.i32(sessions.size());
+        for (Session s : sessions.values()) {
+            out.i64(s.id).str(s.node).i64(s.aliveAt).bool(s.heard);
+            out.i32(s.answered.size());
+            for (Map.Entry<Long, Answered> r : s.answered.entrySet()) {
+                out.i64(r.getKey()).i64(r.getValue().invocation()).bytes(r.getValue().result());
             }
-            out.writeInt(recentOpens.size());
-            for (Map.Entry<String, byte[]> r : recentOpens.entrySet()) {
-                out.writeUTF(r.getKey());
-                writeBytes(out, r.getValue());
+            out.i64(s.lastGrantSeq);
+            out.i32(s.grants.size());
+            for (Queued q : s.grants) {
+                out.i64(q.seq());
+                LockResult.writeGrant(out, q.grant());
             }
-            for (TreeMap<String, Entry> locks : List.of(mutexes, rwLocks)) {
-                out.writeInt(locks.size());
-                for (Entry e : locks.values()) {
-                    out.writeUTF(e.name);
-                    out.writeLong(e.fence);
-                    out.writeBoolean(e.writer != null);
-                    if (e.writer != null) {
-                        writeOwner(out, e.writer);
-                        out.writeInt(e.writeHolds);
-                    }
-                    out.writeInt(e.readers.size());
-                    for (Map.Entry<Owner, Integer> r : e.readers.entrySet()) {
-                        writeOwner(out, r.getKey());
-                        out.writeInt(r.getValue());
-                    }
-                    out.writeInt(e.waiters.size());
-                    for (Waiter w : e.waiters) {
-                        writeOwner(out, w.owner());
-                        out.writeBoolean(w.write());
-                        out.writeLong(w.invocation());
-                    }
-                }
-            }
-            out.flush();
-            return bytes.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
+        out.i32(recentOpens.size());
+        for (Map.Entry<String, byte[]> r : recentOpens.entrySet()) {
+            out.str(r.getKey()).bytes(r.getValue());
+        }
+        for (TreeMap<String, Entry> locks : List.of(mutexes, rwLocks)) {
+            out.i32(locks.size());
+            for (Entry e : locks.values()) {
+                out.str(e.name).i64(e.fence).bool(e.writer != null);
+                if (e.writer != null) {
+                    writeOwner(out, e.writer);
+                    out.i32(e.writeHolds);
+                }
+                out.i32(e.readers.size());
+                for (Map.Entry<Owner, Integer> r : e.readers.entrySet()) {
+                    writeOwner(out, r.getKey());
+                    out.i32(r.getValue());
+                }
+                out.i32(e.waiters.size());
+                for (Waiter w : e.waiters) {
+                    writeOwner(out, w.owner());
+                    out.bool(w.write()).i64(w.invocation());
+                }
+            }
+        }
+        return out.toArray();
     }
 
-    /** A machine in the state {@code snapshot} was taken in. */
+    /**
+     * A machine in the state {@code snapshot} was taken in.
+     *
+     * @throws IllegalArgumentException naming what was wrong, when {@code snapshot} is not a v5 lock state snapshot
+     */
     static LockStateMachine restore(byte[] snapshot) {
+        Wire.In in = new Wire.In(snapshot);
+        int magic = snapshot.length < 4 ? 0 : in.i32();
+        if (magic != SNAPSHOT_MAGIC) {
+            throw new IllegalArgumentException("not a lock state snapshot of this version: magic 0x"
+                    + Integer.toHexString(magic) + " in " + snapshot.length + " bytes, expected 0x"
+                    + Integer.toHexString(SNAPSHOT_MAGIC));
+        }
         try {
-            DataInputStream in = new DataInputStream(new ByteArrayInputStream(snapshot));
-            int magic = in.readInt();
-            if (magic != SNAPSHOT_MAGIC) {
-                throw new IllegalArgumentException("not a lock state snapshot: magic 0x" + Integer.toHexString(magic)
-                        + ", expected 0x" + Integer.toHexString(SNAPSHOT_MAGIC));
-            }
             LockStateMachine m = new LockStateMachine();
-            m.lastSessionId = in.readLong();
-            for (int n = in.readInt(); n > 0; n--) {
-                Session s = new Session(in.readLong(), in.readUTF(), in.readLong(), in.readBoolean());
-                for (int r = in.readInt(); r > 0; r--) {
-                    s.answered.put(in.readLong(), new Answered(in.readLong(), readBytes(in)));
+            m.lastSessionId = in.i64();
+            m.lastFence = in.i64();
+            for (int n = in.count(); n > 0; n--) {
+                Session s = new Session(in.i64(), in.str(), in.i64(), in.bool());
+                for (int r = in.count(); r > 0; r--) {
+                    s.answered.put(in.i64(), new Answered(in.i64(), nonNull(in.bytes(), "a remembered answer")));
                 }
-                s.lastGrantSeq = in.readLong();
-                for (int g = in.readInt(); g > 0; g--) {
-                    s.grants.addLast(new Queued(in.readLong(), LockResult.readGrant(in)));
+                s.lastGrantSeq = in.i64();
+                for (int g = in.count(); g > 0; g--) {
+                    s.grants.addLast(new Queued(in.i64(), LockResult.readGrant(in)));
                 }
                 m.sessions.put(s.id, s);
             }
-            for (int n = in.readInt(); n > 0; n--) {
-                m.recentOpens.put(in.readUTF(), readBytes(in));
+            for (int n = in.count(); n > 0; n--) {
+                m.recentOpens.put(in.str(), nonNull(in.bytes(), "a remembered session open"));
             }
             for (TreeMap<String, Entry> locks : List.of(m.mutexes, m.rwLocks)) {
                 boolean readWrite = locks == m.rwLocks;
-                for (int n = in.readInt(); n > 0; n--) {
-                    Entry e = new Entry(readWrite, in.readUTF());
-                    e.fence = in.readLong();
-                    if (in.readBoolean()) {
+                for (int n = in.count(); n > 0; n--) {
+                    Entry e = new Entry(readWrite, in.str());
+                    e.fence = in.i64();
+                    if (in.bool()) {
                         e.writer = readOwner(in);
-                        e.writeHolds = in.readInt();
+                        e.writeHolds = in.i32();
                     }
-                    for (int r = in.readInt(); r > 0; r--) {
-                        e.readers.put(readOwner(in), in.readInt());
+                    for (int r = in.count(); r > 0; r--) {
+                        e.readers.put(readOwner(in), in.i32());
                     }
-                    for (int w = in.readInt(); w > 0; w--) {
-                        Waiter waiter = new Waiter(readOwner(in), in.readBoolean(), in.readLong());
+                    for (int w = in.count(); w > 0; w--) {
+                        Waiter waiter = new Waiter(readOwner(in), in.bool(), in.i64());
                         e.waiters.addLast(waiter);
                         m.waiting.put(waiter.owner(), e);
                     }
                     locks.put(e.name, e);
                 }
             }
-            if (in.available() != 0) {
-                throw new IllegalArgumentException(in.available() + " unexpected bytes after the lock state");
+            if (in.more()) {
+                throw new IllegalArgumentException("unexpected bytes after the lock state");
             }
             return m;
-        } catch (IOException e) {
-            throw new IllegalArgumentException("malformed lock state snapshot of " + snapshot.length + " bytes", e);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("malformed lock state snapshot of " + snapshot.length + " bytes: "
+                    + e.getMessage(), e);
         }
     }
 
-    private static void writeOwner(DataOutputStream out, Owner o) throws IOException {
-        out.writeLong(o.session());
-        out.writeLong(o.thread());
-    }
-
-    private static Owner readOwner(DataInputStream in) throws IOException {
-        return new Owner(in.readLong(), in.readLong());
-    }
-
-    private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {
-        out.writeInt(b.length);
-        out.write(b);
-    }
-
-    private static byte[] readBytes(DataInputStream in) throws IOException {
-        byte[] b = new byte[in.readInt()];
-        in.readFully(b);
+    private static byte[] nonNull(byte[] b, String what) {
+        if (b == null) {
+            throw new IllegalArgumentException(what + " is null");
+        }
         return b;
+    }
+
+    private static void writeOwner(Wire.Out out, Owner o) {
+        out.i64(o.session()).i64(o.thread());
+    }
+
+    private static Owner readOwner(Wire.In in) {
+        return new Owner(in.i64(), in.i64());
     }
 }

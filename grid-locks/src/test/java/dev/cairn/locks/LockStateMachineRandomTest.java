@@ -9,7 +9,6 @@ import dev.cairn.locks.LockResult.Grant;
 import dev.cairn.locks.LockResult.Holder;
 import dev.cairn.locks.LockResult.Kind;
 import dev.cairn.locks.LockResult.LockInfo;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -183,17 +182,21 @@ class LockStateMachineRandomTest {
     }
 
     @Test
-    void aLongRandomHistoryNeverHasTwoOwnersAndFencesOnlyIncreaseInGrantOrder() throws IOException {
+    void aLongRandomHistoryNeverHasTwoOwnersAndFencesOnlyIncreaseInGrantOrder() {
         for (long seed = 1; seed <= 5; seed++) {
             checkInvariants(seed, 40_000);
         }
     }
 
-    private static void checkInvariants(long seed, int count) throws IOException {
+    private static void checkInvariants(long seed, int count) {
         List<Step> steps = randomSteps(seed, count);
         LockStateMachine sm = new LockStateMachine();
         byte[][] results = new byte[count][];
         Map<String, Long> fences = new HashMap<>();
+        // the fence the LOCKS view shows: a lock's last write grant while it is in use, forgotten once it is removed
+        Map<String, Long> viewFences = new HashMap<>();
+        long lastOfAny = 0; // fences come from one counter, so each new one is above every fence of any lock
+        int removals = 0;
         Map<Kind, Integer> seen = new EnumMap<>(Kind.class);
         Model model = new Model();
         int grantsToWaiters = 0;
@@ -231,6 +234,9 @@ class LockStateMachineRandomTest {
                 if (r.holds() == 1) {
                     assertTrue(r.fence() > last, where + "fence " + r.fence() + " after " + last + " for " + key);
                     fences.put(key, r.fence());
+                    viewFences.put(key, r.fence());
+                    assertTrue(r.fence() > lastOfAny, where + "fence " + r.fence() + " after " + lastOfAny + " of any lock");
+                    lastOfAny = r.fence();
                     model.grantWrite(where, key, self);
                 } else {
                     assertEquals(last, r.fence(), where + "a re-entrant grant keeps the fence of " + key);
@@ -251,24 +257,38 @@ class LockStateMachineRandomTest {
                     long last = fences.getOrDefault(granted, 0L);
                     assertTrue(g.fence() > last, where + "granted fence " + g.fence() + " after " + last);
                     fences.put(granted, g.fence());
+                    viewFences.put(granted, g.fence());
+                    assertTrue(g.fence() > lastOfAny, where + "fence " + g.fence() + " after " + lastOfAny + " of any lock");
+                    lastOfAny = g.fence();
                     model.grantWrite(where, granted, owner);
                     grantsToWaiters++;
                 } else {
                     model.grantRead(where, granted, owner);
                 }
             }
-            for (LockInfo lock : LockResult.decode(sm.apply(LockCommand.locks())).locks()) {
+            List<LockInfo> inUse = LockResult.decode(sm.apply(LockCommand.locks())).locks();
+            List<String> names = new ArrayList<>();
+            for (LockInfo lock : inUse) {
                 String name = (lock.readWrite() ? "rw:" : "m:") + lock.name();
-                assertEquals(fences.getOrDefault(name, 0L), lock.fence(), where + "the view's fence of " + name);
+                names.add(name);
+                assertTrue(!lock.holders().isEmpty() || !lock.waiters().isEmpty(), where + name + " is kept unused");
+                assertEquals(viewFences.getOrDefault(name, 0L), lock.fence(), where + "the view's fence of " + name);
                 List<Owner> holders = new ArrayList<>();
                 for (Holder h : lock.holders()) {
                     holders.add(new Owner(h.session(), h.thread()));
                 }
                 assertEquals(model.holders(name), holders, where + "holders of " + name);
             }
+            removals += viewFences.keySet().retainAll(names) ? 1 : 0;
+            for (String lock : List.of("m:m0", "m:m1", "m:m2", "rw:rw0", "rw:rw1")) {
+                if (!names.contains(lock)) {
+                    assertEquals(List.of(), model.holders(lock), where + lock + " was removed while held");
+                }
+            }
         }
         // the history must have exercised what it checks
         assertTrue(grantsToWaiters > 100, "grants to waiters: " + grantsToWaiters);
+        assertTrue(removals > 100, "locks removed and created again: " + removals);
         for (Kind kind : List.of(Kind.GRANTED, Kind.WAITING, Kind.RELEASED, Kind.DEADLOCK, Kind.EXPIRED,
                 Kind.CANCELLED, Kind.NOT_ACQUIRED)) {
             assertTrue(seen.getOrDefault(kind, 0) > 10, "seed " + seed + " saw " + seen);

@@ -10,6 +10,7 @@ import dev.cairn.locks.LockResult.Error;
 import dev.cairn.locks.LockResult.Grant;
 import dev.cairn.locks.LockResult.Kind;
 import dev.cairn.locks.LockResult.LockInfo;
+import dev.cairn.membership.Wire;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -216,7 +217,8 @@ class LockStateMachineTest {
 
         assertEquals(List.of(), run(LockCommand.expire(1_000, 1_000)).sessions()); // a: silent for exactly the timeout
         assertEquals(List.of(a), run(LockCommand.expire(1_001, 1_000)).sessions());
-        assertEquals(List.of(grant(b, false, "m", 2, true, fence + 1)), poll(b));
+        long other = fence + 1; // b's fence of "other": fences come from one counter for all locks
+        assertEquals(List.of(grant(b, false, "m", 2, true, other + 1)), poll(b));
         assertKind(Kind.SESSION_EXPIRED, unlock(a, "m", 1));
         assertKind(Kind.SESSION_EXPIRED, lock(a, "m", 1));
 
@@ -224,9 +226,10 @@ class LockStateMachineTest {
         assertEquals(List.of(), run(LockCommand.expire(2_000, 1_000)).sessions()); // b polled, c beat: alive at 2,000
         run(LockCommand.heartbeat(c, invocation++));
         assertEquals(List.of(b), run(LockCommand.expire(3_001, 1_000)).sessions());
-        assertEquals(List.of(grant(c, false, "m", 3, true, fence + 2)), poll(c));
-        assertEquals(List.of(), info(false, "other").holders());
-        assertEquals(fence + 2, info(false, "m").fence());
+        assertEquals(List.of(grant(c, false, "m", 3, true, other + 2)), poll(c));
+        assertEquals(List.of("m"), run(LockCommand.locks()).locks().stream().map(LockInfo::name).toList(),
+                "\"other\", released by the expiry, is gone");
+        assertEquals(other + 2, info(false, "m").fence());
     }
 
     @Test
@@ -428,7 +431,7 @@ class LockStateMachineTest {
 
         // the victim backs off: c releases R3, b gets it, then releases R2 and a proceeds
         readUnlock(c, "R3", 1);
-        assertEquals(List.of(grant(b, true, "R3", 1, true, 1)), poll(b));
+        assertEquals(List.of(grant(b, true, "R3", 1, true, 2)), poll(b), "fence 1 went to b's write lock of R2");
         writeUnlock(b, "R2", 1);
         assertEquals(List.of(grant(a, true, "R2", 1, false, 0)), poll(a));
     }
@@ -484,6 +487,175 @@ class LockStateMachineTest {
                 List.of(new LockResult.Holder(b, "node-b", 2, true, 0))), locks.get(0));
         assertEquals(new LockInfo(true, "rw", 0, List.of(new LockResult.Holder(a, "node-a", 3, false, 1)),
                 List.of()), locks.get(1));
+    }
+
+    /** Issue 12, defect 11: lock entries were never removed, so the state and its snapshots grew with every name. */
+    @Test
+    void tenThousandLockNamesUsedAndReleasedLeaveNoLockInTheStateAndASmallSnapshot() {
+        long a = open("node-a");
+        long b = open("node-b");
+        int before = sm.snapshot().length;
+        for (int i = 0; i < 10_000; i++) {
+            String name = "lock-" + i;
+            switch (i % 5) {
+                case 0 -> { // a mutex, held and released
+                    granted(lock(a, name, 1));
+                    assertKind(Kind.RELEASED, unlock(a, name, 1));
+                }
+                case 1 -> { // the read side, shared
+                    granted(read(a, name, 1));
+                    granted(read(b, name, 1));
+                    readUnlock(b, name, 1);
+                    readUnlock(a, name, 1);
+                }
+                case 2 -> { // the write side, handed to a waiter
+                    granted(write(a, name, 1));
+                    assertKind(Kind.WAITING, write(b, name, 1));
+                    writeUnlock(a, name, 1);
+                    assertEquals(1, poll(b).size());
+                    writeUnlock(b, name, 1);
+                }
+                case 3 -> { // a wait given up on, then the holder releases
+                    granted(lock(a, name, 1));
+                    assertKind(Kind.WAITING, lock(b, name, 1));
+                    assertKind(Kind.CANCELLED, run(LockCommand.cancelWait(b, invocation++, false, name, 1)));
+                    unlock(a, name, 1);
+                }
+                default -> { // refused without waiting, then released
+                    granted(lock(a, name, 1));
+                    assertKind(Kind.NOT_ACQUIRED, tryLock(b, name, 1));
+                    unlock(a, name, 1);
+                }
+            }
+        }
+        assertEquals(List.of(), run(LockCommand.locks()).locks());
+        int after = sm.snapshot().length;
+        assertTrue(after < 2_048, "a snapshot of two sessions and no lock in use has " + after + " bytes");
+        assertTrue(after <= before + 1_024, "the snapshot grew from " + before + " to " + after + " bytes");
+
+        // a session that ends holding and waiting leaves nothing behind either
+        long c = open("node-c");
+        for (int i = 0; i < 1_000; i++) {
+            granted(lock(c, "held-" + i, i));
+        }
+        granted(lock(a, "busy", 1));
+        assertKind(Kind.WAITING, lock(c, "busy", 1_000));
+        assertKind(Kind.OK, run(LockCommand.closeSession(c, invocation++)));
+        assertEquals(List.of("busy"), run(LockCommand.locks()).locks().stream().map(LockInfo::name).toList());
+        unlock(a, "busy", 1);
+        assertEquals(List.of(), run(LockCommand.locks()).locks());
+    }
+
+    @Test
+    void aLockRemovedAndCreatedAgainHandsOutAFenceAboveEveryFenceOfAnyLockBefore() {
+        long a = open("node-a");
+        long b = open("node-b");
+        long highest = 0;
+        for (int round = 0; round < 5; round++) {
+            long job = granted(lock(a, "job", 1));
+            long other = granted(write(b, "other-" + round, 1));
+            assertTrue(job > highest && other > job, job + ", " + other + " after " + highest);
+            highest = other;
+            unlock(a, "job", 1);
+            writeUnlock(b, "other-" + round, 1);
+            assertEquals(List.of(), run(LockCommand.locks()).locks(), "removed once unused");
+        }
+        // through a restart from a snapshot taken while no lock is in use, and an expiry that frees a lock
+        sm = LockStateMachine.restore(sm.snapshot());
+        long afterRestore = granted(lock(a, "job", 1));
+        assertTrue(afterRestore > highest, afterRestore + " after " + highest);
+        assertKind(Kind.WAITING, lock(b, "job", 1));
+        run(LockCommand.expire(0, 1_000));
+        run(LockCommand.heartbeat(b, invocation++));
+        assertEquals(List.of(a), run(LockCommand.expire(1_001, 1_000)).sessions());
+        long toWaiter = poll(b).get(0).fence();
+        assertTrue(toWaiter > afterRestore, toWaiter + " after " + afterRestore);
+        assertEquals(toWaiter, info(false, "job").fence());
+        assertEquals(toWaiter, granted(run(LockCommand.lock(b, invocation++, "job", 1, 2, true))),
+                "a re-entrant acquire answers the holder's fence");
+        unlock(b, "job", 1);
+        unlock(b, "job", 1);
+        assertEquals(List.of(), run(LockCommand.locks()).locks());
+        long recreated = granted(run(LockCommand.lock(b, invocation++, "job", 1, 2, true)));
+        assertTrue(recreated > toWaiter);
+        assertEquals(recreated, granted(run(LockCommand.lock(b, invocation++, "job", 1, 2, true))),
+                "a re-entrant acquire answers the same fence");
+    }
+
+    @Test
+    void aSnapshotTakenAfterRemovalsRestoresToAMachineThatAnswersIdentically() {
+        long a = open("node-a");
+        long b = open("node-b");
+        for (int i = 0; i < 100; i++) {
+            granted(lock(a, "gone-" + i, 1));
+            unlock(a, "gone-" + i, 1);
+        }
+        granted(lock(a, "kept", 1));
+        assertKind(Kind.WAITING, lock(b, "kept", 2));
+        granted(read(b, "rw", 3));
+        byte[] snapshot = sm.snapshot();
+        LockStateMachine copy = LockStateMachine.restore(snapshot);
+        assertArrayEquals(snapshot, copy.snapshot());
+        List<byte[]> commands = List.of(
+                LockCommand.lock(a, invocation++, "gone-7", 1, 1, true),
+                LockCommand.unlock(a, invocation++, "kept", 1),
+                LockCommand.poll(b, invocation++, 0),
+                LockCommand.writeLock(a, invocation++, "rw", 4, 1, true),
+                LockCommand.readUnlock(b, invocation++, "rw", 3),
+                LockCommand.poll(a, invocation++, 0),
+                LockCommand.lock(b, invocation++, "gone-8", 2, 1, true),
+                LockCommand.locks());
+        for (int i = 0; i < commands.size(); i++) {
+            assertArrayEquals(sm.apply(commands.get(i)), copy.apply(commands.get(i)), "answer to command " + i);
+        }
+        assertEquals(List.of("gone-7", "gone-8", "kept", "rw"),
+                run(LockCommand.locks()).locks().stream().map(LockInfo::name).toList());
+        assertArrayEquals(sm.snapshot(), copy.snapshot());
+    }
+
+    @Test
+    void aTruncatedOrOversizedCommandResultOrSnapshotFailsNamingTheFaultNeverWithAnIndexOrMemoryError() {
+        long a = open("node-a");
+        granted(lock(a, "m", 1));
+        assertKind(Kind.WAITING, run(LockCommand.lock(open("node-b"), invocation++, "m", 1, 1, true)));
+        byte[] command = LockCommand.lock(a, invocation++, "other", 2, 1, true);
+        for (int length = 0; length < command.length; length++) {
+            LockResult r = LockResult.decode(sm.apply(java.util.Arrays.copyOf(command, length)));
+            assertError(Error.BAD_COMMAND, r);
+            assertTrue(r.message().startsWith("malformed lock command: "), r.message());
+        }
+        byte[] longer = java.util.Arrays.copyOf(command, command.length + 1);
+        assertTrue(LockResult.decode(sm.apply(longer)).message().contains("unexpected bytes after a LOCK command"));
+        byte[] badBoolean = command.clone();
+        badBoolean[badBoolean.length - 1] = 7;
+        assertTrue(LockResult.decode(sm.apply(badBoolean)).message().contains("a boolean of 7"));
+
+        byte[] snapshot = sm.snapshot();
+        for (int length = 0; length < snapshot.length; length++) {
+            byte[] cut = java.util.Arrays.copyOf(snapshot, length);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LockStateMachine.restore(cut));
+            assertTrue(e.getMessage().contains("snapshot"), e.getMessage());
+        }
+        // a count of 2^31 - 1 sessions where the lock state begins: refused before anything is allocated
+        byte[] huge = java.util.Arrays.copyOf(snapshot, 4 + 8 + 8 + 4);
+        huge[20] = 0x7f;
+        huge[21] = huge[22] = huge[23] = (byte) 0xff;
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LockStateMachine.restore(huge));
+        assertTrue(e.getMessage().contains("a count of 2147483647"), e.getMessage());
+        byte[] old = snapshot.clone();
+        old[3] = 4;
+        e = assertThrows(IllegalArgumentException.class, () -> LockStateMachine.restore(old));
+        assertTrue(e.getMessage().contains("magic 0x434c4b04") && e.getMessage().contains("expected 0x434c4b05"),
+                e.getMessage());
+
+        byte[] locks = sm.apply(LockCommand.locks());
+        for (int length = 0; length < locks.length; length++) {
+            byte[] cut = java.util.Arrays.copyOf(locks, length);
+            assertThrows(IllegalArgumentException.class, () -> LockResult.decode(cut));
+        }
+        byte[] manyGrants = new Wire.Out(16).u8(Kind.GRANTS.ordinal()).i64(0).i32(Integer.MAX_VALUE).toArray();
+        e = assertThrows(IllegalArgumentException.class, () -> LockResult.decode(manyGrants));
+        assertTrue(e.getMessage().contains("a count of 2147483647"), e.getMessage());
     }
 
     @Test

@@ -33,6 +33,10 @@ public final class Wire {
             return this;
         }
 
+        public Out bool(boolean v) {
+            return u8(v ? 1 : 0);
+        }
+
         public Out i32(int v) {
             room(4);
             buf[pos++] = (byte) (v >>> 24);
@@ -81,11 +85,29 @@ public final class Wire {
             this.buf = buf;
         }
 
+        private void need(int n) {
+            if (n > buf.length - pos) {
+                throw new IllegalArgumentException("malformed message: " + n + " more bytes expected at offset " + pos
+                        + ", but it ends there (" + buf.length + " bytes)");
+            }
+        }
+
         public int u8() {
+            need(1);
             return buf[pos++] & 0xff;
         }
 
+        /** A boolean {@link Out#bool} wrote: any byte but 0 or 1 is malformed. */
+        public boolean bool() {
+            int b = u8();
+            if (b > 1) {
+                throw new IllegalArgumentException("malformed message: a boolean of " + b + " at offset " + (pos - 1));
+            }
+            return b == 1;
+        }
+
         public int i32() {
+            need(4);
             int v = ((buf[pos] & 0xff) << 24) | ((buf[pos + 1] & 0xff) << 16) | ((buf[pos + 2] & 0xff) << 8) | (buf[pos + 3] & 0xff);
             pos += 4;
             return v;
@@ -119,8 +141,13 @@ public final class Wire {
             return n;
         }
 
+        /** A string {@link Out#str} wrote; a null byte string is malformed here. */
         public String str() {
-            return new String(bytes(), StandardCharsets.UTF_8);
+            byte[] b = bytes();
+            if (b == null) {
+                throw new IllegalArgumentException("malformed message: a null string at offset " + (pos - 4));
+            }
+            return new String(b, StandardCharsets.UTF_8);
         }
 
         /** Skips a one-byte status and reads the long after it. */
