@@ -34,6 +34,12 @@ public final class Futures {
         }
     }
 
+    /** Completes with every future's value, in the futures' order, once all are done (or fails with the first failure). */
+    public static <T> CompletableFuture<java.util.List<T>> allInOrder(java.util.List<CompletableFuture<T>> futures) {
+        return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
+                .thenApply(v -> futures.stream().map(CompletableFuture::join).toList());
+    }
+
     /** {@code e} without the {@link CompletionException} or {@link ExecutionException} around it. */
     public static Throwable unwrap(Throwable e) {
         Throwable c = e;

@@ -150,12 +150,6 @@ public final class Wire {
             return new String(b, StandardCharsets.UTF_8);
         }
 
-        /** Skips a one-byte status and reads the long after it. */
-        public long i64AfterStatus() {
-            u8();
-            return i64();
-        }
-
         public boolean more() {
             return pos < buf.length;
         }

@@ -102,10 +102,10 @@ final class BackupPath {
         } catch (IllegalArgumentException e) {
             return Status.MALFORMED.reply();
         }
-        if (q.backups() >= engine.groups.length || q.partition() < 0 || q.partition() >= engine.partitionCount) {
+        Replica r = engine.replica(q.backups(), q.partition());
+        if (r == null) {
             return Status.MALFORMED.reply();
         }
-        Replica r = engine.groups[q.backups()].replica(q.partition());
         synchronized (r) {
             Topology t = engine.topology;
             if (t != null && t.key == q.viewKey() && from.equals(t.primary(q.backups(), q.partition()))

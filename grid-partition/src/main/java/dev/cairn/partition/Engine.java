@@ -66,6 +66,14 @@ final class Engine {
         });
     }
 
+    /**
+     * The replica of partition {@code p} of the maps with {@code backups} backups, or null when a peer's message names
+     * a group or partition this node does not have (a malformed message).
+     */
+    Replica replica(int backups, int p) {
+        return backups < 0 || backups >= groups.length || p < 0 || p >= partitionCount ? null : groups[backups].replica(p);
+    }
+
     /** A topology for a view of this node (this incarnation). */
     Topology topologyOf(dev.cairn.membership.ClusterView view) {
         Member local = membership.localMember();

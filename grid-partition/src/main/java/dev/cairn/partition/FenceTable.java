@@ -32,14 +32,6 @@ final class FenceTable {
         return true;
     }
 
-    int size() {
-        return highest.size();
-    }
-
-    void clear() {
-        highest.clear();
-    }
-
     void write(Wire.Out out) {
         out.i32(highest.size());
         highest.forEach((lock, token) -> out.str(lock).i64(token));

@@ -43,11 +43,8 @@ final class MapStores {
             if (r.state != Replica.State.COMPLETE) {
                 return Reply.RETRY;
             }
-            if (r.unacknowledged.hides(key)) {
-                return Reply.ok(op.decide(r.unacknowledged.visible(key)));
-            }
             PartitionStore store = stores[p];
-            return Reply.ok(op.decide(store == null ? null : store.get(key)));
+            return Reply.ok(op.decide(r.unacknowledged.visibleOr(key, store == null ? null : store.get(key))));
         }
     }
 

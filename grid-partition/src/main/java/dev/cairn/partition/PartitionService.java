@@ -57,7 +57,7 @@ public final class PartitionService implements AutoCloseable {
         this.backup = new BackupPath(engine);
         this.transfer = new Transfer(engine);
         this.migration = new Migration(engine, transfer);
-        this.wholeMap = new WholeMap(engine, router, primary);
+        this.wholeMap = new WholeMap(engine, primary);
         this.defaultBackups = settings.defaultBackups();
         engine.metrics.ownership(() -> ownedCount(true), () -> ownedCount(false));
     }

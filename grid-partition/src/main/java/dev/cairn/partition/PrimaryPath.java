@@ -50,8 +50,7 @@ final class PrimaryPath {
         for (Messages.BatchRequest.Item i : b.items()) {
             results.add(execute(m, i.op(), i.partition(), i.key(), b.fence(), i.id(), b.viewKey()));
         }
-        return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
-                .thenApply(v -> Messages.encodeReplies(results.stream().map(CompletableFuture::join).toList()));
+        return Futures.allInOrder(results).thenApply(Messages::encodeReplies);
     }
 
     /** Decides and applies one operation here as the primary of {@code p} in view {@code viewKey}, and replicates it. */
@@ -95,8 +94,7 @@ final class PrimaryPath {
                 backup = repair(t, m, r, key, fence, id, prior, store);
                 engine.metrics.retriesDeduplicated.increment();
                 if (hideUntilAcknowledged && r.unacknowledged.resent(key)) {
-                    settles = Long.MAX_VALUE; // the key as it stands now: its latest write
-                    settled = store.get(key);
+                    settles = Long.MAX_VALUE; // the key as it stands now, its latest write: it reads from the store
                 }
             } else {
                 StoredEntry current = store.get(key);
@@ -114,7 +112,7 @@ final class PrimaryPath {
                     long version = Math.max(r.version, t.view.id() << 32) + 1;
                     StoredEntry entry = d.change() == Op.Change.WRITE
                             ? new StoredEntry(version, 0, engine.clock.epochMillis(), d.value()) : null;
-                    StoredEntry seen = r.unacknowledged.hides(key) ? r.unacknowledged.visible(key) : current;
+                    StoredEntry seen = r.unacknowledged.visibleOr(key, current);
                     Reply refused = apply(m, r, store, op, key, d, entry, version, fence, id);
                     if (refused != null) {
                         return CompletableFuture.completedFuture(refused);
@@ -208,8 +206,7 @@ final class PrimaryPath {
         for (int p : c.partitions()) {
             results.add(clear(m, p, c.viewKey()));
         }
-        return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
-                .thenApply(v -> Messages.encodeReplies(results.stream().map(CompletableFuture::join).toList()));
+        return Futures.allInOrder(results).thenApply(Messages::encodeReplies);
     }
 
     /**
@@ -312,7 +309,7 @@ final class PrimaryPath {
         for (CompletableFuture<byte[]> ack : acks) {
             ack.whenComplete((reply, error) -> {
                 if (error != null) {
-                    if (Router.unwrap(error) instanceof GridTimeoutException te) {
+                    if (Futures.unwrap(error) instanceof GridTimeoutException te) {
                         done.completeExceptionally(new GridTimeoutException("map '" + m.name + "': a backup of partition "
                                 + p + " did not acknowledge a write within " + engine.timeout.toMillis() + " ms; the"
                                 + " write may have taken effect (a retry of the same call is applied at most once)", te));

@@ -104,7 +104,7 @@ final class Router {
         }
         result.whenComplete((r, e) -> {
             if (e != null) {
-                c.out().completeExceptionally(unwrap(e));
+                c.out().completeExceptionally(Futures.unwrap(e));
             } else if (r.status() == Status.OK) {
                 c.out().complete(r.decision());
             } else if (r.error() != null) {
@@ -127,12 +127,9 @@ final class Router {
         });
     }
 
+    /** Whether a request's failure means "try again" (the member left the view) rather than an error for the caller. */
     static boolean retryable(Throwable e) {
-        return unwrap(e) instanceof MemberUnreachableException;
-    }
-
-    static Throwable unwrap(Throwable e) {
-        return Futures.unwrap(e);
+        return Futures.unwrap(e) instanceof MemberUnreachableException;
     }
 
     static <T> T rethrow(Throwable e) {
@@ -159,7 +156,7 @@ final class Router {
             for (int i = 0; i < n; i++) {
                 each.set(i, invoke(m, ops.get(i), keys.get(i), fence, ids.get(i)));
             }
-            return allInOrder(each);
+            return Futures.allInOrder(each);
         }
         int backups = m.group.backups;
         Map<Member, List<Integer>> byPrimary = new HashMap<>();
@@ -203,30 +200,6 @@ final class Router {
                 }));
             }
         }
-        return allInOrder(each);
-    }
-
-    private static CompletableFuture<List<Op.Decision>> allInOrder(List<CompletableFuture<Op.Decision>> each) {
-        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)).thenApply(v -> {
-            List<Op.Decision> out = new ArrayList<>(each.size());
-            for (CompletableFuture<Op.Decision> f : each) {
-                out.add(f.join());
-            }
-            return out;
-        });
-    }
-
-    /** Sends one request to every member of the view; the replies in the same order. */
-    CompletableFuture<List<byte[]>> allMembers(short type, byte[] payload) {
-        Topology t = engine.topology;
-        if (t == null) {
-            return CompletableFuture.failedFuture(new GridException("node '" + engine.self + "' has not joined yet"));
-        }
-        List<CompletableFuture<byte[]>> replies = new ArrayList<>();
-        for (Member m : t.byName.values()) {
-            replies.add(engine.membership.request(m, type, payload, engine.timeout));
-        }
-        return CompletableFuture.allOf(replies.toArray(CompletableFuture[]::new))
-                .thenApply(v -> replies.stream().map(CompletableFuture::join).toList());
+        return Futures.allInOrder(each);
     }
 }

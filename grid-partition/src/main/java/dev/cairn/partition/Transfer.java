@@ -48,12 +48,11 @@ final class Transfer {
             return Reply.refused(Status.MALFORMED, e.getMessage()).encode();
         }
         Topology t = engine.topology;
-        if (t == null || t.key != q.viewKey() || q.backups() >= engine.groups.length || q.partition() < 0
-                || q.partition() >= engine.partitionCount) {
+        Replica r = engine.replica(q.backups(), q.partition());
+        if (t == null || t.key != q.viewKey() || r == null) {
             return Status.RETRY.reply();
         }
         ReplicaGroup g = engine.groups[q.backups()];
-        Replica r = g.replica(q.partition());
         long start = engine.clock.nanoTime();
         synchronized (r) {
             switch (q.mode()) {
@@ -138,13 +137,13 @@ final class Transfer {
             log.warn("{}: malformed push from {}: {}", engine.self, from, e.getMessage());
             return Status.MALFORMED.reply();
         }
-        if (h.backups() >= engine.groups.length || h.partition() < 0 || h.partition() >= engine.partitionCount) {
+        Replica r = engine.replica(h.backups(), h.partition());
+        if (r == null) {
             return Status.MALFORMED.reply();
         }
         ReplicaGroup g = engine.groups[h.backups()];
         int p = h.partition();
         long pushId = h.pushId();
-        Replica r = g.replica(p);
         synchronized (r) {
             switch (h.kind()) {
                 case BEGIN -> {

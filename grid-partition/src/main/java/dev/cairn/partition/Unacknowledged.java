@@ -79,23 +79,16 @@ final class Unacknowledged {
         }
     }
 
-    /** Whether reads of {@code key} must not see the store's entry; see {@link #visible}. */
-    boolean hides(byte[] key) {
-        return !byKey.isEmpty() && byKey.containsKey(new Key(key));
-    }
-
-    /** The entry readers see of a key {@link #hides} hides: its last acknowledged one (null: absent). */
-    StoredEntry visible(byte[] key) {
+    /**
+     * The entry readers see of {@code key}: its last acknowledged one (null: absent) while a later write waits for its
+     * acknowledgements, else {@code stored}, the store's.
+     */
+    StoredEntry visibleOr(byte[] key, StoredEntry stored) {
+        if (byKey.isEmpty()) {
+            return stored;
+        }
         Pending p = byKey.get(new Key(key));
-        return p == null ? null : p.visible;
-    }
-
-    boolean isEmpty() {
-        return byKey.isEmpty();
-    }
-
-    int size() {
-        return byKey.size();
+        return p == null ? stored : p.visible;
     }
 
     /**

@@ -13,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 
 import dev.cairn.GridClosedException;
 import dev.cairn.GridTimeoutException;
+import dev.cairn.GridException;
+import dev.cairn.membership.Futures;
 import dev.cairn.membership.Member;
 
 /**
@@ -21,18 +23,16 @@ import dev.cairn.membership.Member;
  */
 final class WholeMap {
     private final Engine engine;
-    private final Router router;
     private final PrimaryPath primary;
 
-    WholeMap(Engine engine, Router router, PrimaryPath primary) {
+    WholeMap(Engine engine, PrimaryPath primary) {
         this.engine = engine;
-        this.router = router;
         this.primary = primary;
     }
 
     /** Sum of every member's primary entries. Approximate while partitions move. */
     CompletableFuture<Long> size(MapStores m) {
-        return router.allMembers(Messages.MAP_SIZE, new Wire.Out(64).str(m.name).toArray())
+        return allMembers(Messages.MAP_SIZE, new Wire.Out(64).str(m.name).toArray())
                 .thenApply(replies -> replies.stream().mapToLong(r -> new Wire.In(r).i64()).sum());
     }
 
@@ -65,8 +65,7 @@ final class WholeMap {
                 CompletableFuture<List<Reply>> replies;
                 if (t.isSelf(e.getKey().name())) {
                     List<CompletableFuture<Reply>> local = ps.stream().map(p -> primary.clear(m, p, t.key)).toList();
-                    replies = CompletableFuture.allOf(local.toArray(CompletableFuture[]::new))
-                            .thenApply(v -> local.stream().map(CompletableFuture::join).toList());
+                    replies = Futures.allInOrder(local);
                 } else {
                     replies = engine.membership.request(e.getKey(), Messages.MAP_CLEAR,
                                     new Messages.ClearRequest(t.key, m.name, ps).encode(), engine.timeout)
@@ -87,7 +86,7 @@ final class WholeMap {
         }
         CompletableFuture.allOf(rounds.toArray(CompletableFuture[]::new)).whenComplete((v, error) -> {
             if (error != null) {
-                out.completeExceptionally(Router.unwrap(error));
+                out.completeExceptionally(Futures.unwrap(error));
                 return;
             }
             List<Integer> again = rounds.stream().flatMap(f -> f.join().stream()).toList();
@@ -113,4 +112,16 @@ final class WholeMap {
         return new Wire.Out(16).i64(engine.localEntries(new Wire.In(payload).str(), true)).toArray();
     }
 
+    /** Sends one request to every member of the view; the replies in the same order. */
+    CompletableFuture<List<byte[]>> allMembers(short type, byte[] payload) {
+        Topology t = engine.topology;
+        if (t == null) {
+            return CompletableFuture.failedFuture(new GridException("node '" + engine.self + "' has not joined yet"));
+        }
+        List<CompletableFuture<byte[]>> replies = new ArrayList<>();
+        for (Member m : t.byName.values()) {
+            replies.add(engine.membership.request(m, type, payload, engine.timeout));
+        }
+        return Futures.allInOrder(replies);
+    }
 }
