@@ -12,11 +12,13 @@ public final class Member {
     private final String name;
     private final String physicalAddress;
     private final Address address;
+    private final long startedAt;
 
-    Member(String name, String physicalAddress, Address address) {
+    Member(String name, String physicalAddress, Address address, long startedAt) {
         this.name = Objects.requireNonNull(name);
         this.physicalAddress = physicalAddress == null ? "" : physicalAddress;
         this.address = Objects.requireNonNull(address);
+        this.startedAt = startedAt;
     }
 
     /** The node's configured name, its stable identity across restarts. */
@@ -27,6 +29,14 @@ public final class Member {
     /** Where the node listens, as {@code host:port}; empty when the transport has no such address. */
     public String physicalAddress() {
         return physicalAddress;
+    }
+
+    /**
+     * When this incarnation started, in epoch milliseconds (0 when unknown): of two members with one name in a view,
+     * the later started is the node's current incarnation.
+     */
+    public long startedAt() {
+        return startedAt;
     }
 
     Address address() {

@@ -73,6 +73,8 @@ public final class Membership implements AutoCloseable {
     private static final short LEAVING = RequestTypes.LEAVING;
     /** The key under which a member's address carries its node name. */
     private static final byte[] NAME_KEY = "cairn-name".getBytes(StandardCharsets.UTF_8);
+    /** When this incarnation started (epoch ms), so that members of one name are told apart by age. */
+    private static final byte[] STARTED_KEY = "cairn-started".getBytes(StandardCharsets.UTF_8);
     private static final byte OK = Status.OK.code();
     private static final byte FAILED = Status.FAILED.code();
     /** Times out pending requests: JGroups' future ignores the timeout in its request options. */
@@ -118,8 +120,10 @@ public final class Membership implements AutoCloseable {
         // the node's name travels inside its address, so every member knows it from the view alone: JGroups' name
         // cache is filled by discovery and merges and may miss a member that came back (a node then saw a paused
         // and resumed peer only as a UUID, and routed by a table computed from the wrong names)
+        long started = System.currentTimeMillis();
         channel.addAddressGenerator(() -> ExtendedUUID.randomUUID(node)
-                .put(NAME_KEY, node.getBytes(StandardCharsets.UTF_8)));
+                .put(NAME_KEY, node.getBytes(StandardCharsets.UTF_8))
+                .put(STARTED_KEY, java.nio.ByteBuffer.allocate(Long.BYTES).putLong(started).array()));
         this.dispatcher = new MessageDispatcher(channel, new Dispatch()).asyncDispatching(true).setReceiver(new Views());
         meters.add(Gauge.builder("cairn.cluster.members", this, m -> m.view == null ? 0 : m.view.size()).tags(tags)
                 .description("Members in this node's current view").register(registry));
@@ -447,7 +451,7 @@ public final class Membership implements AutoCloseable {
         String name = nameOf(address);
         Object physical = channel.down(new Event(Event.GET_PHYSICAL_ADDRESS, address));
         Member made = new Member(name == null ? address.toString() : name,
-                physical instanceof PhysicalAddress p ? p.printIpAddress() : "", address);
+                physical instanceof PhysicalAddress p ? p.printIpAddress() : "", address, startedAt(address));
         if (name == null) {
             return made; // not remembered: the name may still arrive
         }
@@ -464,6 +468,17 @@ public final class Membership implements AutoCloseable {
             }
         }
         return NameCache.get(address);
+    }
+
+    /** When the member's incarnation started, carried in its address; 0 when unknown. */
+    private static long startedAt(Address address) {
+        if (address instanceof ExtendedUUID e) {
+            byte[] started = e.get(STARTED_KEY);
+            if (started != null && started.length == Long.BYTES) {
+                return java.nio.ByteBuffer.wrap(started).getLong();
+            }
+        }
+        return 0;
     }
 
     private ClusterView toClusterView(View v) {

@@ -32,7 +32,9 @@ final class Topology {
         this.self = self;
         this.fenceQuorum = fenceQuorum;
         for (Member m : view.members()) {
-            byName.put(m.name(), m); // a restarted node's newer incarnation comes later in the view and wins
+            // two incarnations of one name (a node replaced while paused, then resumed): the later started wins, and
+            // on a tie the later in the view, as a restarted node's newer incarnation is in a view that grew
+            byName.merge(m.name(), m, (a, b) -> b.startedAt() >= a.startedAt() ? b : a);
         }
         this.key = view.id() * 1_000_003L + view.coordinator().name().hashCode();
         List<String> names = List.copyOf(byName.keySet());
