@@ -1,6 +1,5 @@
 package dev.cairn.partition;
 
-import dev.cairn.membership.Status;
 import java.util.concurrent.CompletableFuture;
 
 import org.slf4j.Logger;
@@ -8,6 +7,7 @@ import org.slf4j.LoggerFactory;
 
 import dev.cairn.StoreFullException;
 import dev.cairn.membership.Member;
+import dev.cairn.membership.Status;
 
 /**
  * A backup applying its primary's writes (decisions 14, 15 and 33): only from the primary of its own current view,

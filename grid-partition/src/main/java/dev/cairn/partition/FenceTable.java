@@ -1,9 +1,9 @@
 package dev.cairn.partition;
 
-import dev.cairn.membership.Wire;
 import java.util.TreeMap;
 
 import dev.cairn.Fence;
+import dev.cairn.membership.Wire;
 
 /**
  * The highest fence seen per lock for the writes to one partition (DESIGN.md decision 6), replicated with the writes

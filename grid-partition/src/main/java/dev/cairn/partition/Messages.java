@@ -1,12 +1,12 @@
 package dev.cairn.partition;
 
-import dev.cairn.membership.Wire;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
 import dev.cairn.Fence;
 import dev.cairn.membership.RequestTypes;
+import dev.cairn.membership.Wire;
 
 /**
  * The partition protocol's messages, one record each with its encoding and decoding side by side, so the layout of a

@@ -1,7 +1,5 @@
 package dev.cairn.partition;
 
-import dev.cairn.membership.Status;
-import dev.cairn.membership.Wire;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -12,6 +10,8 @@ import org.slf4j.LoggerFactory;
 
 import dev.cairn.membership.ClusterView;
 import dev.cairn.membership.Member;
+import dev.cairn.membership.Status;
+import dev.cairn.membership.Wire;
 
 /**
  * Re-establishing replicas when the view changes (decisions 16 to 18, 33, 34): on each view and every tick, a node

@@ -1,7 +1,8 @@
 package dev.cairn.partition;
 
-import dev.cairn.membership.Wire;
 import java.util.Arrays;
+
+import dev.cairn.membership.Wire;
 
 /**
  * An operation on one key, decided by the key's primary from the entry as it stands. The same decision runs on the

@@ -1,9 +1,10 @@
 package dev.cairn.partition;
 
-import dev.cairn.membership.Wire;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+
+import dev.cairn.membership.Wire;
 
 /**
  * The outcomes of the recent writes to one partition, by invocation id (DESIGN.md decision 13). A caller retries a

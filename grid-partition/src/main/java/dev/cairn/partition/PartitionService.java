@@ -1,6 +1,5 @@
 package dev.cairn.partition;
 
-import dev.cairn.membership.Status;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -16,6 +15,8 @@ import dev.cairn.StoreSizing;
 import dev.cairn.membership.ClusterView;
 import dev.cairn.membership.Membership;
 import dev.cairn.membership.MembershipListener;
+import dev.cairn.membership.Status;
+
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**

@@ -1,6 +1,5 @@
 package dev.cairn.partition;
 
-import dev.cairn.membership.Status;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -12,6 +11,7 @@ import dev.cairn.GridTimeoutException;
 import dev.cairn.StoreFullException;
 import dev.cairn.membership.Futures;
 import dev.cairn.membership.Member;
+import dev.cairn.membership.Status;
 
 /**
  * The primary's write path: decides an operation under the partition's monitor, applies it, records its outcome by

@@ -1,12 +1,12 @@
 package dev.cairn.partition;
 
-import dev.cairn.membership.Status;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import dev.cairn.membership.Member;
+import dev.cairn.membership.Status;
 
 /**
  * What this node has of one partition of a {@link ReplicaGroup}: its state, its version, its fences and the outcomes of

@@ -1,11 +1,11 @@
 package dev.cairn.partition;
 
-import dev.cairn.membership.Status;
-import dev.cairn.membership.Wire;
 import dev.cairn.GridException;
 import dev.cairn.NoQuorumException;
 import dev.cairn.StaleFenceException;
 import dev.cairn.StoreFullException;
+import dev.cairn.membership.Status;
+import dev.cairn.membership.Wire;
 
 /**
  * The primary's answer to one operation: OK with the decision (the caller's value and flag), retry, or a refusal with

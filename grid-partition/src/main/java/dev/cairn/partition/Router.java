@@ -1,6 +1,5 @@
 package dev.cairn.partition;
 
-import dev.cairn.membership.Status;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -20,6 +19,7 @@ import dev.cairn.GridTimeoutException;
 import dev.cairn.MemberUnreachableException;
 import dev.cairn.membership.Futures;
 import dev.cairn.membership.Member;
+import dev.cairn.membership.Status;
 
 /**
  * The calling side: takes each operation to its key's primary (this node or another), and retries while ownership

@@ -1,7 +1,5 @@
 package dev.cairn.partition;
 
-import dev.cairn.membership.Status;
-import dev.cairn.membership.Wire;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -13,6 +11,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.cairn.membership.Member;
+import dev.cairn.membership.Status;
+import dev.cairn.membership.Wire;
 
 /**
  * Moving a partition's data between members: answering pulls, sending snapshots (begin, one chunk of entries after

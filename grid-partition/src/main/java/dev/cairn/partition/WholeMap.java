@@ -1,7 +1,5 @@
 package dev.cairn.partition;
 
-import dev.cairn.membership.Status;
-import dev.cairn.membership.Wire;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -12,10 +10,12 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import dev.cairn.GridClosedException;
-import dev.cairn.GridTimeoutException;
 import dev.cairn.GridException;
+import dev.cairn.GridTimeoutException;
 import dev.cairn.membership.Futures;
 import dev.cairn.membership.Member;
+import dev.cairn.membership.Status;
+import dev.cairn.membership.Wire;
 
 /**
  * Operations over a whole map rather than one key: its size (summed over every member's primaries) and clearing it

@@ -1,13 +1,15 @@
 package dev.cairn.partition;
 
-import dev.cairn.membership.Status;
+import static dev.cairn.partition.PartitionTests.b;
+import static dev.cairn.partition.PartitionTests.cluster;
+import static dev.cairn.partition.PartitionTests.join;
+import static dev.cairn.partition.PartitionTests.s;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -18,35 +20,14 @@ import org.junit.jupiter.api.Timeout;
 import dev.cairn.Fence;
 import dev.cairn.membership.LoopbackCluster;
 import dev.cairn.membership.Member;
+import dev.cairn.membership.Status;
 
 /** Issue 12, defect 1: a write takes effect once however often it is tried, and every copy agrees with its answer. */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ExactlyOnceWriteTest {
 
-    private static LoopbackCluster<Node> cluster(int n) {
-        return LoopbackCluster.start(n, Duration.ofSeconds(2), Node::start, Node::membership);
-    }
-
-    private static byte[] b(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static String s(byte[] b) {
-        return b == null ? null : new String(b, StandardCharsets.UTF_8);
-    }
-
-    private static <T> T join(CompletableFuture<T> f) {
-        try {
-            return f.get(30, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new AssertionError(e);
-        }
-    }
-
     private static void awaitSettled(LoopbackCluster<Node> cluster) {
-        cluster.awaitConverged();
-        await().atMost(cluster.patience()).until(() -> cluster.running().stream()
-                .allMatch(i -> cluster.node(i).service().settled(1)));
+        PartitionTests.awaitSettled(cluster, 1);
     }
 
     /**

@@ -1,9 +1,10 @@
 package dev.cairn.partition;
 
-import dev.cairn.membership.Status;
-import dev.cairn.StaleFenceException;
-import dev.cairn.Fence;
-import dev.cairn.MapOptions;
+import static dev.cairn.partition.PartitionTests.awaitSettled;
+import static dev.cairn.partition.PartitionTests.b;
+import static dev.cairn.partition.PartitionTests.cluster;
+import static dev.cairn.partition.PartitionTests.join;
+import static dev.cairn.partition.PartitionTests.s;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -12,7 +13,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,31 +22,15 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import dev.cairn.Fence;
+import dev.cairn.MapOptions;
+import dev.cairn.StaleFenceException;
 import dev.cairn.membership.LoopbackCluster;
 import dev.cairn.membership.Member;
+import dev.cairn.membership.Status;
 
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class PartitionServiceTest {
-
-    private static LoopbackCluster<Node> cluster(int n) {
-        return LoopbackCluster.start(n, Duration.ofSeconds(2), Node::start, Node::membership);
-    }
-
-    private static byte[] b(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static String s(byte[] b) {
-        return b == null ? null : new String(b, StandardCharsets.UTF_8);
-    }
-
-    private static <T> T join(CompletableFuture<T> f) {
-        try {
-            return f.get(30, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new AssertionError(e);
-        }
-    }
 
     /** {@code prefix + 0} to {@code prefix + (count - 1)}, as bytes. */
     private static List<byte[]> numbered(String prefix, int count) {
@@ -63,13 +47,6 @@ class PartitionServiceTest {
         for (int i = 0; i < count; i++) {
             assertEquals("value-" + i, s(join(map.get(b("key-" + i)))), "key-" + i);
         }
-    }
-
-    /** Waits until every running node holds the data of every partition it owns. */
-    private static void awaitSettled(LoopbackCluster<Node> cluster, int backups) {
-        cluster.awaitConverged();
-        await().atMost(cluster.patience()).until(() -> cluster.running().stream()
-                .allMatch(i -> cluster.node(i).service().settled(backups)));
     }
 
     @Test
@@ -413,7 +390,7 @@ class PartitionServiceTest {
             for (int i = 0; i < 20_000; i++) {
                 fill.add(m.set(b("key-" + i), value));
             }
-            fill.forEach(PartitionServiceTest::join);
+            fill.forEach(PartitionTests::join);
             AckedWriters writers = new AckedWriters(4, 2000, w -> cluster.node(w % 2).service().map("rebuild"));
             await().atMost(Duration.ofSeconds(30)).until(() -> writers.ackedKeys() > 200);
             // a leave starts new backups rebuilding their copies (about 5 MB each here); a primary crashes meanwhile

@@ -1,12 +1,14 @@
 package dev.cairn.partition;
 
-import dev.cairn.membership.Status;
+import static dev.cairn.partition.PartitionTests.b;
+import static dev.cairn.partition.PartitionTests.cluster;
+import static dev.cairn.partition.PartitionTests.join;
+import static dev.cairn.partition.PartitionTests.s;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -20,30 +22,11 @@ import dev.cairn.Fence;
 import dev.cairn.StoreFullException;
 import dev.cairn.membership.LoopbackCluster;
 import dev.cairn.membership.Member;
+import dev.cairn.membership.Status;
 
 /** Issue 12's defects 2, 3 and 7, each as a user (or a peer) would meet it. */
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
 class ReplicaDefectsTest {
-
-    private static LoopbackCluster<Node> cluster(int n) {
-        return LoopbackCluster.start(n, Duration.ofSeconds(2), Node::start, Node::membership);
-    }
-
-    private static byte[] b(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static String s(byte[] b) {
-        return b == null ? null : new String(b, StandardCharsets.UTF_8);
-    }
-
-    private static <T> T join(CompletableFuture<T> f) {
-        try {
-            return f.get(30, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new AssertionError(e);
-        }
-    }
 
     private static Throwable failure(CompletableFuture<?> f) {
         ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(30, TimeUnit.SECONDS));
@@ -51,9 +34,7 @@ class ReplicaDefectsTest {
     }
 
     private static void awaitSettled(LoopbackCluster<Node> cluster) {
-        cluster.awaitConverged();
-        await().atMost(cluster.patience()).until(() -> cluster.running().stream()
-                .allMatch(i -> cluster.node(i).service().settled(1)));
+        PartitionTests.awaitSettled(cluster, 1);
     }
 
     /**
@@ -113,7 +94,8 @@ class ReplicaDefectsTest {
                 join(old.service().map("dup").set(key, b("written on the old process")));
                 for (Node n : List.of(cluster.node(0), cluster.node(2), replacement, old)) {
                     assertEquals("written on the old process", s(join(n.service().map("dup").get(key))),
-                            "every node reads the write the old process acknowledged");
+                            "every node reads the write the old process acknowledged; read on " + n.membership()
+                                    .localMember() + " started " + n.membership().localMember().startedAt());
                 }
                 int p = old.service().partitionOf(key);
                 assertTrue(replacement.service().engine().topology.isPrimary(1, p), "the newer process is the primary");

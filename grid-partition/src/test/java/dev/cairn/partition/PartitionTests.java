@@ -1,0 +1,45 @@
+package dev.cairn.partition;
+
+import static org.awaitility.Awaitility.await;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import dev.cairn.membership.LoopbackCluster;
+
+/** What the partition engine's cluster tests share: the cluster, bytes to and from strings, waiting on futures. */
+final class PartitionTests {
+    private PartitionTests() {
+    }
+
+    /** {@code n} nodes over loopback with a 2 s failure timeout; maps have one backup unless named b0- or b2-. */
+    static LoopbackCluster<Node> cluster(int n) {
+        return LoopbackCluster.start(n, Duration.ofSeconds(2), Node::start, Node::membership);
+    }
+
+    static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    static String s(byte[] b) {
+        return b == null ? null : new String(b, StandardCharsets.UTF_8);
+    }
+
+    /** The future's value within 30 s, else the test fails. */
+    static <T> T join(CompletableFuture<T> f) {
+        try {
+            return f.get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Waits until every running node holds the data of every partition it owns, for maps with {@code backups}. */
+    static void awaitSettled(LoopbackCluster<Node> cluster, int backups) {
+        cluster.awaitConverged();
+        await().atMost(cluster.patience()).until(() -> cluster.running().stream()
+                .allMatch(i -> cluster.node(i).service().settled(backups)));
+    }
+}
