@@ -7,12 +7,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -29,11 +27,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.jgroups.Address;
 import org.jgroups.BytesMessage;
-import org.jgroups.Event;
 import org.jgroups.JChannel;
 import org.jgroups.MergeView;
 import org.jgroups.Message;
-import org.jgroups.PhysicalAddress;
 import org.jgroups.Receiver;
 import org.jgroups.SuspectedException;
 import org.jgroups.View;
@@ -41,8 +37,6 @@ import org.jgroups.blocks.MessageDispatcher;
 import org.jgroups.blocks.RequestOptions;
 import org.jgroups.blocks.Response;
 import org.jgroups.protocols.TP;
-import org.jgroups.util.ExtendedUUID;
-import org.jgroups.util.NameCache;
 import org.jgroups.util.Util;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,12 +65,7 @@ public final class Membership implements AutoCloseable {
 
     /** Request types below zero are this class's own; modules above use 0 and up. */
     private static final short LEAVING = RequestTypes.LEAVING;
-    /** The key under which a member's address carries its node name. */
-    private static final byte[] NAME_KEY = "cairn-name".getBytes(StandardCharsets.UTF_8);
-    /** When this incarnation started (epoch ms), so that members of one name are told apart by age. */
-    private static final byte[] STARTED_KEY = "cairn-started".getBytes(StandardCharsets.UTF_8);
     private static final byte OK = Status.OK.code();
-    private static final byte FAILED = Status.FAILED.code();
     /** Times out pending requests: JGroups' future ignores the timeout in its request options. */
     private static final ScheduledThreadPoolExecutor TIMER = timer();
 
@@ -85,8 +74,8 @@ public final class Membership implements AutoCloseable {
     private final MessageDispatcher dispatcher;
     private final ExecutorService events;
     private final ThreadPoolExecutor workers;
-    private final Map<Short, Registration> handlers = new ConcurrentHashMap<>();
-    private final Map<Address, Member> known = new ConcurrentHashMap<>();
+    private final Handlers handlers;
+    private final Identities identities;
     private final Set<Address> announcedLeaving = ConcurrentHashMap.newKeySet();
     private final List<MembershipListener> listeners = new CopyOnWriteArrayList<>();
     private final List<Meter> meters = new ArrayList<>();
@@ -98,9 +87,6 @@ public final class Membership implements AutoCloseable {
     private volatile boolean closed;
     /** The last view listeners were told of; touched only on the events thread. */
     private ClusterView delivered;
-
-    private record Registration(RequestHandler handler, boolean inline, Counter handled) {
-    }
 
     private Membership(ChannelSettings settings, MeterRegistry registry) throws Exception {
         this.settings = settings;
@@ -120,11 +106,9 @@ public final class Membership implements AutoCloseable {
         // the node's name travels inside its address, so every member knows it from the view alone: JGroups' name
         // cache is filled by discovery and merges and may miss a member that came back (a node then saw a paused
         // and resumed peer only as a UUID, and routed by a table computed from the wrong names)
-        long started = System.currentTimeMillis();
-        channel.addAddressGenerator(() -> ExtendedUUID.randomUUID(node)
-                .put(NAME_KEY, node.getBytes(StandardCharsets.UTF_8))
-                .put(STARTED_KEY, java.nio.ByteBuffer.allocate(Long.BYTES).putLong(started).array()));
-        this.dispatcher = new MessageDispatcher(channel, new Dispatch()).asyncDispatching(true).setReceiver(new Views());
+        this.identities = new Identities(channel, node);
+        this.handlers = new Handlers(node, workers, this::member, registry, meters);
+        this.dispatcher = new MessageDispatcher(channel, handlers).asyncDispatching(true).setReceiver(new Views());
         meters.add(Gauge.builder("cairn.cluster.members", this, m -> m.view == null ? 0 : m.view.size()).tags(tags)
                 .description("Members in this node's current view").register(registry));
         TP transport = channel.getProtocolStack().getTransport();
@@ -137,10 +121,10 @@ public final class Membership implements AutoCloseable {
                 t -> t.getMessageStats().getNumBytesSent()).tags(tags).baseUnit("bytes").register(registry));
         meters.add(FunctionCounter.builder("cairn.transport.bytes.received", transport,
                 t -> t.getMessageStats().getNumBytesReceived()).tags(tags).baseUnit("bytes").register(registry));
-        handlers.put(LEAVING, new Registration((from, payload) -> {
+        handlers.registerOwn(LEAVING, (from, payload) -> {
             announcedLeaving.add(from.address());
             return CompletableFuture.completedFuture(new byte[0]);
-        }, true, null));
+        });
     }
 
     /**
@@ -247,7 +231,7 @@ public final class Membership implements AutoCloseable {
 
     /** Answers requests of {@code type} (0 and up) on the worker pool. */
     public void handle(short type, RequestHandler handler) {
-        register(type, handler, false);
+        handlers.register(type, handler, false);
     }
 
     /**
@@ -255,27 +239,12 @@ public final class Membership implements AutoCloseable {
      * Only for handlers that never block.
      */
     public void handleInline(short type, RequestHandler handler) {
-        register(type, handler, true);
-    }
-
-    private void register(short type, RequestHandler handler, boolean inline) {
-        if (type < 0) {
-            throw new IllegalArgumentException("request type must be 0 or more but was " + type);
-        }
-        Objects.requireNonNull(handler, "handler");
-        if (handlers.containsKey(type)) {
-            throw new IllegalStateException("request type " + type + " already has a handler");
-        }
-        Counter handled = Counter.builder("cairn.requests.handled").tags(Tags.of("node", settings.nodeName(), "type",
-                Short.toString(type))).description("Requests of one type this node handled").register(registry);
-        meters.add(handled);
-        handlers.put(type, new Registration(handler, inline, handled));
+        handlers.register(type, handler, true);
     }
 
     /** How many requests of {@code type} this node has handled (0 when it has no handler for the type). */
     public long requestsHandled(short type) {
-        Registration r = handlers.get(type);
-        return r == null || r.handled() == null ? 0 : (long) r.handled().count();
+        return handlers.handled(type);
     }
 
     /**
@@ -444,41 +413,12 @@ public final class Membership implements AutoCloseable {
     }
 
     private Member member(Address address) {
-        Member m = known.get(address);
-        if (m != null) {
-            return m;
-        }
-        String name = nameOf(address);
-        Object physical = channel.down(new Event(Event.GET_PHYSICAL_ADDRESS, address));
-        Member made = new Member(name == null ? address.toString() : name,
-                physical instanceof PhysicalAddress p ? p.printIpAddress() : "", address, startedAt(address));
-        if (name == null) {
-            return made; // not remembered: the name may still arrive
-        }
-        Member raced = known.putIfAbsent(address, made);
-        return raced == null ? made : raced;
+        return identities.member(address);
     }
 
-    /** The node name carried in a member's address (see the address generator), else JGroups' name cache's. */
+    /** The node name carried in a member's address, else JGroups' name cache's. */
     static String nameOf(Address address) {
-        if (address instanceof ExtendedUUID e) {
-            byte[] name = e.get(NAME_KEY);
-            if (name != null) {
-                return new String(name, StandardCharsets.UTF_8);
-            }
-        }
-        return NameCache.get(address);
-    }
-
-    /** When the member's incarnation started, carried in its address; 0 when unknown. */
-    private static long startedAt(Address address) {
-        if (address instanceof ExtendedUUID e) {
-            byte[] started = e.get(STARTED_KEY);
-            if (started != null && started.length == Long.BYTES) {
-                return java.nio.ByteBuffer.wrap(started).getLong();
-            }
-        }
-        return 0;
+        return Identities.nameOf(address);
     }
 
     private ClusterView toClusterView(View v) {
@@ -530,7 +470,7 @@ public final class Membership implements AutoCloseable {
             for (Member m : previous.members()) {
                 if (!after.contains(m)) {
                     boolean left = announcedLeaving.remove(m.address());
-                    known.remove(m.address());
+                    identities.forget(m);
                     notify(left ? l -> l.memberLeft(m, next) : l -> l.memberCrashed(m, next));
                 }
             }
@@ -549,69 +489,6 @@ public final class Membership implements AutoCloseable {
                 log.warn("{}: membership listener {} failed", settings.nodeName(), l, e);
             }
         }
-    }
-
-    /** Receives requests on a JGroups thread and runs each handler inline or on the worker pool. */
-    private final class Dispatch implements org.jgroups.blocks.RequestHandler {
-        @Override
-        public Object handle(Message msg) {
-            throw new UnsupportedOperationException("requests are dispatched asynchronously");
-        }
-
-        @Override
-        public void handle(Message msg, Response response) {
-            byte[] buf = msg.getArray();
-            int off = msg.getOffset();
-            int len = msg.getLength();
-            short type = (short) ((buf[off] << 8) | (buf[off + 1] & 0xff));
-            byte[] payload = Arrays.copyOfRange(buf, off + 2, off + len);
-            Member from = member(msg.getSrc());
-            Registration r = handlers.get(type);
-            if (r != null && r.handled() != null) {
-                r.handled().increment();
-            }
-            if (r == null) {
-                response.send(failed("no handler for request type " + type + " on member '" + settings.nodeName() + "'"),
-                        false);
-            } else if (r.inline()) {
-                run(r.handler(), from, payload, response);
-            } else {
-                try {
-                    workers.execute(() -> run(r.handler(), from, payload, response));
-                } catch (java.util.concurrent.RejectedExecutionException e) {
-                    response.send(failed("member '" + settings.nodeName() + "' is closing"), false);
-                }
-            }
-        }
-    }
-
-    private void run(RequestHandler handler, Member from, byte[] payload, Response response) {
-        CompletionStage<byte[]> stage;
-        try {
-            stage = handler.handle(from, payload);
-        } catch (RuntimeException e) {
-            response.send(failed(e.toString()), false);
-            return;
-        }
-        stage.whenComplete((reply, error) -> {
-            if (error != null) {
-                Throwable e = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-                response.send(failed(e.toString()), false);
-            } else {
-                byte[] out = new byte[reply.length + 1];
-                out[0] = OK;
-                System.arraycopy(reply, 0, out, 1, reply.length);
-                response.send(out, false);
-            }
-        });
-    }
-
-    private static byte[] failed(String message) {
-        byte[] text = message.getBytes(StandardCharsets.UTF_8);
-        byte[] out = new byte[text.length + 1];
-        out[0] = FAILED;
-        System.arraycopy(text, 0, out, 1, text.length);
-        return out;
     }
 
     private static ThreadFactory daemon(String prefix) {
