@@ -4,7 +4,6 @@ import dev.cairn.locks.LockResult.Error;
 import dev.cairn.locks.LockResult.Grant;
 import dev.cairn.locks.LockResult.Holder;
 import dev.cairn.locks.LockResult.LockInfo;
-import dev.cairn.membership.Wire;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -82,22 +81,22 @@ final class LockStateMachine {
     /** Undelivered grants kept per session; the oldest are dropped beyond this (the LOCKS view still tells). */
     static final int MAX_PENDING_GRANTS = 1024;
 
-    private static final int SNAPSHOT_MAGIC = 0x434c4b05; // "CLK" v5: v4 (liveness, answers per thread, numbered
+    static final int SNAPSHOT_MAGIC = 0x434c4b05; // "CLK" v5: v4 (liveness, answers per thread, numbered
                                                           // grants, each wait's invocation) with one fence counter
                                                           // for all locks, and only locks in use
 
-    private record Owner(long session, long thread) { }
+    record Owner(long session, long thread) { }
 
     /** A queued request; {@code invocation} is the command that began or last renewed it, echoed in its grant. */
-    private record Waiter(Owner owner, boolean write, long invocation) { }
+    record Waiter(Owner owner, boolean write, long invocation) { }
 
     /** The last command a thread had applied, and its answer. */
-    private record Answered(long invocation, byte[] result) { }
+    record Answered(long invocation, byte[] result) { }
 
     /** A grant waiting in its session's queue, numbered in that session. */
-    private record Queued(long seq, Grant grant) { }
+    record Queued(long seq, Grant grant) { }
 
-    private static final class Session {
+    static final class Session {
         final long id;
         final String node;
         /** The time of the last EXPIRE at which this session was known alive; {@link Long#MIN_VALUE} before any. */
@@ -118,7 +117,7 @@ final class LockStateMachine {
     }
 
     /** A mutex is a lock with a write side only. */
-    private static final class Entry {
+    static final class Entry {
         final boolean readWrite;
         final String name;
         /** The fence of this entry's last write grant (its writer's while one holds it); 0 before any. */
@@ -141,18 +140,20 @@ final class LockStateMachine {
     /** One edge of a deadlock cycle: {@code waiter} waits for {@code lock} because of {@code blocker}. */
     private record Hop(Owner waiter, Entry lock, boolean write, Owner blocker) { }
 
-    private long lastSessionId;
+    long lastSessionId;
     /**
      * The last fence handed out by any lock. Every write grant takes the next value, so fences rise per lock because
      * they rise across all locks, through an entry's removal and re-creation too (an entry is kept only while in use).
      */
-    private long lastFence;
-    private final TreeMap<Long, Session> sessions = new TreeMap<>();
-    private final LinkedHashMap<String, byte[]> recentOpens = new LinkedHashMap<>();
-    private final TreeMap<String, Entry> mutexes = new TreeMap<>();
-    private final TreeMap<String, Entry> rwLocks = new TreeMap<>();
+    long lastFence;
+    final TreeMap<Long, Session> sessions = new TreeMap<>();
+    final LinkedHashMap<String, byte[]> recentOpens = new LinkedHashMap<>();
+    final TreeMap<String, Entry> mutexes = new TreeMap<>();
+    final TreeMap<String, Entry> rwLocks = new TreeMap<>();
     /** Derived from the waiter queues (rebuilt on restore); look-ups only. */
-    private final Map<Owner, Entry> waiting = new HashMap<>();
+    final Map<Owner, Entry> waiting = new HashMap<>();
+    /** The wait-for graph over {@link #waiting}: whether a new wait would close a cycle, and which. */
+    private final WaitForGraph graph = new WaitForGraph(waiting, this::describe);
     /** Grants made by the last {@link #apply}, for wake-up hints; not part of the replicated state. */
     private final List<Grant> lastGrants = new ArrayList<>();
 
@@ -367,9 +368,9 @@ final class LockStateMachine {
         if (!c.waits()) {
             return LockResult.notAcquired(e.label() + " is held by " + holdersText(e));
         }
-        List<Hop> cycle = findCycle(o, e, write);
+        String cycle = graph.cycleClosedBy(o, e, write);
         if (cycle != null) {
-            return LockResult.deadlock(cycleText(cycle));
+            return LockResult.deadlock(cycle);
         }
         e.waiters.addLast(new Waiter(o, write, c.invocation()));
         waiting.put(o, e);
@@ -486,87 +487,7 @@ final class LockStateMachine {
         }
     }
 
-    // ---- deadlock detection ----
-
-    /** Whom {@code o} waits for on {@code e} in {@code write} mode: conflicting holders, then conflicting waiters ahead. */
-    private static List<Owner> blockers(Entry e, Owner o, boolean write) {
-        List<Owner> blockers = new ArrayList<>();
-        if (e.writer != null && !e.writer.equals(o)) {
-            blockers.add(e.writer);
-        }
-        if (write) {
-            for (Owner r : e.readers.keySet()) {
-                if (!r.equals(o)) {
-                    blockers.add(r);
-                }
-            }
-        }
-        for (Waiter w : e.waiters) {
-            if (w.owner().equals(o)) {
-                break;
-            }
-            if ((write || w.write()) && !blockers.contains(w.owner())) {
-                blockers.add(w.owner());
-            }
-        }
-        return blockers;
-    }
-
-    private List<Hop> findCycle(Owner requester, Entry e, boolean write) {
-        Set<Owner> visited = new HashSet<>();
-        List<Hop> path = new ArrayList<>();
-        for (Owner b : blockers(e, requester, write)) {
-            path.add(new Hop(requester, e, write, b));
-            if (reaches(b, requester, path, visited)) {
-                return path;
-            }
-            path.remove(path.size() - 1);
-        }
-        return null;
-    }
-
-    private boolean reaches(Owner from, Owner target, List<Hop> path, Set<Owner> visited) {
-        if (from.equals(target)) {
-            return true;
-        }
-        if (!visited.add(from)) {
-            return false;
-        }
-        Entry e = waiting.get(from);
-        if (e == null) {
-            return false;
-        }
-        boolean write = true;
-        for (Waiter w : e.waiters) {
-            if (w.owner().equals(from)) {
-                write = w.write();
-                break;
-            }
-        }
-        for (Owner b : blockers(e, from, write)) {
-            path.add(new Hop(from, e, write, b));
-            if (reaches(b, target, path, visited)) {
-                return true;
-            }
-            path.remove(path.size() - 1);
-        }
-        return false;
-    }
-
-    private String cycleText(List<Hop> cycle) {
-        StringBuilder text = new StringBuilder("deadlock: ");
-        for (Hop h : cycle) {
-            text.append(describe(h.waiter())).append(" waits for ");
-            if (h.lock().readWrite) {
-                text.append(h.write() ? "the write lock of " : "the read lock of ");
-            }
-            text.append(h.lock().label());
-            boolean holds = h.blocker().equals(h.lock().writer) || h.lock().readers.containsKey(h.blocker());
-            text.append(holds ? " held by " : " queued behind ").append(describe(h.blocker())).append("; ");
-        }
-        text.setLength(text.length() - 2);
-        return text.toString();
-    }
+    // ---- deadlock detection: see WaitForGraph ----
 
     private String describe(Owner o) {
         Session s = sessions.get(o.session());
@@ -619,122 +540,16 @@ final class LockStateMachine {
 
     /** The whole replicated state; {@link #restore} of it yields a machine that answers identically. */
     byte[] snapshot() {
-        Wire.Out out = new Wire.Out(256);
-        out.i32(SNAPSHOT_MAGIC).i64(lastSessionId).i64(lastFence);
-        out.i32(sessions.size());
-        for (Session s : sessions.values()) {
-            out.i64(s.id).str(s.node).i64(s.aliveAt).bool(s.heard);
-            out.i32(s.answered.size());
-            for (Map.Entry<Long, Answered> r : s.answered.entrySet()) {
-                out.i64(r.getKey()).i64(r.getValue().invocation()).bytes(r.getValue().result());
-            }
-            out.i64(s.lastGrantSeq);
-            out.i32(s.grants.size());
-            for (Queued q : s.grants) {
-                out.i64(q.seq());
-                LockResult.writeGrant(out, q.grant());
-            }
-        }
-        out.i32(recentOpens.size());
-        for (Map.Entry<String, byte[]> r : recentOpens.entrySet()) {
-            out.str(r.getKey()).bytes(r.getValue());
-        }
-        for (TreeMap<String, Entry> locks : List.of(mutexes, rwLocks)) {
-            out.i32(locks.size());
-            for (Entry e : locks.values()) {
-                out.str(e.name).i64(e.fence).bool(e.writer != null);
-                if (e.writer != null) {
-                    writeOwner(out, e.writer);
-                    out.i32(e.writeHolds);
-                }
-                out.i32(e.readers.size());
-                for (Map.Entry<Owner, Integer> r : e.readers.entrySet()) {
-                    writeOwner(out, r.getKey());
-                    out.i32(r.getValue());
-                }
-                out.i32(e.waiters.size());
-                for (Waiter w : e.waiters) {
-                    writeOwner(out, w.owner());
-                    out.bool(w.write()).i64(w.invocation());
-                }
-            }
-        }
-        return out.toArray();
+        return LockStateSnapshots.write(this);
     }
 
     /**
      * A machine in the state {@code snapshot} was taken in.
      *
-     * @throws IllegalArgumentException naming what was wrong, when {@code snapshot} is not a v5 lock state snapshot
+     * @throws IllegalArgumentException naming what was wrong, when {@code snapshot} is not a lock state snapshot of this
+     *                                  version
      */
     static LockStateMachine restore(byte[] snapshot) {
-        Wire.In in = new Wire.In(snapshot);
-        int magic = snapshot.length < 4 ? 0 : in.i32();
-        if (magic != SNAPSHOT_MAGIC) {
-            throw new IllegalArgumentException("not a lock state snapshot of this version: magic 0x"
-                    + Integer.toHexString(magic) + " in " + snapshot.length + " bytes, expected 0x"
-                    + Integer.toHexString(SNAPSHOT_MAGIC));
-        }
-        try {
-            LockStateMachine m = new LockStateMachine();
-            m.lastSessionId = in.i64();
-            m.lastFence = in.i64();
-            for (int n = in.count(); n > 0; n--) {
-                Session s = new Session(in.i64(), in.str(), in.i64(), in.bool());
-                for (int r = in.count(); r > 0; r--) {
-                    s.answered.put(in.i64(), new Answered(in.i64(), nonNull(in.bytes(), "a remembered answer")));
-                }
-                s.lastGrantSeq = in.i64();
-                for (int g = in.count(); g > 0; g--) {
-                    s.grants.addLast(new Queued(in.i64(), LockResult.readGrant(in)));
-                }
-                m.sessions.put(s.id, s);
-            }
-            for (int n = in.count(); n > 0; n--) {
-                m.recentOpens.put(in.str(), nonNull(in.bytes(), "a remembered session open"));
-            }
-            for (TreeMap<String, Entry> locks : List.of(m.mutexes, m.rwLocks)) {
-                boolean readWrite = locks == m.rwLocks;
-                for (int n = in.count(); n > 0; n--) {
-                    Entry e = new Entry(readWrite, in.str());
-                    e.fence = in.i64();
-                    if (in.bool()) {
-                        e.writer = readOwner(in);
-                        e.writeHolds = in.i32();
-                    }
-                    for (int r = in.count(); r > 0; r--) {
-                        e.readers.put(readOwner(in), in.i32());
-                    }
-                    for (int w = in.count(); w > 0; w--) {
-                        Waiter waiter = new Waiter(readOwner(in), in.bool(), in.i64());
-                        e.waiters.addLast(waiter);
-                        m.waiting.put(waiter.owner(), e);
-                    }
-                    locks.put(e.name, e);
-                }
-            }
-            if (in.more()) {
-                throw new IllegalArgumentException("unexpected bytes after the lock state");
-            }
-            return m;
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("malformed lock state snapshot of " + snapshot.length + " bytes: "
-                    + e.getMessage(), e);
-        }
-    }
-
-    private static byte[] nonNull(byte[] b, String what) {
-        if (b == null) {
-            throw new IllegalArgumentException(what + " is null");
-        }
-        return b;
-    }
-
-    private static void writeOwner(Wire.Out out, Owner o) {
-        out.i64(o.session()).i64(o.thread());
-    }
-
-    private static Owner readOwner(Wire.In in) {
-        return new Owner(in.i64(), in.i64());
+        return LockStateSnapshots.read(snapshot);
     }
 }
