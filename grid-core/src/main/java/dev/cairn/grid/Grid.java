@@ -46,7 +46,7 @@ public final class Grid implements AutoCloseable {
                 config.backupCount(), config.requestTimeout(), config::mapOptions, config.lockGroup(), config.clock(),
                 PartitionSettings.DEFAULT_DROP_GRACE), config.meterRegistry());
         this.locks = LockService.create(membership, new LockSettings(config.lockGroup(), config.lockDataDir(),
-                config.lockPortOffset(), config.lockSessionTimeout(), config.requestTimeout()));
+                config.lockPortOffset(), config.lockSessionTimeout(), config.requestTimeout(), config.clock()));
         this.diagnostics = new Diagnostics(membership, locks);
     }
 
