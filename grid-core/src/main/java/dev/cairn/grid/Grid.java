@@ -52,7 +52,7 @@ public final class Grid implements AutoCloseable {
                 PartitionSettings.DEFAULT_DROP_GRACE), config.meterRegistry());
         try {
             this.locks = LockService.create(membership, new LockSettings(config.lockGroup(), config.lockDataDir(),
-                    config.lockPortOffset(), config.lockSessionTimeout(), config.requestTimeout()));
+                    config.lockPortOffset(), config.lockSessionTimeout(), config.requestTimeout(), config.clock()));
         } catch (RuntimeException | Error e) {
             partitions.close(); // the lock group's member could not start (its port taken): nothing may be left
             throw e;

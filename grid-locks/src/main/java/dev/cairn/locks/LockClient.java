@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.cairn.Clock;
 import dev.cairn.GridException;
 import dev.cairn.GridTimeoutException;
 
@@ -30,7 +31,13 @@ final class LockClient implements AutoCloseable {
     private final Duration sessionTimeout;
     /** How long a command is retried through leader changes ({@link LockSettings#commandTimeout()}). */
     private final Duration timeout;
-    private final AtomicLong invocations = new AtomicLong(System.nanoTime());
+    /**
+     * Invocation ids rise per client from a random start: an id, not a time, and OPEN_SESSION is deduplicated by
+     * (node, invocation), so a restarted node must not reuse its predecessor's ids.
+     */
+    private final AtomicLong invocations = new AtomicLong(java.util.concurrent.ThreadLocalRandom.current().nextLong(1L << 62));
+    /** Where time comes from: the stamps of EXPIRE and a new leader's wait; tryLock deadlines read it too (LockOps). */
+    private final Clock clock;
     private final ScheduledExecutorService timer;
     private static final long POLL_MILLIS = 100;
     /** A hint came while a poll was out: poll again when it is answered. */
@@ -72,8 +79,9 @@ final class LockClient implements AutoCloseable {
     private java.util.concurrent.ExecutorService settler;
     private static final long SETTLE_MILLIS = 1000;
 
-    LockClient(LockService service, String node, Duration sessionTimeout, Duration timeout) {
+    LockClient(LockService service, String node, Duration sessionTimeout, Duration timeout, Clock clock) {
         this.service = service;
+        this.clock = clock;
         this.node = node;
         this.sessionTimeout = sessionTimeout;
         this.timeout = timeout;
@@ -82,6 +90,8 @@ final class LockClient implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        // The timer's periods only pace the work, on real time; what decides liveness is the time each EXPIRE carries,
+        // read from the clock. A test clock moved forward is seen at the next tick.
         long beat = Math.max(50, sessionTimeout.toMillis() / 3);
         timer.scheduleWithFixedDelay(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
         timer.scheduleWithFixedDelay(this::proposeExpiry, beat, Math.max(50, sessionTimeout.toMillis() / 4), TimeUnit.MILLISECONDS);
@@ -142,9 +152,21 @@ final class LockClient implements AutoCloseable {
         byte[] build(long session, long invocation);
     }
 
+    /** The clock of this node's lock service. */
+    Clock clock() {
+        return clock;
+    }
+
     LockResult call(byte[] command) {
-        // the service gives up after the command timeout; the margin only guards against a lost completion
-        return dev.cairn.membership.Futures.await(callAsync(command), timeout.plusSeconds(1), "lock command");
+        // the service gives up after the command timeout on the clock; this real-time margin only guards against a
+        // lost completion (or a test clock that does not move), and stops the service's attempts when it fires
+        CompletableFuture<LockResult> answer = callAsync(command);
+        try {
+            return dev.cairn.membership.Futures.await(answer, timeout.plusSeconds(1), "lock command");
+        } catch (GridTimeoutException e) {
+            answer.cancel(false);
+            throw e;
+        }
     }
 
     private CompletableFuture<LockResult> callAsync(byte[] command) {
@@ -377,7 +399,7 @@ final class LockClient implements AutoCloseable {
             leaderSince = 0;
             return;
         }
-        long now = System.currentTimeMillis();
+        long now = clock.epochMillis();
         if (leaderSince == 0) {
             leaderSince = now;
         }
@@ -403,9 +425,11 @@ final class LockClient implements AutoCloseable {
             session = 0;
         }
         if (s != 0) {
+            CompletableFuture<byte[]> closing = service.submit(LockCommand.closeSession(s, invocations.incrementAndGet()));
             try {
-                service.submit(LockCommand.closeSession(s, invocations.incrementAndGet())).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                closing.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             } catch (Exception e) {
+                closing.cancel(false); // no more attempts
                 log.debug("{}: closing the lock session failed: {}", node, e.toString());
             }
         }

@@ -33,6 +33,9 @@ final class LockOps {
     private record Held(long session, long fence) {
     }
 
+    /** The longest real-time wait between looks at the clock while a thread waits for a grant. */
+    private static final long WAIT_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
     static final String ACQUIRE = "acquire";
     static final String TRY = "try";
     static final String CANCEL = "cancel";
@@ -187,15 +190,18 @@ final class LockOps {
             throws InterruptedException {
         boolean rw = side != Side.MUTEX;
         CompletableFuture<LockResult.Grant> grant = client.awaitGrant(session, rw, name, thread, invocation);
-        long deadline = nanos == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + nanos;
+        // the timeout is measured on the service's clock; the thread waits in slices of real time, so a clock that
+        // jumps (a test's) is noticed within one
+        dev.cairn.Clock clock = client.clock();
+        long deadline = nanos == Long.MAX_VALUE ? Long.MAX_VALUE : clock.nanoTime() + nanos;
         while (true) {
             try {
-                long left = deadline == Long.MAX_VALUE ? TimeUnit.SECONDS.toNanos(1) : deadline - System.nanoTime();
+                long left = deadline == Long.MAX_VALUE ? WAIT_SLICE_NANOS : Math.min(WAIT_SLICE_NANOS, deadline - clock.nanoTime());
                 LockResult.Grant g = grant.get(Math.max(1, left), TimeUnit.NANOSECONDS);
                 held.put(thread, new Held(session, g.fence()));
                 return g.fence();
             } catch (TimeoutException e) {
-                if (deadline != Long.MAX_VALUE && System.nanoTime() >= deadline) {
+                if (deadline != Long.MAX_VALUE && clock.nanoTime() - deadline >= 0) {
                     return cancel(thread, session, invocation);
                 }
             } catch (InterruptedException e) {

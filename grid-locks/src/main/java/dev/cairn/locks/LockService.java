@@ -51,7 +51,7 @@ public final class LockService implements AutoCloseable {
         this.settings = settings;
         this.group = group;
         this.client = new LockClient(this, membership.settings().nodeName(), settings.sessionTimeout(),
-                settings.commandTimeout());
+                settings.commandTimeout(), settings.clock());
     }
 
     /**
@@ -216,13 +216,16 @@ public final class LockService implements AutoCloseable {
                     + "(GridConfig.builder().lockGroup(\"a\", \"b\", \"c\") or -Dcairn.lock.group=a,b,c) on every node"));
         }
         CompletableFuture<byte[]> out = new CompletableFuture<>();
-        attempt(command, out, System.nanoTime() + settings.commandTimeout().toNanos(), 0, null);
+        attempt(command, out, settings.clock().nanoTime() + settings.commandTimeout().toNanos(), 0, null);
         return out;
     }
 
     private void attempt(byte[] command, CompletableFuture<byte[]> out, long deadline, int tries, String lastError) {
+        if (out.isDone()) {
+            return; // the caller gave up (LockClient.call's guard): no more attempts
+        }
         List<Member> candidates = groupMembersInView();
-        long left = deadline - System.nanoTime();
+        long left = deadline - settings.clock().nanoTime();
         if (candidates.isEmpty() || left <= 0) {
             out.completeExceptionally(lastError == null && candidates.isEmpty()
                     ? new NoQuorumException("no member of the lock group " + settings.group() + " is reachable from '"
@@ -265,6 +268,7 @@ public final class LockService implements AutoCloseable {
             if (target.name().equals(lastAnswered)) {
                 lastAnswered = null;
             }
+            // the pause only paces the attempts (the deadline above decides when to stop), so it is real time
             long pauseMillis = Math.min(200, 10L << Math.min(tries, 5));
             String why = c == null ? in.str() : c.getMessage();
             CompletableFuture.delayedExecutor(pauseMillis, java.util.concurrent.TimeUnit.MILLISECONDS)

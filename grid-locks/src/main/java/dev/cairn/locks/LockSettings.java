@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 
+import dev.cairn.Clock;
 import dev.cairn.membership.ChannelSettings;
 
 /**
@@ -16,13 +17,22 @@ import dev.cairn.membership.ChannelSettings;
  *                       their seeds' ports plus this offset
  * @param sessionTimeout a node whose heartbeats stop for this long loses its locks (decided through Raft)
  * @param requestTimeout how long a lock command waits to be committed, plus {@link #commandTimeout() two failovers}
+ * @param clock          what the lock client and service read time from: command deadlines, tryLock timeouts, the
+ *                       time stamped into session expiry, a new leader's wait before it expires anyone
  */
-public record LockSettings(List<String> group, Path dataDir, int portOffset, Duration sessionTimeout, Duration requestTimeout) {
+public record LockSettings(List<String> group, Path dataDir, int portOffset, Duration sessionTimeout, Duration requestTimeout,
+                           Clock clock) {
     public LockSettings {
         group = List.copyOf(group);
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(sessionTimeout, "sessionTimeout");
         Objects.requireNonNull(requestTimeout, "requestTimeout");
+        Objects.requireNonNull(clock, "clock");
+    }
+
+    /** Settings that read the system clock. */
+    public LockSettings(List<String> group, Path dataDir, int portOffset, Duration sessionTimeout, Duration requestTimeout) {
+        this(group, dataDir, portOffset, sessionTimeout, requestTimeout, Clock.system());
     }
 
     /**

@@ -50,6 +50,7 @@ final class RaftGroup implements AutoCloseable {
     private final JChannel channel;
     private final RaftHandle raft;
     private final String raftId;
+    /** On the system clock, not the grid's: it only throttles a log line, and decides nothing. */
     private volatile long lastStateLog = System.nanoTime() - TimeUnit.MINUTES.toNanos(1);
 
     private RaftGroup(JChannel channel, RaftHandle raft, String raftId) {

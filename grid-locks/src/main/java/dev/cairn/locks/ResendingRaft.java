@@ -20,6 +20,7 @@ import org.jgroups.protocols.raft.RAFT;
  */
 final class ResendingRaft extends RAFT {
     private static final long FLUSH_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    /** On the system clock, not the grid's: the pace of Raft's own protocol, as RAFT's other timers are. */
     private long lastFlush = System.nanoTime();
 
     ResendingRaft() {
