@@ -286,6 +286,20 @@ public final class GridMap<K, V> {
         return bytes.clear();
     }
 
+    /**
+     * Destroys the map on every member: every entry is removed and the map's off-heap stores and meters are freed on
+     * every node. The handle stays usable: the next operation (on any member) makes the map anew, empty, as
+     * Hazelcast's {@code IMap.destroy} does. Writes racing with it may survive, alike on every copy.
+     */
+    public void destroy() {
+        await(destroyAsync());
+    }
+
+    public CompletableFuture<Void> destroyAsync() {
+        check();
+        return bytes.destroy();
+    }
+
     private byte[] key(K key) {
         check();
         return codec.encode(Objects.requireNonNull(key, () -> "key must not be null (map '" + name() + "')"));

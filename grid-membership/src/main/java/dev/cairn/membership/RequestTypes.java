@@ -25,6 +25,7 @@ public final class RequestTypes {
     public static final short MAP_CLEAR = 15;
     public static final short PULL = 16;
     public static final short RESYNC = 17;
+    public static final short MAP_DESTROY = 18;
 
     // grid-locks: 20 to 29
     public static final short LOCK_COMMAND = 20;

@@ -31,10 +31,11 @@ final class BackupPath {
             log.warn("{}: malformed backup write from {}: {}", engine.self, from, e.getMessage());
             return CompletableFuture.completedFuture(Status.MALFORMED.reply());
         }
-        MapStores m = engine.map(w.map());
+        MapStores looked = engine.map(w.map());
         int p = w.partition();
-        Replica r = m.group.replica(p);
+        Replica r = looked.group.replica(p);
         synchronized (r) {
+            MapStores m = engine.current(looked); // destroyed since the look-up: its successor has the same replicas
             Topology t = engine.topology;
             if (t == null || t.key != w.viewKey() || !from.equals(t.primary(m.group.backups, p)) || engine.leaving) {
                 // (a leaving node has handed its copies to the next view's owners: a write it took now would miss them)
@@ -46,10 +47,11 @@ final class BackupPath {
             if (w.kind() == Messages.BackupKind.FENCE_ONLY) {
                 return CompletableFuture.completedFuture(Status.OK.reply()); // fences live beside the copy
             }
-            PartitionStore target;
+            boolean free = w.kind() == Messages.BackupKind.FREE;
+            PartitionStore target; // (null when freeing the store)
             CompletableFuture<byte[]> reply;
             if (r.state == Replica.State.COMPLETE) {
-                target = m.store(p);
+                target = free ? null : m.store(p);
                 reply = null;
             } else {
                 // not held yet: the snapshot this node pulls from the same primary is sent after this write, so it
@@ -60,11 +62,17 @@ final class BackupPath {
                     return reply; // the snapshot brings the write, and the primary's record of its outcome
                 }
                 // the snapshot is arriving: this write came after its start, so it goes on top of it
-                target = r.incoming.computeIfAbsent(m.name, n -> m.newStore(p));
+                target = free ? null : r.incoming.computeIfAbsent(m.name, n -> m.newStore(p));
             }
             StoredEntry previous = w.outcome() == Messages.OutcomeMode.PREVIOUS_VALUE ? target.get(w.key()) : null;
             try {
-                if (w.kind() == Messages.BackupKind.CLEAR) {
+                if (free) {
+                    if (reply == null) {
+                        m.closeStore(p);
+                    } else if (r.incoming.containsKey(m.name)) {
+                        r.incoming.remove(m.name).close();
+                    }
+                } else if (w.kind() == Messages.BackupKind.CLEAR) {
                     target.clear();
                 } else if (w.entry() == null) {
                     target.remove(w.key());

@@ -169,6 +169,15 @@ public final class ByteMap {
         return wholeMap.clear(state);
     }
 
+    /**
+     * Destroys the map on every member: its entries are removed and its stores and meters freed. This handle (and any
+     * other of the name) stays usable: the next operation makes the map anew, empty. Writes racing with it may
+     * survive, on every copy alike.
+     */
+    public CompletableFuture<Void> destroy() {
+        return wholeMap.destroy(state);
+    }
+
     private CompletableFuture<Op.Decision> op(Op op, byte[] key, Fence fence) {
         Objects.requireNonNull(key, "key");
         return router.invoke(state, op, key, fence);

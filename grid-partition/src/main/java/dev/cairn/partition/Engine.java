@@ -3,12 +3,15 @@ package dev.cairn.partition;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 import dev.cairn.Clock;
+import dev.cairn.GridClosedException;
 import dev.cairn.MapOptions;
 import dev.cairn.membership.Member;
 import dev.cairn.membership.Membership;
@@ -32,6 +35,8 @@ final class Engine {
     final ChangeFeed changes;
     /** The partition thread: views, the periodic tick, retries' backoff. */
     final ScheduledExecutorService timer;
+    /** Operations waiting on {@link #timer} to retry, and what each is: failed if the engine closes meanwhile. */
+    private final Map<CompletableFuture<?>, String> waitingToRetry = new ConcurrentHashMap<>();
     private final PartitionSettings settings;
     volatile Topology topology;
     /** Set when this node starts handing its partitions off; read under a replica's monitor where it matters. */
@@ -66,6 +71,52 @@ final class Engine {
         });
     }
 
+    /** {@code m}, or the map of its name now if {@code m} was destroyed since it was looked up. */
+    MapStores current(MapStores m) {
+        return m.destroyed ? map(m.name) : m;
+    }
+
+    /**
+     * The last step of destroying a map on this node, after every partition's primary freed its stores in order with
+     * the partition's writes: frees what copies are left from earlier ownerships, then forgets the map and removes its
+     * meters, unless a write since the destroy made the map anew. Runs holding every replica monitor of the map's group
+     * (for microseconds), so no operation sees the map half forgotten; one that looked it up before finds it
+     * {@link MapStores#destroyed} under the monitor and looks it up again.
+     */
+    void retire(String name) {
+        MapStores m = maps.get(name);
+        if (m != null) {
+            underEveryMonitor(m.group.replicas, 0, () -> {
+                Topology t = topology;
+                boolean written = false;
+                for (Replica r : m.group.replicas) {
+                    boolean current = r.state == Replica.State.COMPLETE
+                            && (r.handedOff || t != null && t.isOwner(m.group.backups, r.id));
+                    if (m.stores[r.id] != null && current) {
+                        written = true; // a write after the destroy's
+                    } else {
+                        m.closeStore(r.id);
+                    }
+                }
+                if (!written) {
+                    m.metrics.close(); // before the map is forgotten: its next object registers meters of these names
+                    m.destroyed = true;
+                    maps.remove(name, m);
+                }
+            });
+        }
+    }
+
+    private static void underEveryMonitor(Replica[] replicas, int i, Runnable action) {
+        if (i == replicas.length) {
+            action.run();
+            return;
+        }
+        synchronized (replicas[i]) {
+            underEveryMonitor(replicas, i + 1, action);
+        }
+    }
+
     /**
      * The replica of partition {@code p} of the maps with {@code backups} backups, or null when a peer's message names
      * a group or partition this node does not have (a malformed message).
@@ -88,6 +139,37 @@ final class Engine {
     /** How long a copy this node no longer owns is kept at least, before it asks whether the owners hold it. */
     long dropGraceNanos() {
         return settings.dropGrace().toNanos();
+    }
+
+    /**
+     * Runs {@code retry} on the partition thread after a backoff that grows with {@code tries} (0.5 ms doubling, at
+     * most 100 ms). If the engine closes first, {@code out} fails at once with {@link GridClosedException} naming
+     * {@code what} was under way, rather than never completing.
+     */
+    void retryLater(Runnable retry, int tries, CompletableFuture<?> out, String what) {
+        waitingToRetry.put(out, what);
+        try {
+            timer.schedule(() -> {
+                if (waitingToRetry.remove(out) != null) {
+                    retry.run();
+                }
+            }, Math.min(100_000, 500L << Math.min(tries, 8)), TimeUnit.MICROSECONDS);
+        } catch (RejectedExecutionException closing) {
+            // closed: failed just below
+        }
+        if (closed) {
+            failWaitingToRetry();
+        }
+    }
+
+    /** Fails every operation waiting to retry: the engine is closed and the partition thread is gone. */
+    void failWaitingToRetry() {
+        for (Map.Entry<CompletableFuture<?>, String> e : waitingToRetry.entrySet()) {
+            if (waitingToRetry.remove(e.getKey()) != null) {
+                e.getKey().completeExceptionally(new GridClosedException("node '" + self + "' closed while "
+                        + e.getValue() + " was waiting to retry"));
+            }
+        }
     }
 
     /** Runs on the partition thread, unless the engine is closed (a view may arrive while it closes). */

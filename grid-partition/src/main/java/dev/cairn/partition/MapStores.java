@@ -13,6 +13,11 @@ final class MapStores {
     final PartitionStore[] stores;
     final PartitionMetrics.MapMetrics metrics;
     private final int partitionCount;
+    /**
+     * Set when the map is destroyed on this node and this object retired (see {@link Engine#retire}): whoever finds it
+     * set under a replica's monitor looks the map up again by name.
+     */
+    volatile boolean destroyed;
 
     MapStores(String name, MapOptions options, ReplicaGroup group, int partitionCount, PartitionMetrics metrics) {
         this.name = name;
@@ -25,6 +30,9 @@ final class MapStores {
 
     /** The live store of a partition, created on first write. Call with the partition's monitor held. */
     PartitionStore store(int p) {
+        if (destroyed) {
+            throw new IllegalStateException("map '" + name + "' was destroyed on this node: look it up again");
+        }
         if (stores[p] == null) {
             stores[p] = newStore(p);
         }
@@ -40,7 +48,7 @@ final class MapStores {
     Reply readLocal(Op op, int p, byte[] key) {
         Replica r = group.replica(p);
         synchronized (r) {
-            if (r.state != Replica.State.COMPLETE) {
+            if (r.state != Replica.State.COMPLETE || destroyed) {
                 return Reply.RETRY;
             }
             PartitionStore store = stores[p];

@@ -23,6 +23,7 @@ final class Messages {
     static final short PUSH = RequestTypes.PUSH;
     static final short MAP_SIZE = RequestTypes.MAP_SIZE;
     static final short MAP_CLEAR = RequestTypes.MAP_CLEAR;
+    static final short MAP_DESTROY = RequestTypes.MAP_DESTROY;
     static final short PULL = RequestTypes.PULL;
     static final short RESYNC = RequestTypes.RESYNC;
 
@@ -114,8 +115,11 @@ final class Messages {
         return rs;
     }
 
-    /** What a backup applies: the entry as the primary now holds it, removed, or only a raised fence. */
-    enum BackupKind { REMOVE, WRITE, FENCE_ONLY, CLEAR }
+    /**
+     * What a backup applies: the entry as the primary now holds it, removed, only a raised fence, every entry removed,
+     * or every entry removed and the store freed (a map being destroyed).
+     */
+    enum BackupKind { REMOVE, WRITE, FENCE_ONLY, CLEAR, FREE }
 
     /** How a backup records the write's outcome: none, derived from its own copy, or as sent. */
     enum OutcomeMode { NONE, PREVIOUS_VALUE, NO_VALUE, SENT }
@@ -175,10 +179,13 @@ final class Messages {
         }
     }
 
-    /** Clear a map's store in each of {@code partitions}, which the receiver is primary of in view {@code viewKey}. */
-    record ClearRequest(long viewKey, String map, List<Integer> partitions) {
+    /**
+     * Clear a map's store in each of {@code partitions}, which the receiver is primary of in view {@code viewKey}; with
+     * {@code free}, close the store too (the map is being destroyed).
+     */
+    record ClearRequest(long viewKey, String map, boolean free, List<Integer> partitions) {
         byte[] encode() {
-            Wire.Out out = new Wire.Out(64 + 4 * partitions.size()).i64(viewKey).str(map).i32(partitions.size());
+            Wire.Out out = new Wire.Out(64 + 4 * partitions.size()).i64(viewKey).str(map).bool(free).i32(partitions.size());
             partitions.forEach(out::i32);
             return out.toArray();
         }
@@ -187,11 +194,12 @@ final class Messages {
             Wire.In in = new Wire.In(payload);
             long viewKey = in.i64();
             String map = in.str();
+            boolean free = in.bool();
             List<Integer> ps = new ArrayList<>();
             for (int n = in.count(); n > 0; n--) {
                 ps.add(in.i32());
             }
-            return new ClearRequest(viewKey, map, ps);
+            return new ClearRequest(viewKey, map, free, ps);
         }
     }
 

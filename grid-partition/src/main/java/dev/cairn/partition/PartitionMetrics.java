@@ -12,7 +12,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 
-/** The partition engine's meters on one node, registered once and removed when the node closes. */
+/** The partition engine's meters on one node: removed when the node closes, a map's when the map is destroyed. */
 final class PartitionMetrics {
     private final MeterRegistry registry;
     private final String node;
@@ -54,8 +54,8 @@ final class PartitionMetrics {
     }
 
     void close() {
-        for (Meter meter : meters) {
-            registry.remove(meter);
+        synchronized (meters) {
+            meters.forEach(registry::remove);
         }
     }
 
@@ -64,12 +64,15 @@ final class PartitionMetrics {
     }
 
     private <M extends Meter> M add(M meter) {
-        meters.add(meter);
+        synchronized (meters) {
+            meters.add(meter);
+        }
         return meter;
     }
 
     /** Per-map meters: operations, hits and misses, latency, entries and off-heap bytes held here. */
     final class MapMetrics {
+        private final List<Meter> own = new ArrayList<>();
         private final Counter gets;
         private final Counter puts;
         private final Counter removes;
@@ -79,17 +82,30 @@ final class PartitionMetrics {
 
         private MapMetrics(String map) {
             Tags tags = Tags.of("node", node, "map", map);
-            gets = counter("cairn.map.gets", tags);
-            puts = counter("cairn.map.puts", tags);
-            removes = counter("cairn.map.removes", tags);
-            hits = counter("cairn.map.hits", tags);
-            misses = counter("cairn.map.misses", tags);
-            latency = add(Timer.builder("cairn.map.latency").tags(tags).description("Operation latency seen by callers")
-                    .publishPercentiles(0.5, 0.99).register(registry));
-            add(Gauge.builder("cairn.map.entries", () -> primaryEntries.applyAsDouble(map)).tags(tags)
-                    .description("Entries in partitions this node is primary for").register(registry));
-            add(Gauge.builder("cairn.map.offheap.bytes", () -> offHeapBytes.applyAsDouble(map)).tags(tags)
-                    .baseUnit("bytes").description("Off-heap bytes of this map's stores on this node").register(registry));
+            gets = own(counter("cairn.map.gets", tags));
+            puts = own(counter("cairn.map.puts", tags));
+            removes = own(counter("cairn.map.removes", tags));
+            hits = own(counter("cairn.map.hits", tags));
+            misses = own(counter("cairn.map.misses", tags));
+            latency = own(add(Timer.builder("cairn.map.latency").tags(tags).description("Operation latency seen by callers")
+                    .publishPercentiles(0.5, 0.99).register(registry)));
+            own(add(Gauge.builder("cairn.map.entries", () -> primaryEntries.applyAsDouble(map)).tags(tags)
+                    .description("Entries in partitions this node is primary for").register(registry)));
+            own(add(Gauge.builder("cairn.map.offheap.bytes", () -> offHeapBytes.applyAsDouble(map)).tags(tags)
+                    .baseUnit("bytes").description("Off-heap bytes of this map's stores on this node").register(registry)));
+        }
+
+        private <M extends Meter> M own(M meter) {
+            own.add(meter);
+            return meter;
+        }
+
+        /** Removes this map's meters (the map was destroyed here). */
+        void close() {
+            synchronized (meters) {
+                meters.removeAll(own);
+            }
+            own.forEach(registry::remove);
         }
 
         void record(Op op, long nanos, boolean flag) {

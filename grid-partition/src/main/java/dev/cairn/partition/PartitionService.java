@@ -79,6 +79,7 @@ public final class PartitionService implements AutoCloseable {
         membership.handle(Messages.PULL, (from, payload) -> CompletableFuture.completedFuture(s.transfer.onPull(from, payload)));
         membership.handle(Messages.MAP_SIZE, (from, payload) -> CompletableFuture.completedFuture(s.wholeMap.onSize(payload)));
         membership.handle(Messages.MAP_CLEAR, (from, payload) -> s.primary.onClear(payload));
+        membership.handle(Messages.MAP_DESTROY, (from, payload) -> CompletableFuture.completedFuture(s.wholeMap.onDestroy(payload)));
         membership.handleInline(Messages.RESYNC, (from, payload) -> CompletableFuture.completedFuture(s.backup.onResync(from, payload)));
         membership.addListener(new MembershipListener() {
             @Override
@@ -264,6 +265,7 @@ public final class PartitionService implements AutoCloseable {
         }
         engine.closed = true;
         engine.timer.shutdownNow();
+        engine.failWaitingToRetry();
         engine.changes.close();
         for (MapStores m : engine.maps.values()) {
             for (Replica r : m.group.replicas) {

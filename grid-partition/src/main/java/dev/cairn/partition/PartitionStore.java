@@ -60,6 +60,8 @@ final class PartitionStore implements AutoCloseable {
     }
 
     /** Bytes of the header in front of every stored value: version, expiresAt, touchedAt. */
+    private static final java.util.concurrent.atomic.AtomicLong OPEN = new java.util.concurrent.atomic.AtomicLong();
+
     static final int HEADER_BYTES = 3 * Long.BYTES;
 
     /**
@@ -132,7 +134,13 @@ final class PartitionStore implements AutoCloseable {
                 .actualSegments(segmentsFor(entries, sizing.averageKeyBytes() + averageValueBytes))
                 .maxBloatFactor(MAX_BLOAT_FACTOR)
                 .create();
+        OPEN.incrementAndGet();
         return new PartitionStore(mapName, partition, map);
+    }
+
+    /** Stores open in this JVM, on every node in it: a leak check for tests and operators. */
+    static long openStores() {
+        return OPEN.get();
     }
 
     /** A partition's capacity in entries before extra tiers: {@link #HEADROOM} times its share, at least 128. */
@@ -321,6 +329,7 @@ final class PartitionStore implements AutoCloseable {
             }
             closed = true;
         }
+        OPEN.decrementAndGet();
         map.close();
     }
 

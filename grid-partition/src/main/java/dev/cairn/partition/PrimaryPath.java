@@ -74,8 +74,8 @@ final class PrimaryPath {
             // checked under the monitor: a new view since the check above may already have sent this partition to its
             // new primary (pulls are served under this monitor), and a hand-off snapshots it under the monitor after
             // setting leaving; a write applied here after either would be acknowledged and then missing on the heirs
-            if (r.state != Replica.State.COMPLETE || engine.topology != t || engine.leaving) {
-                return CompletableFuture.completedFuture(Reply.RETRY);
+            if (r.state != Replica.State.COMPLETE || engine.topology != t || engine.leaving || m.destroyed) {
+                return CompletableFuture.completedFuture(Reply.RETRY); // (destroyed: the caller looks the map up anew)
             }
             if (fence != null) {
                 if (!t.takesFencedWrites()) {
@@ -204,16 +204,17 @@ final class PrimaryPath {
         MapStores m = engine.map(c.map());
         List<CompletableFuture<Reply>> results = new ArrayList<>(c.partitions().size());
         for (int p : c.partitions()) {
-            results.add(clear(m, p, c.viewKey()));
+            results.add(clear(m, p, c.viewKey(), c.free()));
         }
         return Futures.allInOrder(results).thenApply(Messages::encodeReplies);
     }
 
     /**
      * Clears a map in one partition as its primary: a write like any other, numbered and sent to the backups in
-     * order, so a write before it is cleared on every copy and one after it survives on every copy (defect 5).
+     * order, so a write before it is cleared on every copy and one after it survives on every copy (defect 5). With
+     * {@code free} (the map is being destroyed) the store is closed, its memory returned, on every copy.
      */
-    CompletableFuture<Reply> clear(MapStores m, int p, long viewKey) {
+    CompletableFuture<Reply> clear(MapStores m, int p, long viewKey, boolean free) {
         Topology t = engine.topology;
         if (t == null || t.key != viewKey || engine.closed || p < 0 || p >= engine.partitionCount
                 || !t.isPrimary(m.group.backups, p)) {
@@ -225,14 +226,18 @@ final class PrimaryPath {
             if (r.state != Replica.State.COMPLETE || engine.topology != t || engine.leaving) {
                 return CompletableFuture.completedFuture(Reply.RETRY);
             }
-            if (m.stores[p] != null) {
-                m.stores[p].clear();
+            MapStores live = engine.current(m);
+            if (free) {
+                live.closeStore(p);
+            } else if (live.stores[p] != null) {
+                live.stores[p].clear();
             }
             r.version = Math.max(r.version, t.view.id() << 32) + 1;
             r.changeSeq++;
             engine.changes.publish(new MapChange(m.name, p, null, null, null, r.changeSeq));
             sendToBackups(t, m, p, new Messages.BackupWrite(t.key, m.name, p, new byte[0], null, r.version, r.changeSeq,
-                    Messages.BackupKind.CLEAR, null, null, Messages.OutcomeMode.NONE, false, null), acks);
+                    free ? Messages.BackupKind.FREE : Messages.BackupKind.CLEAR, null, null, Messages.OutcomeMode.NONE,
+                    false, null), acks);
         }
         return answerWhenReplicated(t, m, r, acks, Reply.ok(Op.Decision.keep(null, true)));
     }

@@ -7,7 +7,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -47,7 +46,8 @@ final class Router {
         return invoke(m, op, key, fence, nextId(op));
     }
 
-    private CompletableFuture<Op.Decision> invoke(MapStores m, Op op, byte[] key, Fence fence, Invocation id) {
+    private CompletableFuture<Op.Decision> invoke(MapStores handle, Op op, byte[] key, Fence fence, Invocation id) {
+        MapStores m = engine.current(handle);
         if (engine.closed) {
             return CompletableFuture.failedFuture(new GridClosedException("node '" + engine.self + "' is closed"));
         }
@@ -83,7 +83,7 @@ final class Router {
             return;
         }
         Topology t = engine.topology;
-        MapStores m = c.map();
+        MapStores m = engine.current(c.map()); // the map may have been destroyed (and made anew) since
         int backups = m.group.backups;
         CompletableFuture<Reply> result;
         long left = c.deadline() - engine.clock.nanoTime();
@@ -110,13 +110,7 @@ final class Router {
             } else if (r.error() != null) {
                 c.out().completeExceptionally(r.error());
             } else if (engine.clock.nanoTime() < c.deadline()) {
-                long delayMicros = Math.min(100_000, 500L << Math.min(tries, 8));
-                try {
-                    engine.timer.schedule(() -> attempt(c, tries + 1), delayMicros, TimeUnit.MICROSECONDS);
-                } catch (RejectedExecutionException closing) {
-                    c.out().completeExceptionally(new GridClosedException("node '" + engine.self + "' closed while an"
-                            + " operation on map '" + m.name + "' was waiting to retry"));
-                }
+                engine.retryLater(() -> attempt(c, tries + 1), tries, c.out(), "an operation on map '" + m.name + "'");
             } else {
                 c.out().completeExceptionally(new GridTimeoutException("map '" + m.name + "': partition "
                         + c.partition() + " had no ready primary within " + engine.timeout.toMillis() + " ms ("

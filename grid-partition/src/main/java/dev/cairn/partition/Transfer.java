@@ -3,6 +3,7 @@ package dev.cairn.partition;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -196,8 +197,14 @@ final class Transfer {
                 }
             }
         }
-        for (PartitionStore orphan : r.incoming.values()) {
-            orphan.close(); // a map created meanwhile by another thread: nothing to keep
+        for (Map.Entry<String, PartitionStore> left : r.incoming.entrySet()) {
+            // a map destroyed here while its snapshot arrived, and written since on the sender: it is the map anew
+            MapStores m = engine.map(left.getKey());
+            if (m.group == g && m.stores[p] == null) {
+                m.stores[p] = left.getValue();
+            } else {
+                left.getValue().close();
+            }
         }
         r.version = Math.max(version, r.incomingVersion);
         r.changeSeq = Math.max(changeSeq, r.incomingChangeSeq);

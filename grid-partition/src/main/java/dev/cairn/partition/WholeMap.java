@@ -6,8 +6,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 
 import dev.cairn.GridClosedException;
 import dev.cairn.GridException;
@@ -18,8 +16,8 @@ import dev.cairn.membership.Status;
 import dev.cairn.membership.Wire;
 
 /**
- * Operations over a whole map rather than one key: its size (summed over every member's primaries) and clearing it
- * partition by partition on its primary.
+ * Operations over a whole map rather than one key: its size (summed over every member's primaries), clearing it
+ * partition by partition on its primary, and destroying it.
  */
 final class WholeMap {
     private final Engine engine;
@@ -41,16 +39,38 @@ final class WholeMap {
      * on every copy; partitions whose primary answers retry (ownership moving) are tried again until the timeout.
      */
     CompletableFuture<Void> clear(MapStores m) {
+        return clear(m, false);
+    }
+
+    /**
+     * Destroys the map on every member: each partition's primary clears it and frees its store on every copy, in order
+     * with the partition's writes; then every member forgets the map and removes its meters. A handle used afterwards
+     * (on any member) makes the map anew, empty. Idempotent; a member that cannot be reached fails the call, and calling
+     * it again finishes the job.
+     */
+    CompletableFuture<Void> destroy(MapStores m) {
+        return clear(m, true).thenCompose(v -> allMembers(Messages.MAP_DESTROY, new Wire.Out(64).str(m.name).toArray()))
+                .thenApply(replies -> null);
+    }
+
+    /** A MAP_DESTROY request: the last step of {@link #destroy} on this member. */
+    byte[] onDestroy(byte[] payload) {
+        engine.retire(new Wire.In(payload).str());
+        return Status.OK.reply();
+    }
+
+    private CompletableFuture<Void> clear(MapStores m, boolean free) {
         CompletableFuture<Void> out = new CompletableFuture<>();
         List<Integer> all = new ArrayList<>();
         for (int p = 0; p < engine.partitionCount; p++) {
             all.add(p);
         }
-        clearRound(m, all, engine.clock.nanoTime() + engine.timeout.toNanos(), 0, out);
+        clearRound(m, free, all, engine.clock.nanoTime() + engine.timeout.toNanos(), 0, out);
         return out;
     }
 
-    private void clearRound(MapStores m, List<Integer> partitions, long deadline, int tries, CompletableFuture<Void> out) {
+    private void clearRound(MapStores m, boolean free, List<Integer> partitions, long deadline, int tries,
+                            CompletableFuture<Void> out) {
         Topology t = engine.topology;
         List<CompletableFuture<List<Integer>>> rounds = new ArrayList<>(); // each yields the partitions to try again
         if (t == null) {
@@ -64,11 +84,11 @@ final class WholeMap {
                 List<Integer> ps = e.getValue();
                 CompletableFuture<List<Reply>> replies;
                 if (t.isSelf(e.getKey().name())) {
-                    List<CompletableFuture<Reply>> local = ps.stream().map(p -> primary.clear(m, p, t.key)).toList();
+                    List<CompletableFuture<Reply>> local = ps.stream().map(p -> primary.clear(m, p, t.key, free)).toList();
                     replies = Futures.allInOrder(local);
                 } else {
                     replies = engine.membership.request(e.getKey(), Messages.MAP_CLEAR,
-                                    new Messages.ClearRequest(t.key, m.name, ps).encode(), engine.timeout)
+                                    new Messages.ClearRequest(t.key, m.name, free, ps).encode(), engine.timeout)
                             .thenApply(Messages::decodeReplies)
                             .exceptionally(err -> Router.retryable(err) ? Collections.nCopies(ps.size(), Reply.RETRY)
                                     : Router.rethrow(err));
@@ -97,13 +117,8 @@ final class WholeMap {
                         + " partitions had no ready primary within " + engine.timeout.toMillis() + " ms; the others"
                         + " were cleared"));
             } else {
-                try {
-                    engine.timer.schedule(() -> clearRound(m, again, deadline, tries + 1, out),
-                            Math.min(100_000, 500L << Math.min(tries, 8)), TimeUnit.MICROSECONDS);
-                } catch (RejectedExecutionException closing) {
-                    out.completeExceptionally(new GridClosedException("node '" + engine.self + "' closed while"
-                            + " clearing map '" + m.name + "'"));
-                }
+                engine.retryLater(() -> clearRound(m, free, again, deadline, tries + 1, out), tries, out,
+                        (free ? "destroying" : "clearing") + " map '" + m.name + "'");
             }
         });
     }

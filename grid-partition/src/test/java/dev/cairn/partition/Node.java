@@ -9,7 +9,7 @@ import dev.cairn.membership.Membership;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /** A membership with a partition service on it, as grid-core wires them, for LoopbackCluster. */
-record Node(Membership membership, PartitionService service) implements AutoCloseable {
+record Node(Membership membership, PartitionService service, SimpleMeterRegistry registry) implements AutoCloseable {
     static final Duration TIMEOUT = Duration.ofSeconds(10);
 
     static Node start(ChannelSettings settings, Function<String, MapOptions> options) {
@@ -27,7 +27,7 @@ record Node(Membership membership, PartitionService service) implements AutoClos
         PartitionService s = PartitionService.create(m, partitionSettings, registry);
         m.join();
         s.awaitReady(TIMEOUT);
-        return new Node(m, s);
+        return new Node(m, s, registry);
     }
 
     static Node start(ChannelSettings settings) {

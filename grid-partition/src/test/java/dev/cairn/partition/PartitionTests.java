@@ -36,6 +36,35 @@ final class PartitionTests {
         }
     }
 
+    /**
+     * Runs {@code action} while writers on nodes 0 to 2 each set {@code key-0} to {@code key-<keys-1>} of {@code map}
+     * in turn (failures ignored); returns once they have stopped.
+     */
+    static void whileWritersRace(LoopbackCluster<Node> cluster, String map, int keys, Runnable action)
+            throws InterruptedException {
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.List<Thread> writers = new java.util.ArrayList<>();
+        for (int w = 0; w < 3; w++) {
+            ByteMap m = cluster.node(w).service().map(map);
+            int id = w;
+            Thread t = new Thread(() -> {
+                for (long i = 0; !stop.get(); i++) {
+                    m.set(b("key-" + (i % keys)), b("w" + id + "-" + i)).exceptionally(e -> null).join();
+                }
+            });
+            t.start();
+            writers.add(t);
+        }
+        try {
+            action.run();
+        } finally {
+            stop.set(true);
+            for (Thread t : writers) {
+                t.join(30_000);
+            }
+        }
+    }
+
     /** Waits until every running node holds the data of every partition it owns, for maps with {@code backups}. */
     static void awaitSettled(LoopbackCluster<Node> cluster, int backups) {
         cluster.awaitConverged();
