@@ -25,6 +25,7 @@ final class MapCommands {
     static String help() {
         return """
                   put <map> <key> <value>     get <map> <key>     remove <map> <key>     size <map>
+                  clear <map>                 destroy <map> (every node frees it)     stores <map> (open here)
                   partitions                  this node's share of primaries and backups, and every member's
                   fill <map> <from> <count> [bytes]    write keys k-<from>.. with values of that many bytes
                   check <map> <from> <count> [bytes]   read them back: CHECKED ok= missing= wrong=
@@ -50,6 +51,20 @@ final class MapCommands {
             case "size" -> {
                 need(w, 2, "size <map>");
                 out.println("SIZE " + strings(w[1]).size());
+            }
+            case "clear" -> {
+                need(w, 2, "clear <map>");
+                strings(w[1]).clear();
+                out.println("CLEARED " + w[1]);
+            }
+            case "destroy" -> {
+                need(w, 2, "destroy <map>");
+                strings(w[1]).destroy();
+                out.println("DESTROYED " + w[1]);
+            }
+            case "stores" -> {
+                need(w, 2, "stores <map>");
+                out.println("STORES " + grid.diagnostics().storesHeld(w[1]));
             }
             case "partitions" -> partitions();
             case "fill" -> {

@@ -60,6 +60,14 @@ public final class Diagnostics {
     }
 
     /**
+     * How many off-heap partition stores of map {@code map} this node has open: at most one per partition it holds,
+     * none once the map is destroyed.
+     */
+    public int storesHeld(String map) {
+        return partitions.storesHeld(map);
+    }
+
+    /**
      * Fault injection for tests and drills: cuts this node off from every other member, on the grid's channel and the
      * lock group's, both ways, as a network cut would. The others see it go silent and drop it from their view after
      * the failure timeout; it drops them. Its lock calls then fail (no quorum) and its session expires on the majority

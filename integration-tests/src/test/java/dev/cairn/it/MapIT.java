@@ -82,6 +82,18 @@ class MapIT {
         Map<String, Long> afterJoin = numbers(ask(cluster.node("n4"), "check data 0 100000 100", "CHECKED", LONG));
         assertEquals(100000L, afterJoin.get("ok"), "after the join: " + afterJoin);
         assertEquals("SIZE 100000", ask(cluster.node("n3"), "size data", "SIZE", Duration.ofSeconds(30)));
+
+        // destroyed from one node, the map is gone from every node's memory; a handle used again finds it empty
+        for (String n : List.of("n1", "n2", "n3", "n4")) {
+            String held = ask(cluster.node(n), "stores data", "STORES", Duration.ofSeconds(10));
+            assertTrue(Integer.parseInt(held.substring("STORES ".length())) > 100, n + " holds its copies: " + held);
+        }
+        assertEquals("DESTROYED data", ask(cluster.node("n2"), "destroy data", "DESTROYED", Duration.ofSeconds(30)));
+        for (String n : List.of("n1", "n2", "n3", "n4")) {
+            assertEquals("STORES 0", ask(cluster.node(n), "stores data", "STORES", Duration.ofSeconds(10)), n);
+        }
+        assertEquals("SIZE 0", ask(cluster.node("n4"), "size data", "SIZE", Duration.ofSeconds(30)));
+        assertEquals("VALUE null", ask(cluster.node("n1"), "get data k-7", "VALUE", Duration.ofSeconds(10)));
     }
 
     @Test
