@@ -228,6 +228,39 @@ class ReplicaDefectsTest {
     }
 
     /**
+     * Defect 6 as a user meets it: an asynchronous backup whose copy is full misses a write (the primary acknowledged it
+     * on its own); it is told so, pulls the partition afresh, and serves the write.
+     */
+    @Test
+    void anAsyncBackupThatMissedAWriteDoesNotStayDiverged() {
+        try (var cluster = LoopbackCluster.<Node>start(2, Duration.ofSeconds(2), st -> Node.start(st,
+                name -> dev.cairn.MapOptions.defaults(1).withAsyncBackups(true).withReadBackups(true)), Node::membership)) {
+            awaitSettled(cluster);
+            PartitionService s0 = cluster.node(0).service();
+            byte[] k = MagicKeys.ownedBy(s0, 1, "n0", "n1", "missed-");
+            ByteMap m = s0.map("async");
+            join(m.set(k, b("old")));
+            await().atMost(Duration.ofSeconds(10)).until(() -> "old".equals(Copies.valueOn(cluster, 1, "async", k)));
+            int p = s0.partitionOf(k);
+            MapStores backup = cluster.node(1).service().mapState("async");
+            synchronized (backup.group.replica(p)) {
+                PartitionStore store = backup.store(p);
+                try {
+                    for (int i = 0; ; i++) {
+                        store.put(b("filler-" + i), new StoredEntry(1, 0, 0, new byte[4096]));
+                    }
+                } catch (StoreFullException expected) {
+                    // full
+                }
+            }
+            String right = "right".repeat(1000); // larger than "old": it needs room the full backup does not have
+            join(m.set(k, b(right))); // asynchronous: acknowledged once the primary has it
+            await().atMost(Duration.ofSeconds(10)).until(() -> right.equals(Copies.valueOn(cluster, 1, "async", k)));
+            assertEquals(right, s(join(cluster.node(1).service().map("async").get(k))), "read on the backup");
+        }
+    }
+
+    /**
      * Defect 7: a value too large for the store fails at once as a bad argument and raises no fence; a backup with no
      * room makes the write fail with an error that says the primary holds it, rather than "did not take effect".
      */
