@@ -136,12 +136,11 @@ final class PrimaryPath {
         long version = settles;
         StoredEntry entry = settled;
         return replicated.handle((reply, error) -> {
-            synchronized (r) { // settled before the caller hears, so the caller's own next read sees its write
-                if (error == null && reply.status() == Status.OK) {
-                    r.unacknowledged.acknowledged(key, version, entry);
-                } else {
-                    r.unacknowledged.failed(key);
-                }
+            // settled before the caller hears, so the caller's own next read sees its write
+            if (error == null && reply.status() == Status.OK) {
+                r.unacknowledged.acknowledged(key, version, entry);
+            } else {
+                r.unacknowledged.failed(key);
             }
             if (error != null) {
                 throw Futures.unchecked(error);

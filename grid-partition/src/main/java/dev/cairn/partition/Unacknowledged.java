@@ -7,8 +7,12 @@ import java.util.HashMap;
  * The keys of one partition whose latest write its primary has applied but not every backup has acknowledged yet
  * (issue 12, defect 9). Readers on the primary see such a key as it was at its last acknowledged write, so a write that
  * is then refused (a backup on a newer view answers stale, and the retry is refused at the new primary) is never seen,
- * and a value once read is never followed by an older one after a failover. Guarded by the replica's monitor; empty,
- * it costs a read one {@code isEmpty()}.
+ * and a value once read is never followed by an older one after a failover.
+ *
+ * <p>Guarded by its own monitor, not the replica's: an acknowledgement settles its key on the thread that received it
+ * (a JGroups thread), which must not wait behind a writer holding the replica's monitor while it sends to the backups;
+ * a reader and a writer take it inside the replica's monitor, never the other way round. Empty, it costs a read one
+ * volatile read.
  */
 final class Unacknowledged {
     /** What readers see of one key, and the writes to it still waiting for their acknowledgements. */
@@ -31,9 +35,11 @@ final class Unacknowledged {
     }
 
     private final HashMap<Key, Pending> byKey = new HashMap<>();
+    /** {@code byKey.size()}, for readers to skip the monitor when nothing is pending. */
+    private volatile int pending;
 
     /** A write of {@code key} at {@code version} was applied; {@code before} is what readers saw until now. */
-    void applied(byte[] key, StoredEntry before, long version) {
+    synchronized void applied(byte[] key, StoredEntry before, long version) {
         Pending p = byKey.computeIfAbsent(new Key(key), k -> {
             Pending n = new Pending();
             n.visible = before;
@@ -41,10 +47,11 @@ final class Unacknowledged {
         });
         p.latestVersion = version;
         p.outstanding++;
+        pending = byKey.size();
     }
 
     /** A retry's repair of {@code key} was sent to the backups: its acknowledgement settles the key. */
-    boolean resent(byte[] key) {
+    synchronized boolean resent(byte[] key) {
         Pending p = byKey.get(new Key(key));
         if (p != null) {
             p.outstanding++;
@@ -57,7 +64,7 @@ final class Unacknowledged {
      * it stands, {@code version} then being the latest). Readers see {@code entry} from now on; once the latest
      * write is acknowledged the key reads from the store again.
      */
-    void acknowledged(byte[] key, long version, StoredEntry entry) {
+    synchronized void acknowledged(byte[] key, long version, StoredEntry entry) {
         Key k = new Key(key);
         Pending p = byKey.get(k);
         if (p == null) {
@@ -66,13 +73,14 @@ final class Unacknowledged {
         p.outstanding--;
         if (version >= p.latestVersion) {
             byKey.remove(k);
+            pending = byKey.size();
         } else {
             p.visible = entry;
         }
     }
 
     /** The write (or repair) of {@code key} was not acknowledged by every backup: the key stays as readers saw it. */
-    void failed(byte[] key) {
+    synchronized void failed(byte[] key) {
         Pending p = byKey.get(new Key(key));
         if (p != null) {
             p.outstanding--;
@@ -84,18 +92,21 @@ final class Unacknowledged {
      * acknowledgements, else {@code stored}, the store's.
      */
     StoredEntry visibleOr(byte[] key, StoredEntry stored) {
-        if (byKey.isEmpty()) {
+        if (pending == 0) {
             return stored;
         }
-        Pending p = byKey.get(new Key(key));
-        return p == null ? stored : p.visible;
+        synchronized (this) {
+            Pending p = byKey.get(new Key(key));
+            return p == null ? stored : p.visible;
+        }
     }
 
     /**
      * Forgets every key: on a view change, where the partition's owners re-establish their copies from the freshest
      * one (which holds these writes), and on a drop.
      */
-    void clear() {
+    synchronized void clear() {
         byKey.clear();
+        pending = 0;
     }
 }
