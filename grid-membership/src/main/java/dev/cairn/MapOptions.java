@@ -12,8 +12,9 @@ import java.util.Objects;
  * @param readBackups  true to read a local backup copy when this node holds one, instead of asking the primary
  *                     (faster; may return a value a moment older than the primary's)
  * @param sizing       expected entries and average sizes, which size the off-heap stores
+ * @param quorum       which operations need this side of a split to hold a majority of the expected members
  */
-public record MapOptions(int backupCount, boolean asyncBackups, boolean readBackups, StoreSizing sizing) {
+public record MapOptions(int backupCount, boolean asyncBackups, boolean readBackups, StoreSizing sizing, Quorum quorum) {
     /** The most backups a map may have. */
     public static final int MAX_BACKUP_COUNT = 3;
 
@@ -22,26 +23,36 @@ public record MapOptions(int backupCount, boolean asyncBackups, boolean readBack
             throw new IllegalArgumentException("backupCount must be between 0 and 3 but was " + backupCount);
         }
         Objects.requireNonNull(sizing, "sizing");
+        Objects.requireNonNull(quorum, "quorum");
     }
 
-    /** Synchronous backups, reads from the primary, default sizing. */
+    /** Options with the {@link Quorum#DEFAULT} quorum. */
+    public MapOptions(int backupCount, boolean asyncBackups, boolean readBackups, StoreSizing sizing) {
+        this(backupCount, asyncBackups, readBackups, sizing, Quorum.DEFAULT);
+    }
+
+    /** Synchronous backups, reads from the primary, default sizing, the default quorum. */
     public static MapOptions defaults(int backupCount) {
         return new MapOptions(backupCount, false, false, StoreSizing.defaults());
     }
 
     public MapOptions withBackupCount(int v) {
-        return new MapOptions(v, asyncBackups, readBackups, sizing);
+        return new MapOptions(v, asyncBackups, readBackups, sizing, quorum);
     }
 
     public MapOptions withAsyncBackups(boolean v) {
-        return new MapOptions(backupCount, v, readBackups, sizing);
+        return new MapOptions(backupCount, v, readBackups, sizing, quorum);
     }
 
     public MapOptions withReadBackups(boolean v) {
-        return new MapOptions(backupCount, asyncBackups, v, sizing);
+        return new MapOptions(backupCount, asyncBackups, v, sizing, quorum);
     }
 
     public MapOptions withSizing(StoreSizing v) {
-        return new MapOptions(backupCount, asyncBackups, readBackups, v);
+        return new MapOptions(backupCount, asyncBackups, readBackups, v, quorum);
+    }
+
+    public MapOptions withQuorum(Quorum v) {
+        return new MapOptions(backupCount, asyncBackups, readBackups, sizing, v);
     }
 }

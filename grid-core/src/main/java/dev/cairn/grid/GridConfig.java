@@ -146,7 +146,11 @@ public final class GridConfig {
     /** How long a remote operation waits for its reply. {@code cairn.request.timeout}, default 5s. */
     public Duration requestTimeout() { return requestTimeout; }
 
-    /** The full cluster size quorum is counted against; 0 turns quorum checks off. {@code cairn.cluster.size}, default 0. */
+    /**
+     * The full cluster size quorum is counted against: with it, a map's writes (by default; see
+     * {@link dev.cairn.Quorum}) are refused on a side of a split without a majority of it. 0 turns quorum checks off.
+     * {@code cairn.cluster.size}, default 0.
+     */
     public int expectedMembers() { return expectedMembers; }
 
     /** How many partitions the key space is split into. {@code cairn.partitions}, default 271. */

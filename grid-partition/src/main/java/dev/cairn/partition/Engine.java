@@ -128,7 +128,7 @@ final class Engine {
     /** A topology for a view of this node (this incarnation). */
     Topology topologyOf(dev.cairn.membership.ClusterView view) {
         Member local = membership.localMember();
-        return new Topology(view, local, partitionCount, fenceQuorum);
+        return new Topology(view, local, partitionCount, fenceQuorum, membership.settings().expectedMembers());
     }
 
     /** How long a write's outcome is kept for its retries: past the longest a caller retries (its request timeout). */

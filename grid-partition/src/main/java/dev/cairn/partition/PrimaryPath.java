@@ -60,6 +60,10 @@ final class PrimaryPath {
         if (t == null || t.key != viewKey || engine.closed || !t.isPrimary(backups, p)) {
             return CompletableFuture.completedFuture(Reply.RETRY);
         }
+        String noQuorum = t.quorumRefusal(m.name, m.options, !op.isRead());
+        if (noQuorum != null) { // the caller saw a majority in its view, this primary does not in its own
+            return CompletableFuture.completedFuture(Reply.refused(Status.NO_QUORUM, noQuorum));
+        }
         if (op.isRead()) {
             return CompletableFuture.completedFuture(m.readLocal(op, p, key));
         }
@@ -216,8 +220,8 @@ final class PrimaryPath {
     CompletableFuture<Reply> clear(MapStores m, int p, long viewKey, boolean free) {
         Topology t = engine.topology;
         if (t == null || t.key != viewKey || engine.closed || p < 0 || p >= engine.partitionCount
-                || !t.isPrimary(m.group.backups, p)) {
-            return CompletableFuture.completedFuture(Reply.RETRY);
+                || !t.isPrimary(m.group.backups, p) || t.quorumRefusal(m.name, m.options, true) != null) {
+            return CompletableFuture.completedFuture(Reply.RETRY); // (no majority here: the caller saw one; retried)
         }
         Replica r = m.group.replica(p);
         List<CompletableFuture<byte[]>> acks = new ArrayList<>();

@@ -16,6 +16,7 @@ import dev.cairn.GridClosedException;
 import dev.cairn.GridException;
 import dev.cairn.GridTimeoutException;
 import dev.cairn.MemberUnreachableException;
+import dev.cairn.NoQuorumException;
 import dev.cairn.membership.Futures;
 import dev.cairn.membership.Member;
 import dev.cairn.membership.Status;
@@ -87,6 +88,11 @@ final class Router {
         int backups = m.group.backups;
         CompletableFuture<Reply> result;
         long left = c.deadline() - engine.clock.nanoTime();
+        String noQuorum = t == null ? null : t.quorumRefusal(m.name, m.options, !c.op().isRead(), tries > 0);
+        if (noQuorum != null) {
+            c.out().completeExceptionally(new NoQuorumException(noQuorum)); // at once: nothing is sent
+            return;
+        }
         if (t == null) {
             result = CompletableFuture.completedFuture(Reply.RETRY);
         } else if (c.op().isRead() && m.options.readBackups() && !t.isPrimary(backups, c.partition())

@@ -22,15 +22,19 @@ final class Topology {
     private final List<String> fenceQuorum;
     /** How many of the lock group are in this view. */
     final long fenceQuorumSeen;
+    /** The cluster size a map's quorum is counted against; 0 when not set. */
+    private final int expectedMembers;
 
     /**
-     * @param self        this node's member (this incarnation)
-     * @param fenceQuorum the lock group's names, empty for none
+     * @param self            this node's member (this incarnation)
+     * @param fenceQuorum     the lock group's names, empty for none
+     * @param expectedMembers the cluster size maps' quorums are counted against, 0 for none
      */
-    Topology(ClusterView view, Member self, int partitionCount, List<String> fenceQuorum) {
+    Topology(ClusterView view, Member self, int partitionCount, List<String> fenceQuorum, int expectedMembers) {
         this.view = view;
         this.self = self;
         this.fenceQuorum = fenceQuorum;
+        this.expectedMembers = expectedMembers;
         for (Member m : view.members()) {
             // two incarnations of one name (a node replaced while paused, then resumed): the later started wins, and
             // on a tie the later in the view, as a restarted node's newer incarnation is in a view that grew
@@ -88,5 +92,25 @@ final class Topology {
         return "map '" + map + "': a fenced write needs a majority of the lock group " + fenceQuorum + " in the view, but"
                 + " node '" + self.name() + "' sees " + fenceQuorumSeen + " of them (cut off from the rest?); nothing was"
                 + " written";
+    }
+
+    /**
+     * Why this view may not serve a write (or a read) of a map with {@code options}: its {@link dev.cairn.Quorum} needs
+     * a majority of the expected members and this side holds fewer. Null when it may.
+     */
+    String quorumRefusal(String map, dev.cairn.MapOptions options, boolean write) {
+        return quorumRefusal(map, options, write, false);
+    }
+
+    /** As {@link #quorumRefusal(String, dev.cairn.MapOptions, boolean)}, for a write an earlier try may have applied. */
+    String quorumRefusal(String map, dev.cairn.MapOptions options, boolean write, boolean triedBefore) {
+        if (!options.quorum().covers(write, expectedMembers) || byName.size() > expectedMembers / 2) {
+            return null;
+        }
+        return "map '" + map + "': " + (write ? "writes need" : "reads need") + " a majority of the " + expectedMembers
+                + " expected members (" + (expectedMembers / 2 + 1) + "), but node '" + self.name() + "' sees "
+                + byName.size() + ": " + byName.keySet() + " (cut off from the rest?); " + (!write ? "nothing was read"
+                : triedBefore ? "an earlier try may have taken effect (a retry of the same call is applied at most once)"
+                : "nothing was written");
     }
 }

@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import dev.cairn.GridClosedException;
 import dev.cairn.GridException;
 import dev.cairn.GridTimeoutException;
+import dev.cairn.NoQuorumException;
 import dev.cairn.membership.Futures;
 import dev.cairn.membership.Member;
 import dev.cairn.membership.Status;
@@ -30,6 +31,10 @@ final class WholeMap {
 
     /** Sum of every member's primary entries. Approximate while partitions move. */
     CompletableFuture<Long> size(MapStores m) {
+        String noQuorum = refusal(m, false);
+        if (noQuorum != null) {
+            return CompletableFuture.failedFuture(new NoQuorumException(noQuorum));
+        }
         return allMembers(Messages.MAP_SIZE, new Wire.Out(64).str(m.name).toArray())
                 .thenApply(replies -> replies.stream().mapToLong(r -> new Wire.In(r).i64()).sum());
     }
@@ -60,6 +65,10 @@ final class WholeMap {
     }
 
     private CompletableFuture<Void> clear(MapStores m, boolean free) {
+        String noQuorum = refusal(m, true);
+        if (noQuorum != null) {
+            return CompletableFuture.failedFuture(new NoQuorumException(noQuorum));
+        }
         CompletableFuture<Void> out = new CompletableFuture<>();
         List<Integer> all = new ArrayList<>();
         for (int p = 0; p < engine.partitionCount; p++) {
@@ -125,6 +134,12 @@ final class WholeMap {
 
     byte[] onSize(byte[] payload) {
         return new Wire.Out(16).i64(engine.localEntries(new Wire.In(payload).str(), true)).toArray();
+    }
+
+    /** Why this node's side may not run a whole-map read (or write) of {@code m} now, or null. */
+    private String refusal(MapStores m, boolean write) {
+        Topology t = engine.topology;
+        return t == null ? null : t.quorumRefusal(m.name, m.options, write);
     }
 
     /** Sends one request to every member of the view; the replies in the same order. */

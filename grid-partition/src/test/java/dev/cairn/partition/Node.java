@@ -30,8 +30,13 @@ record Node(Membership membership, PartitionService service, SimpleMeterRegistry
         return new Node(m, s, registry);
     }
 
+    /**
+     * Maps with one backup (none when named b0-*, two when b2-*) and no quorum of their own: these clusters test
+     * replication and migration, also with fewer than a majority of their nodes left; {@code QuorumTest} tests quorum.
+     */
     static Node start(ChannelSettings settings) {
-        return start(settings, name -> MapOptions.defaults(name.startsWith("b0-") ? 0 : name.startsWith("b2-") ? 2 : 1));
+        return start(settings, name -> MapOptions.defaults(name.startsWith("b0-") ? 0 : name.startsWith("b2-") ? 2 : 1)
+                .withQuorum(dev.cairn.Quorum.NONE));
     }
 
     @Override

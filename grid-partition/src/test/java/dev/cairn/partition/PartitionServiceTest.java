@@ -320,7 +320,8 @@ class PartitionServiceTest {
     void aFencedWriteIsRefusedOnTheSideThatCannotSeeAMajorityOfTheLockGroup() {
         List<String> group = List.of("n0", "n1", "n2");
         try (var cluster = LoopbackCluster.<Node>start(4, Duration.ofSeconds(2),
-                st -> Node.start(st, name -> MapOptions.defaults(1), group), Node::membership)) {
+                st -> Node.start(st, name -> MapOptions.defaults(1).withQuorum(dev.cairn.Quorum.NONE), group),
+                Node::membership)) { // a map that takes plain writes on both sides of a split (no quorum of its own)
             ByteMap majority = cluster.node(0).service().map("quorum");
             join(majority.set(b("k"), b("by holder 1"), new Fence("job", 1)));
             cluster.isolate(2);
