@@ -181,6 +181,26 @@ class ReplicaDefectsTest {
     }
 
     /**
+     * Defect 10: a write its primary applied but could not replicate (its backup, leaving, answers stale while it is
+     * still in the view) failed at the timeout saying it "did not take effect". It did, on the primary: the error must
+     * not say otherwise.
+     */
+    @Test
+    void aWriteThatTimesOutAfterItsPrimaryAppliedItDoesNotSayItDidNotTakeEffect() {
+        try (var cluster = cluster(3)) {
+            awaitSettled(cluster);
+            byte[] k = MagicKeys.ownedBy(cluster.node(0).service(), 1, "n0", "n2", "applied-");
+            ByteMap m = cluster.node(1).service().map("told");
+            cluster.node(2).service().handOff(); // n2 stays in the view, answering stale to every backup write
+            Throwable e = failure(m.set(k, b("applied")));
+            assertTrue(e instanceof dev.cairn.GridTimeoutException, e.toString());
+            assertTrue(!e.getMessage().contains("did not take effect"), e.getMessage());
+            assertTrue(e.getMessage().contains("may or may not have taken effect"), e.getMessage());
+            assertEquals("applied", Copies.valueOn(cluster, 0, "told", k), "the primary holds it");
+        }
+    }
+
+    /**
      * Defect 5: clear ran on every member out of band, so a write racing with it could be cleared on a backup but not
      * on the primary, or the reverse, and the copies stayed different. Now it is a write on each partition's primary,
      * ordered with the others: every copy of every key agrees afterwards.
