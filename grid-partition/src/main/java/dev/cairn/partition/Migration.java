@@ -183,6 +183,7 @@ final class Migration {
             Member best = null;
             long bestVersion = -1;
             boolean allAnswered = true;
+            List<Wire.In> fences = new ArrayList<>();
             for (int i = 0; i < answers.size(); i++) {
                 byte[] a = answers.get(i).isCompletedExceptionally() ? null : answers.get(i).getNow(null);
                 if (a == null || a[0] == Status.RETRY.code()) {
@@ -191,6 +192,7 @@ final class Migration {
                     Wire.In in = new Wire.In(a);
                     in.u8();
                     long version = in.i64();
+                    fences.add(in);
                     if (version > bestVersion) {
                         bestVersion = version;
                         best = sources.get(i);
@@ -201,6 +203,9 @@ final class Migration {
                 if (r.expectedPush != pullId) {
                     return;
                 }
+                // every copy's fences, not only the freshest copy's: after a split each side may have seen a higher
+                // fence of some lock, and a fence once seen must refuse every lower one from then on (issue 13)
+                fences.forEach(r.fences::merge);
                 long ownVersion = r.state == Replica.State.KEPT ? r.version : -1;
                 log.debug("{}: view {}: partition {}/{} query answered (all: {}), freshest {} at version {}",
                         engine.self, t.view.id(), r.id, g.backups, allAnswered, best, bestVersion);

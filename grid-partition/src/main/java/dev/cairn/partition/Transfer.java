@@ -58,8 +58,13 @@ final class Transfer {
         synchronized (r) {
             switch (q.mode()) {
                 case QUERY -> {
-                    return r.holdsCopy() ? new Wire.Out(16).u8(Status.OK.code()).i64(r.version).toArray()
-                            : Status.NONE.reply();
+                    if (!r.holdsCopy()) {
+                        return Status.NONE.reply();
+                    }
+                    // the version decides which copy is the freshest; the fences of every copy count (issue 13)
+                    Wire.Out out = new Wire.Out(64).u8(Status.OK.code()).i64(r.version);
+                    r.fences.write(out);
+                    return out.toArray();
                 }
                 case HOLDS -> {
                     // an owner that counts for dropping other copies: complete, and staying
