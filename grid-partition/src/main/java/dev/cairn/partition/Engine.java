@@ -204,6 +204,20 @@ final class Engine {
         return n;
     }
 
+    /** Partition stores of a map open on this node: the copies it holds, and those it is receiving. */
+    int storesHeld(String map) {
+        MapStores m = maps.get(map);
+        int n = 0;
+        if (m != null) {
+            for (Replica r : m.group.replicas) {
+                synchronized (r) {
+                    n += (m.stores[r.id] == null ? 0 : 1) + (r.incoming != null && r.incoming.containsKey(map) ? 1 : 0);
+                }
+            }
+        }
+        return n;
+    }
+
     long offHeapBytes(String map) {
         MapStores m = maps.get(map);
         if (m == null) {

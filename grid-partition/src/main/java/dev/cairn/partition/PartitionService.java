@@ -228,16 +228,7 @@ public final class PartitionService implements AutoCloseable {
 
     /** How many partition stores of {@code map} this node has open (copies it owns, receives or keeps). */
     public int storesHeld(String map) {
-        MapStores m = engine.maps.get(map);
-        int n = 0;
-        if (m != null) {
-            for (Replica r : m.group.replicas) {
-                synchronized (r) {
-                    n += (m.stores[r.id] == null ? 0 : 1) + (r.incoming != null && r.incoming.containsKey(map) ? 1 : 0);
-                }
-            }
-        }
-        return n;
+        return engine.storesHeld(map);
     }
 
     /** Entries of a map in the partitions this node is primary for (or holds at all). */

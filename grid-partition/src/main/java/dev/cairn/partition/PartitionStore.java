@@ -59,9 +59,10 @@ final class PartitionStore implements AutoCloseable {
         System.setProperty(ANALYTICS_DISABLE_PROPERTY, "true");
     }
 
-    /** Bytes of the header in front of every stored value: version, expiresAt, touchedAt. */
+    /** Stores open in this JVM (created and not yet closed), on every node in it. */
     private static final java.util.concurrent.atomic.AtomicLong OPEN = new java.util.concurrent.atomic.AtomicLong();
 
+    /** Bytes of the header in front of every stored value: version, expiresAt, touchedAt. */
     static final int HEADER_BYTES = 3 * Long.BYTES;
 
     /**
