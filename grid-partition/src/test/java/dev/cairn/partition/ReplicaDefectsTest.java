@@ -37,6 +37,26 @@ class ReplicaDefectsTest {
         PartitionTests.awaitSettled(cluster, 1);
     }
 
+    /** Two nodes whose maps have one asynchronous backup, read where a copy is held. */
+    private static LoopbackCluster<Node> asyncBackupCluster() {
+        return LoopbackCluster.start(2, Duration.ofSeconds(2), st -> Node.start(st,
+                name -> dev.cairn.MapOptions.defaults(1).withAsyncBackups(true).withReadBackups(true)), Node::membership);
+    }
+
+    /** Fills this node's store of partition {@code p} of map {@code m} until it has no room for another 4 KB value. */
+    private static void fillUntilFull(MapStores m, int p) {
+        synchronized (m.group.replica(p)) {
+            PartitionStore store = m.store(p);
+            try {
+                for (int i = 0; ; i++) {
+                    store.put(b("filler-" + i), new StoredEntry(1, 0, 0, new byte[4096]));
+                }
+            } catch (StoreFullException expected) {
+                // full
+            }
+        }
+    }
+
     /**
      * Defect 2: before a node drops a copy it no longer owns, it asks the owners whether they hold the partition.
      * A kept copy (which may have missed writes) and a leaving owner (gone in a moment) must not answer yes: either
@@ -226,8 +246,7 @@ class ReplicaDefectsTest {
      */
     @Test
     void aBackupToldItMissedAWritePullsThePartitionAfresh() {
-        try (var cluster = LoopbackCluster.<Node>start(2, Duration.ofSeconds(2), st -> Node.start(st,
-                name -> dev.cairn.MapOptions.defaults(1).withAsyncBackups(true).withReadBackups(true)), Node::membership)) {
+        try (var cluster = asyncBackupCluster()) {
             awaitSettled(cluster);
             PartitionService s0 = cluster.node(0).service();
             byte[] k = MagicKeys.ownedBy(s0, 1, "n0", "n1", "resync-");
@@ -253,8 +272,7 @@ class ReplicaDefectsTest {
      */
     @Test
     void anAsyncBackupThatMissedAWriteDoesNotStayDiverged() {
-        try (var cluster = LoopbackCluster.<Node>start(2, Duration.ofSeconds(2), st -> Node.start(st,
-                name -> dev.cairn.MapOptions.defaults(1).withAsyncBackups(true).withReadBackups(true)), Node::membership)) {
+        try (var cluster = asyncBackupCluster()) {
             awaitSettled(cluster);
             PartitionService s0 = cluster.node(0).service();
             byte[] k = MagicKeys.ownedBy(s0, 1, "n0", "n1", "missed-");
@@ -263,16 +281,7 @@ class ReplicaDefectsTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> "old".equals(Copies.valueOn(cluster, 1, "async", k)));
             int p = s0.partitionOf(k);
             MapStores backup = cluster.node(1).service().mapState("async");
-            synchronized (backup.group.replica(p)) {
-                PartitionStore store = backup.store(p);
-                try {
-                    for (int i = 0; ; i++) {
-                        store.put(b("filler-" + i), new StoredEntry(1, 0, 0, new byte[4096]));
-                    }
-                } catch (StoreFullException expected) {
-                    // full
-                }
-            }
+            fillUntilFull(backup, p);
             String right = "right".repeat(1000); // larger than "old": it needs room the full backup does not have
             join(m.set(k, b(right))); // asynchronous: acknowledged once the primary has it
             await().atMost(Duration.ofSeconds(10)).until(() -> right.equals(Copies.valueOn(cluster, 1, "async", k)));
@@ -301,16 +310,7 @@ class ReplicaDefectsTest {
             byte[] key = MagicKeys.ownedBy(s0, 1, "n0", "n1", "full-");
             int p = s0.partitionOf(key);
             MapStores backup = cluster.node(1).service().mapState("sized");
-            synchronized (backup.group.replica(p)) {
-                PartitionStore store = backup.store(p);
-                try {
-                    for (int i = 0; ; i++) {
-                        store.put(b("filler-" + i), new StoredEntry(1, 0, 0, new byte[4096]));
-                    }
-                } catch (StoreFullException expected) {
-                    // full
-                }
-            }
+            fillUntilFull(backup, p);
             Throwable full = failure(m.set(key, new byte[4096]));
             assertTrue(full instanceof StoreFullException, full.toString());
             assertTrue(full.getMessage().contains("primary holds"), full.getMessage());
