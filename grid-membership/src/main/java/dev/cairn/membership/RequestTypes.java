@@ -26,6 +26,8 @@ public final class RequestTypes {
     public static final short PULL = 16;
     public static final short RESYNC = 17;
     public static final short MAP_DESTROY = 18;
+    /** A primary asking whether it is still in the others' view (its read lease). */
+    public static final short LEASE = 19;
 
     // grid-locks: 20 to 29
     public static final short LOCK_COMMAND = 20;

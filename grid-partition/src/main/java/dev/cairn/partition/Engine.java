@@ -33,6 +33,8 @@ final class Engine {
     final Map<String, MapStores> maps = new ConcurrentHashMap<>();
     final PartitionMetrics metrics;
     final ChangeFeed changes;
+    /** Whether this node may answer from its copies in its view (decision 62). */
+    final Lease lease;
     /** The partition thread: views, the periodic tick, retries' backoff. */
     final ScheduledExecutorService timer;
     /** Operations waiting on {@link #timer} to retry, and what each is: failed if the engine closes meanwhile. */
@@ -54,6 +56,7 @@ final class Engine {
         this.fenceQuorum = List.copyOf(settings.fenceQuorum());
         this.metrics = new PartitionMetrics(registry, self, map -> localEntries(map, true), this::offHeapBytes);
         this.changes = new ChangeFeed(self);
+        this.lease = new Lease(this, membership.settings().failureTimeout(), System::nanoTime);
         for (int b = 0; b < groups.length; b++) {
             groups[b] = new ReplicaGroup(b, partitionCount);
         }

@@ -26,6 +26,7 @@ final class Messages {
     static final short MAP_DESTROY = RequestTypes.MAP_DESTROY;
     static final short PULL = RequestTypes.PULL;
     static final short RESYNC = RequestTypes.RESYNC;
+    static final short LEASE = RequestTypes.LEASE;
 
     static Wire.Out writeFence(Wire.Out out, Fence fence) {
         return out.bytes(fence == null ? null : fence.lock().getBytes(StandardCharsets.UTF_8))

@@ -42,6 +42,7 @@ final class Migration {
         log.debug("{}: installing view {} (merged: {})", engine.self, view, merged);
         Topology t = engine.topologyOf(view);
         engine.topology = t;
+        engine.lease.renew(); // copies here serve nothing in this view until a majority of it answers
         long now = engine.clock.nanoTime();
         for (ReplicaGroup g : engine.groups) {
             for (Replica r : g.replicas) {

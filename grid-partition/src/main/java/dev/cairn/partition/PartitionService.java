@@ -80,6 +80,7 @@ public final class PartitionService implements AutoCloseable {
         membership.handle(Messages.MAP_SIZE, (from, payload) -> CompletableFuture.completedFuture(s.wholeMap.onSize(payload)));
         membership.handle(Messages.MAP_CLEAR, (from, payload) -> s.primary.onClear(payload));
         membership.handle(Messages.MAP_DESTROY, (from, payload) -> CompletableFuture.completedFuture(s.wholeMap.onDestroy(payload)));
+        membership.handleInline(Messages.LEASE, (from, payload) -> CompletableFuture.completedFuture(Lease.answer(membership.view(), from)));
         membership.handleInline(Messages.RESYNC, (from, payload) -> CompletableFuture.completedFuture(s.backup.onResync(from, payload)));
         membership.addListener(new MembershipListener() {
             @Override
@@ -93,6 +94,8 @@ public final class PartitionService implements AutoCloseable {
             }
         });
         e.timer.scheduleWithFixedDelay(s.migration::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
+        long renew = e.lease.renewEvery().toMillis();
+        e.timer.scheduleWithFixedDelay(e.lease::renew, renew, renew, TimeUnit.MILLISECONDS);
         warmUpStoreCode();
         return s;
     }

@@ -57,8 +57,8 @@ final class PrimaryPath {
     CompletableFuture<Reply> execute(MapStores m, Op op, int p, byte[] key, Fence fence, Invocation id, long viewKey) {
         Topology t = engine.topology;
         int backups = m.group.backups;
-        if (t == null || t.key != viewKey || engine.closed || !t.isPrimary(backups, p)) {
-            return CompletableFuture.completedFuture(Reply.RETRY);
+        if (t == null || t.key != viewKey || engine.closed || !t.isPrimary(backups, p) || !engine.lease.holds(t)) {
+            return CompletableFuture.completedFuture(Reply.RETRY); // (no lease: others may have moved on without it)
         }
         String noQuorum = t.quorumRefusal(m.name, m.options, !op.isRead());
         if (noQuorum != null) { // the caller saw a majority in its view, this primary does not in its own
@@ -220,7 +220,8 @@ final class PrimaryPath {
     CompletableFuture<Reply> clear(MapStores m, int p, long viewKey, boolean free) {
         Topology t = engine.topology;
         if (t == null || t.key != viewKey || engine.closed || p < 0 || p >= engine.partitionCount
-                || !t.isPrimary(m.group.backups, p) || t.quorumRefusal(m.name, m.options, true) != null) {
+                || !t.isPrimary(m.group.backups, p) || t.quorumRefusal(m.name, m.options, true) != null
+                || !engine.lease.holds(t)) {
             return CompletableFuture.completedFuture(Reply.RETRY); // (no majority here: the caller saw one; retried)
         }
         Replica r = m.group.replica(p);
