@@ -42,7 +42,9 @@ final class Migration {
         log.debug("{}: installing view {} (merged: {})", engine.self, view, merged);
         Topology t = engine.topologyOf(view);
         engine.topology = t;
-        engine.lease.renew(); // copies here serve nothing in this view until a majority of it answers
+        // copies here serve nothing in this view until a majority of it answers; asked once this view is installed,
+        // so that no send delays the install
+        engine.onTimer(engine.lease::renew);
         long now = engine.clock.nanoTime();
         for (ReplicaGroup g : engine.groups) {
             for (Replica r : g.replicas) {
