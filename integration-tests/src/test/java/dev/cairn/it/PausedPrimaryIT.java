@@ -7,9 +7,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -29,7 +28,6 @@ import dev.cairn.examples.launch.ProcessCluster;
 class PausedPrimaryIT {
     private static final Duration START = Duration.ofSeconds(60);
     private static final Duration STEP = Duration.ofSeconds(60);
-    private static final Pattern CHECKED = Pattern.compile("CHECKED ok=(\\d+) missing=(\\d+) wrong=(\\d+)");
     private static final int KEYS = 300;
 
     @Test
@@ -41,52 +39,41 @@ class PausedPrimaryIT {
         NodeProcess p1 = cluster.node("p1");
         NodeProcess p2 = cluster.node("p2");
         p2.ask("fill paused 0 " + KEYS + " 8", "FILLED", STEP);
-        assertEquals(List.of(KEYS, 0, 0), checked(p1.ask("check paused 0 " + KEYS + " 8", "CHECKED", STEP)),
+        assertEquals(Map.of("ok", (long) KEYS, "missing", 0L, "wrong", 0L),
+                MapIT.numbers(p1.ask("check paused 0 " + KEYS + " 8", "CHECKED", STEP)),
                 "p1 reads the first values before the pause");
 
         p1.pause();
         cluster.awaitView(START, "p2", "p3");
         // every key written again, with values of another length, by the partitions' new primaries
         p2.ask("fill paused 0 " + KEYS + " 16", "FILLED", STEP);
-        assertEquals(List.of(KEYS, 0, 0), checked(p2.ask("check paused 0 " + KEYS + " 16", "CHECKED", STEP)));
+        assertEquals(Map.of("ok", (long) KEYS, "missing", 0L, "wrong", 0L),
+                MapIT.numbers(p2.ask("check paused 0 " + KEYS + " 16", "CHECKED", STEP)));
 
-        List<List<Integer>> reads = new ArrayList<>();
+        List<Map<String, Long>> reads = new ArrayList<>();
         int from = p1.mark();
         p1.send("check paused 0 " + KEYS + " 16"); // waiting on its input when it resumes
         p1.resume();
         await("p1, resumed, reads every key's new value").atMost(START).pollInterval(Duration.ofMillis(200)).until(() -> {
-            List<Integer> c;
+            String line;
             try {
-                c = checked(reads.isEmpty()
+                line = reads.isEmpty()
                         ? p1.awaitLine(from, t -> t.startsWith("CHECKED ") || t.startsWith("ERROR"), STEP).text()
-                        : p1.ask("check paused 0 " + KEYS + " 16", "CHECKED", STEP));
-            } catch (IllegalStateException | NotACheck e) {
-                reads.add(List.of(-1, -1, -1)); // an error (timed out while its partitions settle): nothing was read
+                        : p1.ask("check paused 0 " + KEYS + " 16", "CHECKED", STEP);
+            } catch (IllegalStateException e) {
+                line = "ERROR";
+            }
+            if (!line.startsWith("CHECKED ")) {
+                reads.add(Map.of()); // an error (timed out while its partitions settle): nothing was read
                 return false;
             }
+            Map<String, Long> c = MapIT.numbers(line);
             reads.add(c);
-            if (c.get(2) != 0) {
-                fail("p1 answered " + c.get(2) + " reads from its old copy after SIGCONT; reads so far " + reads);
+            if (c.get("wrong") != 0) {
+                fail("p1 answered " + c.get("wrong") + " reads from its old copy after SIGCONT; reads so far " + reads);
             }
-            return c.get(0) == KEYS;
+            return c.get("ok") == KEYS;
         });
-        System.out.println("PausedPrimaryIT reads on p1 after SIGCONT (ok, missing, wrong): " + reads);
-    }
-
-    /** A node's answer that is not a check result (an error: the read timed out). */
-    private static final class NotACheck extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        NotACheck(String line) {
-            super(line);
-        }
-    }
-
-    private static List<Integer> checked(String line) {
-        Matcher m = CHECKED.matcher(line);
-        if (!m.find()) {
-            throw new NotACheck(line);
-        }
-        return List.of(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3)));
+        System.out.println("PausedPrimaryIT reads on p1 after SIGCONT: " + reads);
     }
 }
