@@ -13,7 +13,6 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import dev.cairn.Fence;
 import dev.cairn.GridClosedException;
-import dev.cairn.GridException;
 import dev.cairn.GridTimeoutException;
 import dev.cairn.MemberUnreachableException;
 import dev.cairn.NoQuorumException;
@@ -109,7 +108,11 @@ final class Router {
                     .exceptionally(e -> retryable(e) ? Reply.RETRY : rethrow(e));
         }
         result.whenComplete((r, e) -> {
-            if (e != null) {
+            if (e != null && Futures.unwrap(e) instanceof GridTimeoutException timeout) {
+                // the primary got the request and may have applied it; the caller must not read "it did not"
+                c.out().completeExceptionally(timedOut(c, "its primary gave no answer within "
+                        + engine.timeout.toMillis() + " ms", timeout));
+            } else if (e != null) {
                 c.out().completeExceptionally(Futures.unwrap(e));
             } else if (r.status() == Status.OK) {
                 c.out().complete(r.decision());
@@ -118,13 +121,29 @@ final class Router {
             } else if (engine.clock.nanoTime() < c.deadline()) {
                 engine.retryLater(() -> attempt(c, tries + 1), tries, c.out(), "an operation on map '" + m.name + "'");
             } else {
-                c.out().completeExceptionally(new GridTimeoutException("map '" + m.name + "': partition "
-                        + c.partition() + " had no ready primary within " + engine.timeout.toMillis() + " ms ("
-                        + (tries + 1) + " tries while ownership moved); "
-                        + (c.op().isRead() ? "nothing was read" : "the write may or may not have taken effect (a retry"
-                        + " with the same call is applied at most once)")));
+                c.out().completeExceptionally(timedOut(c, "it had no ready primary within "
+                        + engine.timeout.toMillis() + " ms (" + (tries + 1) + " tries while ownership moved)", null));
             }
         });
+    }
+
+    /** A batch's failure; a timeout says that its writes' outcomes are unknown, not that they were not applied. */
+    private RuntimeException batchFailure(MapStores m, Member to, int items, Throwable error) {
+        Throwable e = Futures.unwrap(error);
+        if (!(e instanceof GridTimeoutException)) {
+            return Futures.unchecked(e);
+        }
+        return new GridTimeoutException("map '" + m.name + "': a batch of " + items + " operations to member '"
+                + to.name() + "' got no answer within " + engine.timeout.toMillis() + " ms; its writes may or may not"
+                + " have taken effect (a retry with the same call is applied at most once)", e);
+    }
+
+    /** The caller's timeout: what was tried, and for a write that its outcome is unknown rather than "not applied". */
+    private static GridTimeoutException timedOut(Call c, String why, Throwable cause) {
+        String message = "map '" + c.map().name + "': an operation on partition " + c.partition() + " timed out, " + why
+                + "; " + (c.op().isRead() ? "nothing was read"
+                : "the write may or may not have taken effect (a retry with the same call is applied at most once)");
+        return cause == null ? new GridTimeoutException(message) : new GridTimeoutException(message, cause);
     }
 
     /** Whether a request's failure means "try again" (the member left the view) rather than an error for the caller. */
@@ -183,7 +202,8 @@ final class Router {
             CompletableFuture<List<Reply>> replies = engine.membership
                     .request(e.getKey(), Messages.MAP_BATCH, request, engine.timeout)
                     .thenApply(Messages::decodeReplies)
-                    .exceptionally(err -> retryable(err) ? Collections.nCopies(idx.size(), Reply.RETRY) : rethrow(err));
+                    .exceptionally(err -> retryable(err) ? Collections.nCopies(idx.size(), Reply.RETRY)
+                            : rethrow(batchFailure(m, e.getKey(), idx.size(), err)));
             for (int k = 0; k < idx.size(); k++) {
                 int i = idx.get(k);
                 int pos = k;
