@@ -22,7 +22,7 @@ public enum Status {
     TOO_LARGE,
     /** A request this node could not read; a message follows. Nothing was applied. */
     MALFORMED,
-    /** No answer within the time the request allowed; a message may follow. */
+    /** No answer within the time the request allowed; a message follows. */
     TIMEOUT,
     /** The handler failed; a message follows. */
     FAILED;
@@ -44,6 +44,7 @@ public enum Status {
 
     /** Whether a message string follows the status. */
     public boolean carriesMessage() {
-        return this == FULL || this == STALE_FENCE || this == NO_QUORUM || this == TOO_LARGE || this == MALFORMED || this == FAILED;
+        return this == FULL || this == STALE_FENCE || this == NO_QUORUM || this == TOO_LARGE || this == MALFORMED
+                || this == TIMEOUT || this == FAILED;
     }
 }

@@ -3,6 +3,8 @@ package dev.cairn.partition;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -145,11 +147,48 @@ final class PrimaryPath {
                 r.unacknowledged.acknowledged(key, version, entry);
             } else {
                 r.unacknowledged.failed(key);
+                settleLater(t, m, r, key, 0);
             }
             if (error != null) {
                 throw Futures.unchecked(error);
             }
             return reply;
+        });
+    }
+
+    /**
+     * Issue 13, defect D: a write not acknowledged by every backup (one timed out, or answered stale and the caller
+     * gave up retrying) stays hidden from readers. Unless a view change re-establishes the copies first, the primary
+     * sends the key as it stands to the backups again, with backoff, until they all acknowledge it; then it reads.
+     */
+    private void settleLater(Topology t, MapStores m, Replica r, byte[] key, int tries) {
+        try {
+            engine.timer.schedule(() -> settle(t, m, r, key, tries), Math.min(1_000, 10L << Math.min(tries, 7)),
+                    TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+            // closed: nobody reads here any more
+        }
+    }
+
+    private void settle(Topology t, MapStores m, Replica r, byte[] key, int tries) {
+        List<CompletableFuture<byte[]>> acks = new ArrayList<>();
+        synchronized (r) {
+            if (engine.closed || engine.topology != t || engine.leaving || m.destroyed
+                    || r.state != Replica.State.COMPLETE || !r.unacknowledged.resent(key)) {
+                return; // settled already (a retry's repair), or the new view's migration forgets the key
+            }
+            StoredEntry now = m.store(r.id).get(key);
+            sendToBackups(t, m, r.id, new Messages.BackupWrite(t.key, m.name, r.id, key, null, r.version, r.changeSeq,
+                    now == null ? Messages.BackupKind.REMOVE : Messages.BackupKind.WRITE, now, null,
+                    Messages.OutcomeMode.NONE, false, null), acks);
+        }
+        whenAcknowledged(m, r, acks, Reply.ok(Op.Decision.keep(null, true))).thenAccept(reply -> {
+            if (reply.status() == Status.OK) {
+                r.unacknowledged.acknowledged(key, Long.MAX_VALUE, null); // the key as it stands: reads the store
+            } else {
+                r.unacknowledged.failed(key);
+                settleLater(t, m, r, key, tries + 1);
+            }
         });
     }
 
@@ -318,10 +357,11 @@ final class PrimaryPath {
         for (CompletableFuture<byte[]> ack : acks) {
             ack.whenComplete((reply, error) -> {
                 if (error != null) {
-                    if (Futures.unwrap(error) instanceof GridTimeoutException te) {
-                        done.completeExceptionally(new GridTimeoutException("map '" + m.name + "': a backup of partition "
-                                + p + " did not acknowledge a write within " + engine.timeout.toMillis() + " ms; the"
-                                + " write may have taken effect (a retry of the same call is applied at most once)", te));
+                    if (Futures.unwrap(error) instanceof GridTimeoutException) {
+                        // a reply, not a failure: the caller, perhaps on another node, gets a timeout that says so
+                        done.complete(Reply.refused(Status.TIMEOUT, "map '" + m.name + "': a backup of partition " + p
+                                + " did not acknowledge a write within " + engine.timeout.toMillis() + " ms; the write"
+                                + " may or may not have taken effect (a retry of the same call is applied at most once)"));
                         return;
                     }
                     // a backup that left the view was one of this view's owners: the next view has other backups,

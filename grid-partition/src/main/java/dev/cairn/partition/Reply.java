@@ -1,6 +1,7 @@
 package dev.cairn.partition;
 
 import dev.cairn.GridException;
+import dev.cairn.GridTimeoutException;
 import dev.cairn.NoQuorumException;
 import dev.cairn.StaleFenceException;
 import dev.cairn.StoreFullException;
@@ -30,6 +31,7 @@ record Reply(Status status, Op.Decision decision, String message) {
             case NO_QUORUM -> new NoQuorumException(message);
             case TOO_LARGE -> new IllegalArgumentException(message);
             case MALFORMED -> new GridException(message);
+            case TIMEOUT -> new GridTimeoutException(message);
             default -> null;
         };
     }

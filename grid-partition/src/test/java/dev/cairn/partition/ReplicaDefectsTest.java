@@ -221,6 +221,34 @@ class ReplicaDefectsTest {
     }
 
     /**
+     * Issue 13, defect D: a write whose backup acknowledged it only after the primary's timeout stayed hidden from
+     * every reader until the next view change, although both copies held it (seen in a rolling restart). The primary
+     * now re-sends the key to its backups until they acknowledge it, and readers see it from then on.
+     */
+    @Test
+    void aWriteWhoseBackupAcknowledgedTooLateBecomesVisibleOnceEveryCopyHasIt() {
+        try (var cluster = cluster(3)) {
+            awaitSettled(cluster);
+            byte[] k = MagicKeys.ownedBy(cluster.node(0).service(), 1, "n0", "n2", "late-");
+            ByteMap m = cluster.node(1).service().map("late");
+            join(m.set(k, b("old")));
+            Replica backup = cluster.node(2).service().mapState("late").group.replica(
+                    cluster.node(2).service().partitionOf(k));
+            long view = cluster.node(0).membership().view().id();
+            Throwable e;
+            synchronized (backup) { // n2's backup path waits here, past the primary's request timeout
+                e = failure(m.set(k, b("new")));
+            }
+            assertTrue(e instanceof dev.cairn.GridTimeoutException, e.toString());
+            await().atMost(Duration.ofSeconds(10)).until(() -> "new".equals(Copies.valueOn(cluster, 2, "late", k)));
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> "new".equals(s(join(cluster.node(0).service().map("late").get(k)))));
+            assertEquals("new", s(join(m.get(k))), "read from another node");
+            assertEquals(view, cluster.node(0).membership().view().id(), "settled in the same view, by the primary");
+        }
+    }
+
+    /**
      * Defect 5: clear ran on every member out of band, so a write racing with it could be cleared on a backup but not
      * on the primary, or the reverse, and the copies stayed different. Now it is a write on each partition's primary,
      * ordered with the others: every copy of every key agrees afterwards.
