@@ -3,6 +3,7 @@ package dev.cairn.partition;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -44,6 +45,8 @@ final class Engine {
     /** Set when this node starts handing its partitions off; read under a replica's monitor where it matters. */
     volatile boolean leaving;
     volatile boolean closed;
+    /** The name of every member this node has seen in a view: those missing from the current one may hold copies. */
+    final Set<String> seenMembers = ConcurrentHashMap.newKeySet();
 
     Engine(Membership membership, PartitionSettings settings, io.micrometer.core.instrument.MeterRegistry registry) {
         this.membership = membership;
@@ -126,6 +129,14 @@ final class Engine {
      */
     Replica replica(int backups, int p) {
         return backups < 0 || backups >= groups.length || p < 0 || p >= partitionCount ? null : groups[backups].replica(p);
+    }
+
+    /**
+     * Whether members this node has seen are missing from {@code t}'s view while it holds fewer than the expected
+     * members: they may hold copies no member of the view has (decision 63). Members never seen hold nothing.
+     */
+    boolean missesHolders(Topology t) {
+        return t.missesMembers() && !t.byName.keySet().containsAll(seenMembers);
     }
 
     /** A topology for a view of this node (this incarnation). */

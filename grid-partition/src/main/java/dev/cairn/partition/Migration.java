@@ -46,15 +46,21 @@ final class Migration {
         // so that no send delays the install
         engine.onTimer(engine.lease::renew);
         long now = engine.clock.nanoTime();
+        for (Member m : view.members()) {
+            engine.seenMembers.add(m.name());
+        }
         for (ReplicaGroup g : engine.groups) {
             for (Replica r : g.replicas) {
                 synchronized (r) {
+                    r.copiesMissing = false; // decided afresh by this view's query
                     boolean owner = t.isOwner(g.backups, r.id);
                     boolean wasOwner = !first && previous.isOwner(g.backups, r.id);
                     // backup writes waiting for a copy pulled in the old view: their primary retries in this one
                     r.answerAwaiting(null);
                     r.unacknowledged.clear();
                     boolean diverged = r.diverged;
+                    // (a copy that may hold a write its backups refused holds every acknowledged one too)
+                    r.current = r.state == Replica.State.COMPLETE && (wasOwner || r.handedOff);
                     r.diverged = false;
                     if (first) {
                         r.state = view.size() == 1 ? Replica.State.COMPLETE : Replica.State.NONE;
@@ -170,7 +176,10 @@ final class Migration {
             }
         }
         if (sources.isEmpty()) {
-            takeOwnCopy(r); // alone: what it kept (if anything) is all there is
+            // alone: what it kept (if anything) is all there is, unless the members it misses hold the partition
+            if (!awaitMissingCopies(t, g, r, r.state == Replica.State.KEPT && r.current, engine.missesHolders(t))) {
+                takeOwnCopy(r);
+            }
             return;
         }
         if (!primary) {
@@ -186,15 +195,21 @@ final class Migration {
             Member best = null;
             long bestVersion = -1;
             boolean allAnswered = true;
+            boolean missing = engine.missesHolders(t); // or as any member asked sees it
+            boolean someCurrent = false;
             List<Wire.In> fences = new ArrayList<>();
             for (int i = 0; i < answers.size(); i++) {
                 byte[] a = answers.get(i).isCompletedExceptionally() ? null : answers.get(i).getNow(null);
                 if (a == null || a[0] == Status.RETRY.code()) {
                     allAnswered = false;
+                } else if (a[0] == Status.NONE.code()) {
+                    missing |= a.length > 1 && a[1] == 1;
                 } else if (a[0] == Status.OK.code()) {
                     Wire.In in = new Wire.In(a);
                     in.u8();
                     long version = in.i64();
+                    someCurrent |= in.u8() == 1;
+                    missing |= in.u8() == 1;
                     fences.add(in);
                     if (version > bestVersion) {
                         bestVersion = version;
@@ -214,6 +229,8 @@ final class Migration {
                         engine.self, t.view.id(), r.id, g.backups, allAnswered, best, bestVersion);
                 if (!allAnswered) {
                     r.expectedPush = 0; // someone is on another view or did not answer: ask again on the next tick
+                } else if (awaitMissingCopies(t, g, r, someCurrent || (ownVersion >= 0 && r.current), missing)) {
+                    r.expectedPush = 0; // asked again on the next tick
                 } else if (best != null && bestVersion > ownVersion) {
                     askToSend(best, ask, r, pullId);
                 } else {
@@ -224,6 +241,36 @@ final class Migration {
                 }
             }
         });
+    }
+
+    /**
+     * Defect B of issue 13: a new primary whose view holds no current copy of a partition (none, or only copies kept
+     * from older ownerships, which may have missed writes) took the freshest of them, or an empty one, as complete: the
+     * majority of a split served nulls or old values for keys acknowledged before it, and after the heal its writes
+     * there, at a later view's versions, won over the minority's whole copy. Now, while members seen before are
+     * missing from the view ({@code missing}, by this node or any member it asked) and it holds fewer than the
+     * expected members, such a partition waits for them, refusing operations at once; once they are back, or replaced
+     * up to the expected number, the freshest copy left is taken (an empty one if none: the partition is lost).
+     * Returns whether it waits. Call with the replica's monitor held.
+     */
+    private boolean awaitMissingCopies(Topology t, ReplicaGroup g, Replica r, boolean someCurrent, boolean missing) {
+        if (someCurrent) {
+            return false;
+        }
+        if (missing) {
+            if (!r.copiesMissing) {
+                log.warn("{}: view {}: no member holds a current copy of partition {}/{}; it waits for the members"
+                        + " missing from the view", engine.self, t.view.id(), r.id, g.backups);
+            }
+            r.copiesMissing = true;
+            return true;
+        }
+        if (!t.byName.keySet().containsAll(engine.seenMembers)) {
+            log.warn("{}: view {}: no member of {} holds a current copy of partition {}/{}: writes acknowledged on its"
+                    + " last owners may be lost; it goes on from the freshest copy left, if any", engine.self,
+                    t.view.id(), t.view.members(), r.id, g.backups);
+        }
+        return false;
     }
 
     /** Asks one holder to send a partition; if it will not, the next tick asks again. */
@@ -245,6 +292,7 @@ final class Migration {
                 r.state == Replica.State.KEPT ? "kept at version " + r.version : "empty");
         r.discardIncoming();
         r.state = Replica.State.COMPLETE;
+        r.copiesMissing = false;
     }
 
     /** Forgets a partition this node no longer owns. Called with its monitor held. */

@@ -13,6 +13,7 @@ import dev.cairn.GridException;
 import dev.cairn.GridTimeoutException;
 import dev.cairn.StoreSizing;
 import dev.cairn.membership.ClusterView;
+import dev.cairn.membership.Member;
 import dev.cairn.membership.Membership;
 import dev.cairn.membership.MembershipListener;
 import dev.cairn.membership.Status;
@@ -83,6 +84,12 @@ public final class PartitionService implements AutoCloseable {
         membership.handleInline(Messages.LEASE, (from, payload) -> CompletableFuture.completedFuture(Lease.answer(membership.view(), from)));
         membership.handleInline(Messages.RESYNC, (from, payload) -> CompletableFuture.completedFuture(s.backup.onResync(from, payload)));
         membership.addListener(new MembershipListener() {
+            @Override
+            public void memberLeft(Member member, ClusterView view) {
+                // it handed its copies off as it left: it holds none that a partition should wait for (decision 63)
+                e.onTimer(() -> e.seenMembers.remove(member.name()));
+            }
+
             @Override
             public void viewChanged(ClusterView view) {
                 e.onTimer(() -> s.install(view, false));

@@ -66,10 +66,14 @@ final class PrimaryPath {
         if (noQuorum != null) { // the caller saw a majority in its view, this primary does not in its own
             return CompletableFuture.completedFuture(Reply.refused(Status.NO_QUORUM, noQuorum));
         }
+        Replica r = m.group.replica(p);
+        if (r.copiesMissing) { // at once, rather than retried until the timeout: the missing members may not return
+            return CompletableFuture.completedFuture(Reply.refused(Status.NO_QUORUM,
+                    t.missingCopiesRefusal(m.name, p, !op.isRead())));
+        }
         if (op.isRead()) {
             return CompletableFuture.completedFuture(m.readLocal(op, p, key));
         }
-        Replica r = m.group.replica(p);
         List<CompletableFuture<byte[]>> acks = new ArrayList<>();
         Reply answer;
         // with synchronous backups, readers here see a written key as it was until every backup has the write

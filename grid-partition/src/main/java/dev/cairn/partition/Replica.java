@@ -36,6 +36,18 @@ final class Replica {
      * else has, so at the next view an owner keeps it only as a candidate and pulls afresh.
      */
     boolean diverged;
+    /**
+     * This node is the primary, no member of the view holds a copy, and the view misses some of the expected members,
+     * which may hold it (issue 13, defect B): the partition serves nothing, refusing at once, rather than take itself
+     * as empty and lose the copies' data to its own writes at the merge. Read without the monitor by operations.
+     */
+    volatile boolean copiesMissing;
+    /**
+     * This copy was complete and owned here in the view before the current one, or handed here by an owner leaving
+     * it: it holds every write acknowledged up to that view's end. A copy kept from an older ownership, or one still
+     * being built, may have missed some.
+     */
+    boolean current;
 
     /** The pull this node is waiting on (0 when none), when it began (clock nanoseconds), and what is arriving. */
     long expectedPush;

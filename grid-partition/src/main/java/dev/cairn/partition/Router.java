@@ -43,10 +43,12 @@ final class Router {
 
     /** Runs one operation on the key's primary; {@code fence} is null for an unfenced one. */
     CompletableFuture<Op.Decision> invoke(MapStores m, Op op, byte[] key, Fence fence) {
-        return invoke(m, op, key, fence, nextId(op));
+        return invoke(m, op, key, fence, nextId(op), 0);
     }
 
-    private CompletableFuture<Op.Decision> invoke(MapStores handle, Op op, byte[] key, Fence fence, Invocation id) {
+    /** {@code tries}: how many tries of this invocation came before (a batch's), which may have applied it. */
+    private CompletableFuture<Op.Decision> invoke(MapStores handle, Op op, byte[] key, Fence fence, Invocation id,
+                                                  int tries) {
         MapStores m = engine.current(handle);
         if (engine.closed) {
             return CompletableFuture.failedFuture(new GridClosedException("node '" + engine.self + "' is closed"));
@@ -55,7 +57,7 @@ final class Router {
         long start = engine.clock.nanoTime();
         Call call = new Call(m, op, engine.partitioner.partitionOf(key), key, fence, id, out, start,
                 start + engine.timeout.toNanos());
-        attempt(call, 0);
+        attempt(call, tries);
         return out.whenComplete((d, e) -> {
             if (d != null) {
                 m.metrics.record(op, engine.clock.nanoTime() - start, d.flag());
@@ -87,9 +89,9 @@ final class Router {
         int backups = m.group.backups;
         CompletableFuture<Reply> result;
         long left = c.deadline() - engine.clock.nanoTime();
-        String noQuorum = t == null ? null : t.quorumRefusal(m.name, m.options, !c.op().isRead(), tries > 0);
+        String noQuorum = t == null ? null : t.quorumRefusal(m.name, m.options, !c.op().isRead());
         if (noQuorum != null) {
-            c.out().completeExceptionally(new NoQuorumException(noQuorum)); // at once: nothing is sent
+            c.out().completeExceptionally(refusal(c, tries, new NoQuorumException(noQuorum))); // at once: nothing is sent
             return;
         }
         if (t == null) {
@@ -117,7 +119,7 @@ final class Router {
             } else if (r.status() == Status.OK) {
                 c.out().complete(r.decision());
             } else if (r.error() != null) {
-                c.out().completeExceptionally(r.error());
+                c.out().completeExceptionally(refusal(c, tries, r.error()));
             } else if (engine.clock.nanoTime() < c.deadline()) {
                 engine.retryLater(() -> attempt(c, tries + 1), tries, c.out(), "an operation on map '" + m.name + "'");
             } else {
@@ -125,6 +127,19 @@ final class Router {
                         + engine.timeout.toMillis() + " ms (" + (tries + 1) + " tries while ownership moved)", null));
             }
         });
+    }
+
+    /**
+     * A refusal as the caller hears it. A write's retry refused for want of a majority is not "nothing was written":
+     * the try before it may have reached a primary that applied it (and then answered retry, or left), so the caller
+     * hears that the outcome is unknown, as after a timeout, not a {@link NoQuorumException} (issue 13, found by the
+     * fault matrix: such writes were read afterwards).
+     */
+    private static RuntimeException refusal(Call c, int tries, RuntimeException error) {
+        if (!(error instanceof NoQuorumException) || tries == 0 || c.op().isRead()) {
+            return error;
+        }
+        return timedOut(c, "a retry found no majority (" + error.getMessage() + ")", error);
     }
 
     /** A batch's failure; a timeout says that its writes' outcomes are unknown, not that they were not applied. */
@@ -173,7 +188,7 @@ final class Router {
         List<CompletableFuture<Op.Decision>> each = new ArrayList<>(Collections.nCopies(n, null));
         if (t == null) {
             for (int i = 0; i < n; i++) {
-                each.set(i, invoke(m, ops.get(i), keys.get(i), fence, ids.get(i)));
+                each.set(i, invoke(m, ops.get(i), keys.get(i), fence, ids.get(i), 0));
             }
             return Futures.allInOrder(each);
         }
@@ -189,7 +204,7 @@ final class Router {
             }
         }
         for (int i : mine) {
-            each.set(i, invoke(m, ops.get(i), keys.get(i), fence, ids.get(i)));
+            each.set(i, invoke(m, ops.get(i), keys.get(i), fence, ids.get(i), 0));
         }
         for (Map.Entry<Member, List<Integer>> e : byPrimary.entrySet()) {
             List<Integer> idx = e.getValue();
@@ -216,7 +231,7 @@ final class Router {
                     if (refused != null) {
                         return CompletableFuture.failedFuture(refused);
                     }
-                    return invoke(m, ops.get(i), keys.get(i), fence, ids.get(i));
+                    return invoke(m, ops.get(i), keys.get(i), fence, ids.get(i), 1); // the batch may have applied it
                 }));
             }
         }

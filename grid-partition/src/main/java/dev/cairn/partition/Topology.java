@@ -94,23 +94,31 @@ final class Topology {
                 + " written";
     }
 
+    /** Whether fewer members than expected are in this view: a partition no member holds may be held by the others. */
+    boolean missesMembers() {
+        return expectedMembers > 0 && byName.size() < expectedMembers;
+    }
+
+    /** Why a partition whose current copies are all on members missing from this view serves nothing (decision 63). */
+    String missingCopiesRefusal(String map, int partition, boolean write) {
+        return "map '" + map + "': no member of this view holds a current copy of partition " + partition + ": its"
+                + " last owners are among the members missing from it (node '" + self.name() + "' sees " + byName.size()
+                + " of the " + expectedMembers + " expected: " + byName.keySet() + "); it serves again once they return,"
+                + " or once " + expectedMembers + " members are back without them (then from the freshest copy left); "
+                + (write ? "nothing was written" : "nothing was read");
+    }
+
     /**
      * Why this view may not serve a write (or a read) of a map with {@code options}: its {@link dev.cairn.Quorum} needs
      * a majority of the expected members and this side holds fewer. Null when it may.
      */
     String quorumRefusal(String map, dev.cairn.MapOptions options, boolean write) {
-        return quorumRefusal(map, options, write, false);
-    }
-
-    /** As {@link #quorumRefusal(String, dev.cairn.MapOptions, boolean)}, for a write an earlier try may have applied. */
-    String quorumRefusal(String map, dev.cairn.MapOptions options, boolean write, boolean triedBefore) {
         if (!options.quorum().covers(write, expectedMembers) || byName.size() > expectedMembers / 2) {
             return null;
         }
         return "map '" + map + "': " + (write ? "writes need" : "reads need") + " a majority of the " + expectedMembers
                 + " expected members (" + (expectedMembers / 2 + 1) + "), but node '" + self.name() + "' sees "
-                + byName.size() + ": " + byName.keySet() + " (cut off from the rest?); " + (!write ? "nothing was read"
-                : triedBefore ? "an earlier try may have taken effect (a retry of the same call is applied at most once)"
-                : "nothing was written");
+                + byName.size() + ": " + byName.keySet() + " (cut off from the rest?); "
+                + (write ? "nothing was written" : "nothing was read");
     }
 }

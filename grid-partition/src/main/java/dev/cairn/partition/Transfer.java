@@ -58,11 +58,14 @@ final class Transfer {
         synchronized (r) {
             switch (q.mode()) {
                 case QUERY -> {
+                    // with whether members this node has seen are missing, who may hold a fresher copy (defect B)
+                    int missing = engine.missesHolders(t) ? 1 : 0;
                     if (!r.holdsCopy()) {
-                        return Status.NONE.reply();
+                        return new byte[] {Status.NONE.code(), (byte) missing};
                     }
                     // the version decides which copy is the freshest; the fences of every copy count (issue 13)
-                    Wire.Out out = new Wire.Out(64).u8(Status.OK.code()).i64(r.version);
+                    Wire.Out out = new Wire.Out(64).u8(Status.OK.code()).i64(r.version).u8(r.current ? 1 : 0)
+                            .u8(missing);
                     r.fences.write(out);
                     return out.toArray();
                 }
@@ -217,6 +220,8 @@ final class Transfer {
         log.debug("{}: partition {}/{} received from {} (push {}), version {}", engine.self, p, g.backups, from, pushId,
                 r.version);
         r.state = Replica.State.COMPLETE;
+        r.copiesMissing = false;
+        r.current |= pushId < 0; // a leaving owner's final copy
         r.notOwnedSince = ownsNow(g, p) ? Replica.NEVER : engine.clock.nanoTime(); // a hand-off waits for its view
         r.handedOff = pushId < 0;
         r.incoming = null;

@@ -4,9 +4,14 @@ import static dev.cairn.partition.PartitionTests.b;
 import static dev.cairn.partition.PartitionTests.cluster;
 import static dev.cairn.partition.PartitionTests.join;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -14,7 +19,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import dev.cairn.Fence;
+import dev.cairn.NoQuorumException;
 import dev.cairn.StaleFenceException;
+import dev.cairn.membership.LoopbackCluster;
 
 /** What a split that heals leaves of a map that stays writable on both sides (issue 13). */
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
@@ -52,6 +59,111 @@ class MergeTest {
                         "a fence below one the majority saw is refused, written from n" + n);
                 assertTrue(e.getCause() instanceof StaleFenceException, e.getCause().toString());
             }
+        }
+    }
+
+    private static final int KEYS = 400;
+
+    /**
+     * The keys k0..k399 whose partition, in node 0's table, has its only copy on {@code node}: maps named b0-* have no
+     * backup, so one node's crash or cut takes every copy of these at once, in one view change.
+     */
+    private static List<Integer> keysHeldOnlyBy(LoopbackCluster<Node> cluster, String node) {
+        PartitionTable table = cluster.node(0).service().table(0);
+        List<Integer> only = new ArrayList<>();
+        for (int i = 0; i < KEYS; i++) {
+            if (table.owners(cluster.node(0).service().partitionOf(b("k" + i))).equals(List.of(node))) {
+                only.add(i);
+            }
+        }
+        assertFalse(only.isEmpty(), "some keys are held only by " + node);
+        return only;
+    }
+
+    private static void writeEveryKey(ByteMap m) {
+        for (int i = 0; i < KEYS; i++) {
+            join(m.set(b("k" + i), b("before-" + i)));
+        }
+    }
+
+    /** Waits until {@code call} fails with the refusal of a partition whose copies are all on missing members. */
+    private static void awaitRefusedForMissingCopies(LoopbackCluster<Node> cluster, java.util.function.Supplier<
+            CompletableFuture<?>> call) {
+        // (until this node installs the view, a read may still reach the primary of the view before)
+        await().atMost(cluster.patience()).ignoreExceptions().until(() -> {
+            ExecutionException e = assertThrows(ExecutionException.class, () -> call.get().get(30, TimeUnit.SECONDS));
+            return e.getCause() instanceof NoQuorumException
+                    && e.getCause().getMessage().contains("no member of this view holds a current copy of partition");
+        });
+    }
+
+    /**
+     * Issue 13's defect B: the majority of a split took the partitions whose every copy was on the minority as
+     * complete and empty (or as the copy some member kept from an older ownership): it read nulls or old values for
+     * keys acknowledged before the split, and after the heal its writes there, at a later view's versions, won over
+     * the minority's whole copy. Now such a partition serves nothing while members are missing, and after the heal
+     * every key written before the split reads as written, on every node.
+     */
+    @Test
+    void theMajoritySideServesNothingFromPartitionsHeldOnlyByTheMissingMembersAndTheHealLosesNothing() {
+        try (var cluster = cluster(5)) {
+            PartitionTests.awaitSettled(cluster, 0);
+            ByteMap m0 = cluster.node(0).service().map("b0-split");
+            writeEveryKey(m0);
+            List<Integer> onlyOnTheMinority = keysHeldOnlyBy(cluster, "n4");
+            int k = onlyOnTheMinority.get(0);
+
+            cluster.isolate(4);
+            await().atMost(cluster.patience()).until(() -> cluster.membership(0).view().size() == 4
+                    && cluster.membership(4).view().size() == 1);
+            awaitRefusedForMissingCopies(cluster, () -> m0.get(b("k" + k)));
+            awaitRefusedForMissingCopies(cluster, () -> m0.set(b("k" + k), b("during")));
+            // every other partition has a copy on the majority, which serves it once its new owners hold it
+            await().atMost(cluster.patience()).ignoreExceptions().until(() -> {
+                for (int i = 0; i < KEYS; i++) {
+                    if (!onlyOnTheMinority.contains(i)) {
+                        assertEquals("before-" + i, PartitionTests.s(join(m0.get(b("k" + i)))), "k" + i);
+                    }
+                }
+                return true;
+            });
+
+            cluster.heal(4);
+            cluster.awaitConverged();
+            PartitionTests.awaitSettled(cluster, 0);
+            for (int n = 0; n < 5; n++) {
+                ByteMap m = cluster.node(n).service().map("b0-split");
+                for (int i = 0; i < KEYS; i++) {
+                    assertEquals("before-" + i, PartitionTests.s(join(m.get(b("k" + i)))), "k" + i + " read on n" + n);
+                }
+            }
+        }
+    }
+
+    /**
+     * The other half of defect B's rule: a partition whose copies were all on members that crashed is lost, and once
+     * the expected number of members is back (restarted, empty) it is taken as empty and serves again.
+     */
+    @Test
+    void aPartitionWhoseCopiesAllCrashedServesAgainOnceTheExpectedMembersAreBack() {
+        try (var cluster = cluster(5)) {
+            PartitionTests.awaitSettled(cluster, 0);
+            ByteMap m0 = cluster.node(0).service().map("b0-crashed");
+            writeEveryKey(m0);
+            List<Integer> lost = keysHeldOnlyBy(cluster, "n4");
+            int k = lost.get(0);
+            cluster.crash(4);
+            cluster.awaitView(0, 1, 2, 3);
+            awaitRefusedForMissingCopies(cluster, () -> m0.get(b("k" + k)));
+
+            cluster.restart(4);
+            cluster.awaitConverged();
+            PartitionTests.awaitSettled(cluster, 0);
+            for (int i : lost) {
+                assertEquals(null, PartitionTests.s(join(m0.get(b("k" + i)))), "k" + i + ": its copies crashed");
+            }
+            join(m0.set(b("k" + k), b("after")));
+            assertEquals("after", PartitionTests.s(join(cluster.node(4).service().map("b0-crashed").get(b("k" + k)))));
         }
     }
 }
