@@ -182,17 +182,18 @@ class FaultMatrixIT {
         Predicate<MapHistory.Op> excused = kind.minorityReadsMayBeStale
                 ? o -> run.minority.stream().anyMatch(w -> w.covers(o)) : o -> false;
         MapHistory.Verdict verdict = MapHistory.judge(cluster, MAP, KEYS, FENCED_KEYS, NODES, 2, run.phases, excused);
-        System.out.println("FaultMatrixIT " + kind + ": " + verdict + "\n" + verdict.table() + examples(verdict));
+        System.out.println("FaultMatrixIT " + kind + ": " + verdict + "\n" + verdict.table() + examples(verdict, run.phases));
         assertTrue(verdict.ops() > 5_000, "a history of thousands of operations: " + verdict);
         assertTrue(verdict.violations().isEmpty(), kind + ": " + verdict.violations().size() + " violations\n"
-                + verdict.table() + examples(verdict));
+                + verdict.table() + examples(verdict, run.phases));
     }
 
     /** Up to three findings of each kind, for the report. */
-    private static String examples(MapHistory.Verdict verdict) {
+    private static String examples(MapHistory.Verdict verdict, List<ReadChecks.Phase> phases) {
         return Arrays.stream(ReadChecks.Kind.values()).filter(k -> !verdict.of(k).isEmpty())
                 .map(k -> k + " (" + verdict.of(k).size() + "):\n" + verdict.of(k).stream().limit(3)
-                        .map(f -> "  " + f.message()).collect(Collectors.joining("\n")))
+                        .map(f -> "  [" + (f.op() == null ? "end" : ReadChecks.phaseName(f.op(), phases)) + "] "
+                                + f.message()).collect(Collectors.joining("\n")))
                 .collect(Collectors.joining("\n"));
     }
 }

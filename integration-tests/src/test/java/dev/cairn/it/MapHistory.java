@@ -238,7 +238,8 @@ final class MapHistory {
                     continue;
                 }
                 if (!y.mayHaveWritten()) {
-                    violations.add(f.getKey() + " holds " + value + ", written by a refused " + y);
+                    violations.add(y.refused() ? ReadChecks.Kind.REFUSED_VISIBLE : ReadChecks.Kind.OTHER, y,
+                            f.getKey() + " holds " + value + ", written by a refused " + y);
                 }
                 // a write acknowledged that began after y ended would have replaced y's value
                 for (Op z : onKey) {
@@ -270,14 +271,16 @@ final class MapHistory {
         for (Op o : ops) {
             String took = o.wrote() && o.op().equals("del") ? o.returned() : o.wrote() && o.op().equals("cas") ? o.arg() : null;
             if (took != null && consumed.merge(took, 1, Integer::sum) > 1) {
-                violations.add("value " + took + " was removed or replaced twice; the second time by " + o);
+                violations.add(ReadChecks.Kind.OTHER, o, "value " + took + " was removed or replaced twice; the second time by " + o);
             }
             boolean returnsValue = o.outcome().equals("ok") && (o.op().equals("get") || o.op().equals("pia")
                     || o.op().equals("del")) && !o.returned().equals("null");
             if (returnsValue) {
                 Op w = byId.get(o.returned());
                 if (w == null || !w.key().equals(o.key()) || !w.mayHaveWritten() || w.t0() > o.t1()) {
-                    violations.add(o + " returned " + o.returned() + ", which was not written to " + o.key()
+                    boolean refused = w != null && w.key().equals(o.key()) && w.refused() && w.t0() <= o.t1();
+                    violations.add(refused ? ReadChecks.Kind.REFUSED_VISIBLE : ReadChecks.Kind.OTHER, o,
+                            o + " returned " + o.returned() + ", which was not written to " + o.key()
                             + " before it returned" + (w == null ? "" : " (" + w + ")"));
                 }
             }
@@ -297,7 +300,8 @@ final class MapHistory {
                 highestAcked = Math.max(highestAcked, b.token());
                 for (Op a : fenced) {
                     if (a.wrote() && a.token() > b.token() && a.t1() < b.t0()) {
-                        violations.add(e.getKey() + ": " + b + " was accepted after " + a + " with a higher fence");
+                        violations.add(ReadChecks.Kind.OTHER, b, e.getKey() + ": " + b + " was accepted after " + a
+                                + " with a higher fence");
                         break;
                     }
                 }

@@ -32,6 +32,8 @@ final class ReadChecks {
         STALE_EXCUSED,
         /** A value read back after an acknowledged remove of it. */
         RESURRECTED,
+        /** A write refused for want of a quorum (definitely not written, it said) whose value was read or kept. */
+        REFUSED_VISIBLE,
         /** Every other check: copies, refused writes visible, values taken twice, fences. */
         OTHER
     }
@@ -107,7 +109,7 @@ final class ReadChecks {
             if (newest == null) {
                 continue;
             }
-            Kind kind = newest.op().equals("del") ? Kind.RESURRECTED : excused.test(g) ? Kind.STALE_EXCUSED : Kind.STALE;
+            Kind kind = excused.test(g) ? Kind.STALE_EXCUSED : newest.op().equals("del") ? Kind.RESURRECTED : Kind.STALE;
             out.add(kind, g, (kind == Kind.RESURRECTED ? "resurrection: " : "stale read: ") + g + " on " + g.node()
                     + ", but " + newest + " was acknowledged " + micros(g.t0() - newest.t1()) + " before it began"
                     + (y == null ? "" : "; the value read came from " + y));
@@ -121,11 +123,11 @@ final class ReadChecks {
     /**
      * A table, one row per phase (an operation belongs to the phase it began in; a lost write to the phase it was
      * acknowledged in): operations, acknowledged ({@code ok}), fence-refused, quorum-refused, indeterminate, lost,
-     * stale reads, stale reads excused, resurrections, other violations.
+     * stale reads, stale reads excused, resurrections, refused writes seen, other violations.
      */
     static String table(List<Op> ops, List<Finding> findings, List<Phase> phases) {
         int n = phases.size();
-        long[][] c = new long[n + 1][10];
+        long[][] c = new long[n + 1][11];
         for (Op o : ops) {
             int p = phaseOf(o, phases);
             c[p][0]++;
@@ -137,26 +139,32 @@ final class ReadChecks {
             }
         }
         Map<Kind, Integer> column = new EnumMap<>(Map.of(Kind.LOST, 5, Kind.STALE, 6, Kind.STALE_EXCUSED, 7,
-                Kind.RESURRECTED, 8, Kind.OTHER, 9));
+                Kind.RESURRECTED, 8, Kind.REFUSED_VISIBLE, 9, Kind.OTHER, 10));
         for (Finding f : findings) {
             c[f.op() == null ? n - 1 : phaseOf(f.op(), phases)][column.get(f.kind())]++;
         }
         for (int p = 0; p < n; p++) {
-            for (int k = 0; k < 10; k++) {
+            for (int k = 0; k < 11; k++) {
                 c[n][k] += c[p][k];
             }
         }
-        StringBuilder t = new StringBuilder(String.format(Locale.ROOT, "%-28s %7s %7s %6s %7s %7s %5s %6s %7s %6s %6s%n",
-                "phase", "ops", "acked", "fenced", "refused", "unknown", "lost", "stale", "excused", "resurr", "other"));
+        StringBuilder t = new StringBuilder(String.format(Locale.ROOT, "%-28s %7s %7s %6s %7s %7s %5s %6s %7s %6s %6s %6s%n",
+                "phase", "ops", "acked", "fenced", "refused", "unknown", "lost", "stale", "excused", "resurr", "refvis",
+                "other"));
         for (int p = 0; p <= n; p++) {
             t.append(String.format(Locale.ROOT, "%-28s", p == n ? "total" : phases.get(p).name()));
-            int[] widths = {7, 7, 6, 7, 7, 5, 6, 7, 6, 6};
-            for (int k = 0; k < 10; k++) {
+            int[] widths = {7, 7, 6, 7, 7, 5, 6, 7, 6, 6, 6};
+            for (int k = 0; k < 11; k++) {
                 t.append(String.format(Locale.ROOT, " %" + widths[k] + "d", c[p][k]));
             }
             t.append('\n');
         }
         return t.toString();
+    }
+
+    /** The name of the phase {@code o} began in. */
+    static String phaseName(Op o, List<Phase> phases) {
+        return phases.get(phaseOf(o, phases)).name();
     }
 
     private static int phaseOf(Op o, List<Phase> phases) {
