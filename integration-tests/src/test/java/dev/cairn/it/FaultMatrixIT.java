@@ -184,6 +184,11 @@ class FaultMatrixIT {
         MapHistory.Verdict verdict = MapHistory.judge(cluster, MAP, KEYS, FENCED_KEYS, NODES, 2, run.phases, excused);
         System.out.println("FaultMatrixIT " + kind + ": " + verdict + "\n" + verdict.table() + examples(verdict, run.phases));
         assertTrue(verdict.ops() > 5_000, "a history of thousands of operations: " + verdict);
+        java.util.Map<String, Long> perPhase = MapHistory.of(cluster).stream()
+                .collect(Collectors.groupingBy(o -> ReadChecks.phaseName(o, run.phases), Collectors.counting()));
+        for (ReadChecks.Phase p : run.phases.subList(0, run.phases.size() - 1)) {
+            assertTrue(perPhase.getOrDefault(p.name(), 0L) >= PER_PHASE / 2, "hundreds of operations in each phase: " + perPhase);
+        }
         assertTrue(verdict.violations().isEmpty(), kind + ": " + verdict.violations().size() + " violations\n"
                 + verdict.table() + examples(verdict, run.phases));
     }
