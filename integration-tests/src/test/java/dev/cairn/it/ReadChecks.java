@@ -110,15 +110,17 @@ final class ReadChecks {
                 continue;
             }
             Op w = newest;
-            // absence that only a remove refused for want of a quorum could explain: that remove took effect
+            // absence that a remove refused for want of a quorum would explain, had it taken effect after all: a
+            // violation either way, named in the message so that a reader can tell the two defects apart
             Op refusedRemove = y != null ? null : onKey.stream().filter(d -> d.op().equals("del") && d.refused()
-                    && d.t1() > w.t0() && d.t0() < g.t1()).findFirst().orElse(null);
-            Kind kind = excused.test(g) ? Kind.STALE_EXCUSED : refusedRemove != null ? Kind.REFUSED_VISIBLE
-                    : newest.op().equals("del") ? Kind.RESURRECTED : Kind.STALE;
+                    && d.t1() > w.t0() && d.t0() < g.t1()).max(java.util.Comparator.comparingLong(d -> d.t1() - d.t0()))
+                    .orElse(null);
+            Kind kind = excused.test(g) ? Kind.STALE_EXCUSED : newest.op().equals("del") ? Kind.RESURRECTED : Kind.STALE;
             out.add(kind, g, (kind == Kind.RESURRECTED ? "resurrection: " : "stale read: ") + g + " on " + g.node()
                     + ", but " + newest + " was acknowledged " + micros(g.t0() - newest.t1()) + " before it began"
                     + (y == null ? "" : "; the value read came from " + y)
-                    + (refusedRemove == null ? "" : "; only the refused " + refusedRemove + " can explain it"));
+                    + (refusedRemove == null ? "" : "; unless the refused " + refusedRemove + " (refused after "
+                    + micros(refusedRemove.t1() - refusedRemove.t0()) + ") took effect"));
         }
     }
 
