@@ -13,6 +13,7 @@ import java.util.concurrent.locks.LockSupport;
 
 import dev.cairn.Fence;
 import dev.cairn.GridException;
+import dev.cairn.NoQuorumException;
 import dev.cairn.StaleFenceException;
 import dev.cairn.grid.Grid;
 import dev.cairn.grid.GridMap;
@@ -23,13 +24,15 @@ import dev.cairn.grid.GridMap;
  * whole history (nothing here checks anything), plus a dump of every copy this node holds.
  *
  * <p>Lines: {@code HST <id> <op> <key> <arg> <t0>} when an operation starts, and
- * {@code HOP <id> <op> <key> <arg> <t0> <t1> <outcome> <returned>} when it ends, where {@code id} is unique per
+ * {@code HOP <id> <op> <key> <arg> <t0> <t1> <outcome> <returned> <primary>} when it ends, where {@code id} is unique per
  * operation and is also the value a write writes, {@code op} is {@code set}, {@code pia} (putIfAbsent), {@code cas}
  * (replace if equal to {@code arg}), {@code del} (remove), {@code get} or {@code fset} (set with the fence {@code arg}
  * of lock {@code fence-<key>}), times are {@link System#nanoTime()} (one clock for every JVM of a Linux host),
- * {@code outcome} is {@code ok}, {@code stale} (fence refused, nothing written) or {@code unknown} (failed, may have
- * taken effect), and {@code returned} is the value returned ({@code -} for none, {@code null} for absent) or
- * {@code true}/{@code false}.
+ * {@code outcome} is {@code ok}, {@code stale} (fence refused, nothing written), {@code refused} (no quorum on this
+ * node's side, {@code NoQuorumException}: nothing written, nothing read) or {@code unknown} (failed, may have taken
+ * effect), {@code returned} is the value returned ({@code -} for none, {@code null} for absent) or
+ * {@code true}/{@code false}, and {@code primary} is the member this node's table named as the key's primary when the
+ * operation ended ({@code -} before it had one): where the operation was last routed.
  */
 final class HistoryCommands {
     private final Grid grid;
@@ -138,6 +141,7 @@ final class HistoryCommands {
                           int fencedKeys, int rate) {
             Map<String, String> seen = new HashMap<>(); // the last value this thread saw per key, for compare-and-set
             long period = TimeUnit.SECONDS.toNanos(1) / Math.max(1, rate);
+            int backups = grid.config().mapOptions(map.name()).backupCount();
             long next = System.nanoTime();
             for (long seq = 0; !stopping.get(); seq++) {
                 String id = thread + "." + seq;
@@ -177,11 +181,14 @@ final class HistoryCommands {
                     }
                 } catch (StaleFenceException e) {
                     outcome = "stale";
+                } catch (NoQuorumException e) {
+                    outcome = "refused";
                 } catch (GridException e) {
                     outcome = "unknown";
                 }
                 long t1 = System.nanoTime();
-                print("HOP " + id + " " + op + " " + key + " " + arg + " " + t0 + " " + t1 + " " + outcome + " " + returned);
+                print("HOP " + id + " " + op + " " + key + " " + arg + " " + t0 + " " + t1 + " " + outcome + " " + returned
+                        + " " + grid.diagnostics().primaryOf(key, backups));
                 ops.incrementAndGet();
                 if (outcome.equals("ok")) {
                     switch (op) {

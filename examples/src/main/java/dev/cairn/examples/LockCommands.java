@@ -58,7 +58,9 @@ final class LockCommands {
                   leader start <lock> <map> <key> <every-ms> | leader stop
                                               run for leadership; the leader writes <key> with its fence (LEADER, WROTE, FENCED)
                   lockbench <threads> <seconds>   uncontended lock+unlock, one lock per thread: LOCKBENCH ops/s and latency
-                  cut | reconnect             drop all cluster traffic to and from this node (both channels), or stop""";
+                  cut | reconnect             drop all cluster traffic to and from this node (both channels), or stop
+                  cut-from <member,...>       drop traffic from those members and unicasts to them (run on both sides
+                                              of a split, each naming the other); reconnect undoes it""";
     }
 
     /** Runs a command if it is a lock command; false if not. */
@@ -97,6 +99,12 @@ final class LockCommands {
             case "cut" -> {
                 grid.diagnostics().cutOff();
                 out.println("CUT " + node);
+            }
+            case "cut-from" -> {
+                need(w, 2, "cut-from <member,...>");
+                List<String> from = List.of(w[1].split(","));
+                grid.diagnostics().cutFrom(from);
+                out.println("CUTFROM " + node + " " + String.join(",", from));
             }
             case "reconnect" -> {
                 grid.diagnostics().reconnect();

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 
 import dev.cairn.GridException;
+import dev.cairn.Quorum;
 import dev.cairn.grid.Grid;
 import dev.cairn.grid.GridConfig;
 import dev.cairn.membership.ClusterView;
@@ -34,7 +35,7 @@ final class NodeCommand {
             "failure-timeout", "cairn.failure.timeout", "expected", "cairn.cluster.size", "lock-group", "cairn.lock.group",
             "lock-dir", "cairn.lock.dir", "session-timeout", "cairn.lock.session.timeout");
     private static final Set<String> OPTIONS = Set.of("name", "port", "seeds", "cluster", "bind", "failure-timeout",
-            "expected", "lock-group", "lock-dir", "session-timeout", "no-console", "help");
+            "expected", "lock-group", "lock-dir", "session-timeout", "map-quorum", "no-console", "help");
 
     private NodeCommand() {
     }
@@ -51,7 +52,8 @@ final class NodeCommand {
             System.out.println("""
                     usage: node [--name N] [--port P] [--seeds host:port,...] [--cluster C] [--bind ADDR]
                                 [--failure-timeout 8s] [--expected SIZE] [--lock-group a,b,c] [--lock-dir DIR]
-                                [--session-timeout 10s] [--no-console]
+                                [--session-timeout 10s] [--map-quorum map=MODE,...] [--no-console]
+                    --map-quorum sets maps' quorum: MODE is one of NONE, WRITES, READS_AND_WRITES, DEFAULT
                     console commands: members, ping <member> [count] [bytes], help, quit, and the map commands
                     (put, get, remove, size, partitions, fill, check, writers; type help in the console)
                     With --no-console the node runs until it is killed; otherwise it also quits when its input ends.""");
@@ -68,7 +70,11 @@ final class NodeCommand {
                     props.setProperty(property, o.get(option, ""));
                 }
             });
-            config = GridConfig.builder(props).build();
+            GridConfig base = GridConfig.builder(props).build();
+            GridConfig.Builder builder = GridConfig.builder(props);
+            mapQuorums(o.get("map-quorum", "")).forEach((map, quorum) ->
+                    builder.map(map, base.mapOptions(map).withQuorum(quorum)));
+            config = builder.build();
         } catch (RuntimeException e) {
             out.println("ERROR " + e.getMessage());
             return 2;
@@ -92,6 +98,30 @@ final class NodeCommand {
             }
             return console(grid, out);
         }
+    }
+
+    /**
+     * {@code --map-quorum hist=READS_AND_WRITES,other=WRITES}: each named map's {@link Quorum}.
+     *
+     * @throws IllegalArgumentException naming the entry and the modes there are, for a bad one
+     */
+    static Map<String, Quorum> mapQuorums(String spec) {
+        Map<String, Quorum> out = new java.util.LinkedHashMap<>();
+        for (String entry : spec.split(",")) {
+            if (entry.isBlank()) {
+                continue;
+            }
+            int eq = entry.indexOf('=');
+            String mode = eq < 0 ? "" : entry.substring(eq + 1).trim();
+            Quorum quorum = java.util.Arrays.stream(Quorum.values()).filter(q -> q.name().equalsIgnoreCase(mode))
+                    .findFirst().orElse(null);
+            if (eq <= 0 || quorum == null) {
+                throw new IllegalArgumentException("--map-quorum entries look like map=MODE with MODE one of "
+                        + java.util.Arrays.toString(Quorum.values()) + ", but one was '" + entry + "'");
+            }
+            out.put(entry.substring(0, eq).trim(), quorum);
+        }
+        return out;
     }
 
     private static int console(Grid grid, PrintStream out) throws IOException {

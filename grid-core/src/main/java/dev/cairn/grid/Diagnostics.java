@@ -78,7 +78,30 @@ public final class Diagnostics {
         locks.cutOff(true);
     }
 
-    /** Undoes {@link #cutOff()}; the split heals (MERGE3) within a few seconds. */
+    /**
+     * Fault injection for tests and drills: cuts this node from the named members only, on both channels: it drops
+     * what it receives from them and the unicasts it sends them. Run on every node of one side of a split naming the
+     * other side, and on the other side naming this one, and the cluster splits in two while each side stays whole.
+     * Undone by {@link #reconnect()}.
+     */
+    public void cutFrom(java.util.Collection<String> members) {
+        membership.cutFrom(members);
+        locks.cutFrom(members);
+    }
+
+    /**
+     * The member this node's current table names as primary of {@code key} for maps with {@code backupCount} backups,
+     * or {@code "-"} before this node has a table: for histories that record where an operation was routed.
+     */
+    public String primaryOf(Object key, int backupCount) {
+        try {
+            return partitions.table(backupCount).primary(partitions.partitionOf(codec.encode(key)));
+        } catch (GridException e) {
+            return "-";
+        }
+    }
+
+    /** Undoes {@link #cutOff()} and {@link #cutFrom}; the split heals (MERGE3) within a few seconds. */
     public void reconnect() {
         membership.cutOff(false);
         locks.cutOff(false);

@@ -321,6 +321,13 @@ public final class LockService implements AutoCloseable {
         }
     }
 
+    /** Fault injection: cuts this node's lock-group channel from the named members only ({@link dev.cairn.membership.Faults#cutFrom}). */
+    public void cutFrom(java.util.Collection<String> members) {
+        if (group != null) {
+            dev.cairn.membership.Faults.cutFrom(group.channel(), members);
+        }
+    }
+
     /** The raft id of the lock group's leader as this node's member sees it; null when there is none or on a client. */
     public String leader() {
         return group == null ? null : group.leader();

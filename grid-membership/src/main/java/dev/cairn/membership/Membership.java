@@ -404,6 +404,11 @@ public final class Membership implements AutoCloseable {
         }
     }
 
+    /** Fault injection: cuts this node from the named members only ({@link Faults#cutFrom}); undone by {@code cutOff(false)}. */
+    public void cutFrom(java.util.Collection<String> members) {
+        Faults.cutFrom(channel, members);
+    }
+
     private void release() {
         events.shutdown();
         workers.shutdown();

@@ -18,13 +18,32 @@ import dev.cairn.examples.launch.ProcessCluster;
  */
 final class MapHistory {
     /** One operation; an operation that printed its start but not its end (its node was killed) ends at infinity. */
-    record Op(String id, String op, String key, String arg, long t0, long t1, String outcome, String returned) {
+    record Op(String id, String op, String key, String arg, long t0, long t1, String outcome, String returned,
+              String primary) {
         boolean finished() {
             return t1 != Long.MAX_VALUE;
         }
 
+        /** Failed with its outcome unknown (or never finished): it may have taken effect. */
         boolean unknown() {
-            return !outcome.equals("ok") && !outcome.equals("stale");
+            return !outcome.equals("ok") && !outcome.equals("stale") && !refused();
+        }
+
+        /** Refused for want of a quorum: nothing written, nothing read. */
+        boolean refused() {
+            return outcome.equals("refused");
+        }
+
+        /** The node that issued it: its id starts with the node's name. */
+        String node() {
+            return id.substring(0, id.indexOf('.'));
+        }
+
+        @Override
+        public String toString() {
+            return op + "(" + id + " " + key + (arg.equals("-") ? "" : " " + arg) + ") " + outcome
+                    + (returned.equals("-") ? "" : " -> " + returned) + " at [" + t0 + ", "
+                    + (finished() ? Long.toString(t1) : "never") + "] via " + primary;
         }
 
         boolean isWrite() {
@@ -71,17 +90,27 @@ final class MapHistory {
                 String[] w = line.split(" ");
                 if (w[0].equals("HST") && w.length == 6) {
                     byId.putIfAbsent(w[1], new Op(w[1], w[2], w[3], w[4], Long.parseLong(w[5]), Long.MAX_VALUE,
-                            "unknown", "-"));
-                } else if (w[0].equals("HOP") && w.length == 9) {
-                    byId.put(w[1], new Op(w[1], w[2], w[3], w[4], Long.parseLong(w[5]), Long.parseLong(w[6]), w[7], w[8]));
+                            "unknown", "-", "-"));
+                } else if (w[0].equals("HOP") && (w.length == 9 || w.length == 10)) {
+                    byId.put(w[1], new Op(w[1], w[2], w[3], w[4], Long.parseLong(w[5]), Long.parseLong(w[6]), w[7], w[8],
+                            w.length == 10 ? w[9] : "-"));
                 }
             }
         }
         return new ArrayList<>(byId.values());
     }
 
-    /** What {@link #judge} found: the history's counts, the keys present at the end, and every violation. */
-    record Verdict(Map<String, Long> counts, long present, int keys, List<String> violations) {
+    /**
+     * What {@link #judge} found: the history's counts, the keys present at the end, every violation, every finding
+     * (violations, and the stale reads excused by the map's kind), and the per-phase table.
+     */
+    record Verdict(Map<String, Long> counts, long present, int keys, List<String> violations,
+                   List<ReadChecks.Finding> findings, String table) {
+        /** The findings of one kind. */
+        List<ReadChecks.Finding> of(ReadChecks.Kind kind) {
+            return findings.stream().filter(f -> f.kind() == kind).toList();
+        }
+
         long ops() {
             return counts.getOrDefault("ops", 0L);
         }
@@ -104,6 +133,16 @@ final class MapHistory {
      */
     static Verdict judge(ProcessCluster cluster, String map, int keys, int fencedKeys, List<String> nodes,
                          int expectedCopies) {
+        return judge(cluster, map, keys, fencedKeys, nodes, expectedCopies,
+                List.of(new ReadChecks.Phase("whole run", Long.MIN_VALUE)), o -> false);
+    }
+
+    /**
+     * As {@link #judge(ProcessCluster, String, int, int, List, int)}, with the run cut into phases for the table and
+     * the reads whose staleness the map's kind allows ({@code excused}: reported, not judged).
+     */
+    static Verdict judge(ProcessCluster cluster, String map, int keys, int fencedKeys, List<String> nodes,
+                         int expectedCopies, List<ReadChecks.Phase> phases, java.util.function.Predicate<Op> excused) {
         Map<String, String> finals = new HashMap<>();
         for (String line : answer(cluster.node(nodes.get(0)), "history read " + map + " " + keys + " " + fencedKeys,
                 "READ")) {
@@ -125,8 +164,10 @@ final class MapHistory {
             }
         }
         List<Op> ops = of(cluster);
+        List<ReadChecks.Finding> findings = findings(ops, finals, copies, expectedCopies, excused);
         return new Verdict(counts(ops), finals.values().stream().filter(Objects::nonNull).count(), finals.size(),
-                check(ops, finals, copies, expectedCopies));
+                findings.stream().filter(ReadChecks.Finding::violation).map(ReadChecks.Finding::message).toList(),
+                findings, ReadChecks.table(ops, findings, phases));
     }
 
     /** The lines a node printed in answer to {@code command}, up to the one that starts with {@code keyword}. */
@@ -162,7 +203,17 @@ final class MapHistory {
      */
     static List<String> check(List<Op> ops, Map<String, String> finals, Map<String, List<String>> copies,
                               int expectedCopies) {
-        List<String> violations = new ArrayList<>();
+        return findings(ops, finals, copies, expectedCopies, o -> false).stream().filter(ReadChecks.Finding::violation)
+                .map(ReadChecks.Finding::message).toList();
+    }
+
+    /**
+     * Every finding: the checks of {@link #check}, then stale reads and resurrections ({@link ReadChecks}); stale reads
+     * by operations {@code excused} are findings of kind {@code STALE_EXCUSED}, not violations.
+     */
+    static List<ReadChecks.Finding> findings(List<Op> ops, Map<String, String> finals, Map<String, List<String>> copies,
+                                             int expectedCopies, java.util.function.Predicate<Op> excused) {
+        ReadChecks.Findings violations = new ReadChecks.Findings();
         Map<String, Op> byId = new HashMap<>();
         Map<String, List<Op>> byKey = new HashMap<>();
         for (Op o : ops) {
@@ -187,12 +238,14 @@ final class MapHistory {
                     continue;
                 }
                 if (!y.mayHaveWritten()) {
-                    violations.add(f.getKey() + " holds " + value + ", written by a refused " + y);
+                    violations.add(y.refused() ? ReadChecks.Kind.REFUSED_VISIBLE : ReadChecks.Kind.OTHER, y,
+                            f.getKey() + " holds " + value + ", written by a refused " + y);
                 }
                 // a write acknowledged that began after y ended would have replaced y's value
                 for (Op z : onKey) {
                     if (z.wrote() && z.t0() > y.t1()) {
-                        violations.add(f.getKey() + ": acknowledged " + z + " is lost; the key holds older " + y);
+                        violations.add(z.op().equals("del") ? ReadChecks.Kind.RESURRECTED : ReadChecks.Kind.LOST, z,
+                                f.getKey() + ": acknowledged " + z + " is lost; the key holds older " + y);
                         break;
                     }
                 }
@@ -206,7 +259,10 @@ final class MapHistory {
                     }
                 }
                 if (!explained) {
-                    violations.add(f.getKey() + " is absent, but no remove explains it after its acknowledged writes");
+                    Op last = onKey.stream().filter(z -> z.wrote() && !z.op().equals("del"))
+                            .max(java.util.Comparator.comparingLong(Op::t1)).orElse(null);
+                    violations.add(ReadChecks.Kind.LOST, last,
+                            f.getKey() + " is absent, but no remove explains it after its acknowledged writes (last " + last + ")");
                 }
             }
         }
@@ -215,14 +271,16 @@ final class MapHistory {
         for (Op o : ops) {
             String took = o.wrote() && o.op().equals("del") ? o.returned() : o.wrote() && o.op().equals("cas") ? o.arg() : null;
             if (took != null && consumed.merge(took, 1, Integer::sum) > 1) {
-                violations.add("value " + took + " was removed or replaced twice; the second time by " + o);
+                violations.add(ReadChecks.Kind.OTHER, o, "value " + took + " was removed or replaced twice; the second time by " + o);
             }
             boolean returnsValue = o.outcome().equals("ok") && (o.op().equals("get") || o.op().equals("pia")
                     || o.op().equals("del")) && !o.returned().equals("null");
             if (returnsValue) {
                 Op w = byId.get(o.returned());
                 if (w == null || !w.key().equals(o.key()) || !w.mayHaveWritten() || w.t0() > o.t1()) {
-                    violations.add(o + " returned " + o.returned() + ", which was not written to " + o.key()
+                    boolean refused = w != null && w.key().equals(o.key()) && w.refused() && w.t0() <= o.t1();
+                    violations.add(refused ? ReadChecks.Kind.REFUSED_VISIBLE : ReadChecks.Kind.OTHER, o,
+                            o + " returned " + o.returned() + ", which was not written to " + o.key()
                             + " before it returned" + (w == null ? "" : " (" + w + ")"));
                 }
             }
@@ -242,7 +300,8 @@ final class MapHistory {
                 highestAcked = Math.max(highestAcked, b.token());
                 for (Op a : fenced) {
                     if (a.wrote() && a.token() > b.token() && a.t1() < b.t0()) {
-                        violations.add(e.getKey() + ": " + b + " was accepted after " + a + " with a higher fence");
+                        violations.add(ReadChecks.Kind.OTHER, b, e.getKey() + ": " + b + " was accepted after " + a
+                                + " with a higher fence");
                         break;
                     }
                 }
@@ -253,6 +312,7 @@ final class MapHistory {
                 violations.add(e.getKey() + " holds " + y + ", below the highest acknowledged fence " + highestAcked);
             }
         }
-        return violations;
+        ReadChecks.staleReads(ops, byId, byKey, excused, violations);
+        return violations.all();
     }
 }

@@ -76,7 +76,7 @@ class MapHistoryIT {
         MapIT.awaitSettled(cluster, Duration.ofSeconds(90), NODES.toArray(String[]::new));
 
         MapHistory.Verdict verdict = MapHistory.judge(cluster, MAP, KEYS, FENCED_KEYS, NODES, 2);
-        System.out.println("MapHistoryIT history: " + verdict);
+        System.out.println("MapHistoryIT history: " + verdict + "\n" + verdict.table());
         assertTrue(verdict.ops() > 5_000, "a history of thousands of operations: " + verdict);
         assertTrue(verdict.violations().isEmpty(), verdict.report());
     }

@@ -1,0 +1,58 @@
+package dev.cairn.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import dev.cairn.it.MapHistory.Op;
+import dev.cairn.it.ReadChecks.Kind;
+
+/** The history checks catch what they claim to: stale reads, resurrections, and reads the map's kind excuses. */
+class ReadChecksTest {
+    private static Op op(String id, String op, String arg, long t0, long t1, String outcome, String returned) {
+        return new Op(id, op, "h-1", arg, t0, t1, outcome, returned, "n1");
+    }
+
+    private static List<Kind> kinds(List<Op> ops, String last, java.util.function.Predicate<Op> excused) {
+        java.util.Map<String, String> finals = new java.util.HashMap<>();
+        finals.put("h-1", last);
+        Map<String, List<String>> copies = last == null ? Map.of() : Map.of("h-1", List.of(last, last));
+        return MapHistory.findings(ops, finals, copies, 2, excused).stream().map(ReadChecks.Finding::kind).toList();
+    }
+
+    @Test
+    void aReadOfAValueReplacedBeforeItBeganIsStale() {
+        List<Op> ops = List.of(op("a.1.0.0", "set", "-", 0, 10, "ok", "-"), op("b.1.0.0", "set", "-", 20, 30, "ok", "-"),
+                op("c.1.0.0", "get", "-", 40, 50, "ok", "a.1.0.0"), op("c.1.0.1", "get", "-", 40, 50, "ok", "b.1.0.0"),
+                op("c.1.0.2", "get", "-", 25, 50, "ok", "a.1.0.0")); // overlapping the write: may read either
+        assertEquals(List.of(Kind.STALE), kinds(ops, "b.1.0.0", o -> false));
+        assertEquals(List.of(Kind.STALE_EXCUSED), kinds(ops, "b.1.0.0", o -> o.node().equals("c")));
+    }
+
+    @Test
+    void absenceAfterAnAcknowledgedWriteIsStaleUnlessARemoveMayHaveComeBetween() {
+        List<Op> stale = List.of(op("a.1.0.0", "set", "-", 0, 10, "ok", "-"), op("c.1.0.0", "get", "-", 40, 50, "ok", "null"));
+        assertEquals(List.of(Kind.STALE), kinds(stale, "a.1.0.0", o -> false));
+        List<Op> removed = List.of(stale.get(0), stale.get(1), op("d.1.0.0", "del", "-", 5, 60, "unknown", "-"));
+        assertEquals(List.of(), kinds(removed, null, o -> false));
+        List<Op> refusedRemove = List.of(stale.get(0), stale.get(1), op("d.1.0.0", "del", "-", 5, 60, "refused", "-"));
+        assertEquals(List.of(Kind.STALE), kinds(refusedRemove, "a.1.0.0", o -> false),
+                "a remove that said it did nothing explains nothing");
+    }
+
+    @Test
+    void aValueReadBackAfterItsAcknowledgedRemoveIsAResurrection() {
+        List<Op> ops = List.of(op("a.1.0.0", "set", "-", 0, 10, "ok", "-"), op("d.1.0.0", "del", "-", 5, 30, "ok", "a.1.0.0"),
+                op("c.1.0.0", "get", "-", 40, 50, "ok", "a.1.0.0"));
+        List<Kind> found = kinds(ops, null, o -> false);
+        assertEquals(List.of(Kind.RESURRECTED), found);
+        assertEquals(List.of(Kind.STALE_EXCUSED), kinds(ops, null, o -> true), "a minority read the kind allows");
+        // and a refused write is definite: its value must never be seen
+        List<Op> refused = List.of(op("a.1.0.0", "set", "-", 0, 10, "refused", "-"), op("c.1.0.0", "get", "-", 40, 50, "ok", "a.1.0.0"));
+        assertTrue(kinds(refused, "a.1.0.0", o -> false).contains(Kind.REFUSED_VISIBLE));
+    }
+}
