@@ -8,6 +8,7 @@ import java.util.function.LongSupplier;
 import dev.cairn.membership.ClusterView;
 import dev.cairn.membership.Member;
 import dev.cairn.membership.Status;
+import dev.cairn.membership.Wire;
 
 /**
  * Whether this node may still answer from its copies in its view (issue 13, defect 3, decision 62). A node paused past
@@ -58,7 +59,7 @@ final class Lease {
         long asked = nanoTime.getAsLong();
         int needed = t.byName.size() / 2 + 1;
         AtomicInteger yes = new AtomicInteger(1);
-        byte[] ask = new byte[0];
+        byte[] ask = new Wire.Out(8).i64(t.key).toArray(); // the view the lease is for
         for (Member m : t.view.members()) {
             if (t.byName.get(m.name()) != m || t.isSelf(m.name())) {
                 continue; // an older incarnation of a name, or this node
@@ -83,8 +84,15 @@ final class Lease {
         }
     }
 
-    /** The answer to another member's renewal: yes while that incarnation is in this node's view. */
-    static byte[] answer(ClusterView view, Member from) {
-        return (view != null && view.members().contains(from) ? Status.OK : Status.RETRY).reply();
+    /**
+     * The answer to another member's renewal: yes while that incarnation is in this node's view and that view is the
+     * one the lease is asked for. A member resumed after a pause still holds its old view; once the others have taken
+     * it back (a merge view it has not installed yet) it is in theirs, but answering yes then would grant it a lease
+     * for the old view, in which it is still the primary of partitions that moved on without it (PausedPrimaryIT
+     * caught it answering from its old copy so).
+     */
+    static byte[] answer(ClusterView view, Member from, byte[] payload) {
+        boolean same = view != null && payload.length == 8 && new Wire.In(payload).i64() == Topology.keyOf(view);
+        return (same && view.members().contains(from) ? Status.OK : Status.RETRY).reply();
     }
 }

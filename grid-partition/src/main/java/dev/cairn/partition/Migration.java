@@ -26,6 +26,9 @@ final class Migration {
 
     private final Engine engine;
     private final Transfer transfer;
+    /** The view key of the last warning that partitions wait, or are taken from old copies: one of each a view. */
+    private volatile long warnedWaiting = Long.MIN_VALUE;
+    private volatile long warnedLost = Long.MIN_VALUE;
 
     Migration(Engine engine, Transfer transfer) {
         this.engine = engine;
@@ -255,22 +258,35 @@ final class Migration {
      */
     private boolean awaitMissingCopies(Topology t, ReplicaGroup g, Replica r, boolean someCurrent, boolean missing) {
         if (someCurrent) {
-            return false;
+            return false; // (also for a group no map here uses: another member may hold a map of it this node has not met)
         }
         if (missing) {
             if (!r.copiesMissing) {
-                log.warn("{}: view {}: no member holds a current copy of partition {}/{}; it waits for the members"
-                        + " missing from the view", engine.self, t.view.id(), r.id, g.backups);
+                log.debug("{}: view {}: no member holds a current copy of partition {}/{}; it waits", engine.self,
+                        t.view.id(), r.id, g.backups);
+                if (warnedWaiting != t.key) { // once a view: a crash can leave hundreds waiting
+                    warnedWaiting = t.key;
+                    log.warn("{}: view {}: partition {}/{} (and perhaps others, see DEBUG) has no current copy in the"
+                            + " view; it serves nothing until members missing from it are back: {}", engine.self,
+                            t.view.id(), r.id, g.backups, missingNames(t));
+                }
             }
             r.copiesMissing = true;
             return true;
         }
-        if (!t.byName.keySet().containsAll(engine.seenMembers)) {
-            log.warn("{}: view {}: no member of {} holds a current copy of partition {}/{}: writes acknowledged on its"
-                    + " last owners may be lost; it goes on from the freshest copy left, if any", engine.self,
-                    t.view.id(), t.view.members(), r.id, g.backups);
+        if (!t.byName.keySet().containsAll(engine.seenMembers) && warnedLost != t.key) {
+            warnedLost = t.key;
+            log.warn("{}: view {}: no member holds a current copy of partition {}/{} (and perhaps others), and {}"
+                    + " members are back: writes acknowledged on its last owners may be lost; it goes on from the"
+                    + " freshest copy left, if any", engine.self, t.view.id(), r.id, g.backups, t.byName.size());
         }
         return false;
+    }
+
+    private List<String> missingNames(Topology t) {
+        List<String> missing = new ArrayList<>(engine.seenMembers);
+        missing.removeAll(t.byName.keySet());
+        return missing;
     }
 
     /** Asks one holder to send a partition; if it will not, the next tick asks again. */

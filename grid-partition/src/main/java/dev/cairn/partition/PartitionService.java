@@ -81,7 +81,7 @@ public final class PartitionService implements AutoCloseable {
         membership.handle(Messages.MAP_SIZE, (from, payload) -> CompletableFuture.completedFuture(s.wholeMap.onSize(payload)));
         membership.handle(Messages.MAP_CLEAR, (from, payload) -> s.primary.onClear(payload));
         membership.handle(Messages.MAP_DESTROY, (from, payload) -> CompletableFuture.completedFuture(s.wholeMap.onDestroy(payload)));
-        membership.handleInline(Messages.LEASE, (from, payload) -> CompletableFuture.completedFuture(Lease.answer(membership.view(), from)));
+        membership.handleInline(Messages.LEASE, (from, payload) -> CompletableFuture.completedFuture(Lease.answer(membership.view(), from, payload)));
         membership.handleInline(Messages.RESYNC, (from, payload) -> CompletableFuture.completedFuture(s.backup.onResync(from, payload)));
         membership.addListener(new MembershipListener() {
             @Override

@@ -40,7 +40,7 @@ final class Topology {
             // on a tie the later in the view, as a restarted node's newer incarnation is in a view that grew
             byName.merge(m.name(), m, (a, b) -> b.startedAt() >= a.startedAt() ? b : a);
         }
-        this.key = view.id() * 1_000_003L + view.coordinator().name().hashCode();
+        this.key = keyOf(view);
         List<String> names = List.copyOf(byName.keySet());
         for (int b = 0; b < tables.length; b++) {
             tables[b] = PartitionTable.compute(view.id(), names, partitionCount, b);
@@ -92,6 +92,11 @@ final class Topology {
         return "map '" + map + "': a fenced write needs a majority of the lock group " + fenceQuorum + " in the view, but"
                 + " node '" + self.name() + "' sees " + fenceQuorumSeen + " of them (cut off from the rest?); nothing was"
                 + " written";
+    }
+
+    /** The key of a view: its id and its coordinator, since views of different splits may share an id. */
+    static long keyOf(dev.cairn.membership.ClusterView view) {
+        return view.id() * 1_000_003L + view.coordinator().name().hashCode();
     }
 
     /** Whether fewer members than expected are in this view: a partition no member holds may be held by the others. */
