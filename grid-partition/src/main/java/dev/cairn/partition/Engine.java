@@ -136,7 +136,14 @@ final class Engine {
      * members: they may hold copies no member of the view has (decision 63). Members never seen hold nothing.
      */
     boolean missesHolders(Topology t) {
-        return t.missesMembers() && !t.byName.keySet().containsAll(seenMembers);
+        return t.missesMembers() && !missingMembers(t).isEmpty();
+    }
+
+    /** The members this node has seen (and that did not leave gracefully) missing from {@code t}'s view. */
+    List<String> missingMembers(Topology t) {
+        List<String> missing = new java.util.ArrayList<>(seenMembers);
+        missing.removeAll(t.byName.keySet());
+        return missing;
     }
 
     /** A topology for a view of this node (this incarnation). */

@@ -268,25 +268,19 @@ final class Migration {
                     warnedWaiting = t.key;
                     log.warn("{}: view {}: partition {}/{} (and perhaps others, see DEBUG) has no current copy in the"
                             + " view; it serves nothing until members missing from it are back: {}", engine.self,
-                            t.view.id(), r.id, g.backups, missingNames(t));
+                            t.view.id(), r.id, g.backups, engine.missingMembers(t));
                 }
             }
             r.copiesMissing = true;
             return true;
         }
-        if (!t.byName.keySet().containsAll(engine.seenMembers) && warnedLost != t.key) {
+        if (warnedLost != t.key && !engine.missingMembers(t).isEmpty()) {
             warnedLost = t.key;
             log.warn("{}: view {}: no member holds a current copy of partition {}/{} (and perhaps others), and {}"
                     + " members are back: writes acknowledged on its last owners may be lost; it goes on from the"
                     + " freshest copy left, if any", engine.self, t.view.id(), r.id, g.backups, t.byName.size());
         }
         return false;
-    }
-
-    private List<String> missingNames(Topology t) {
-        List<String> missing = new ArrayList<>(engine.seenMembers);
-        missing.removeAll(t.byName.keySet());
-        return missing;
     }
 
     /** Asks one holder to send a partition; if it will not, the next tick asks again. */

@@ -181,10 +181,7 @@ final class PrimaryPath {
                     || r.state != Replica.State.COMPLETE || !r.unacknowledged.resent(key)) {
                 return; // settled already (a retry's repair), or the new view's migration forgets the key
             }
-            StoredEntry now = m.store(r.id).get(key);
-            sendToBackups(t, m, r.id, new Messages.BackupWrite(t.key, m.name, r.id, key, null, r.version, r.changeSeq,
-                    now == null ? Messages.BackupKind.REMOVE : Messages.BackupKind.WRITE, now, null,
-                    Messages.OutcomeMode.NONE, false, null), acks);
+            sendToBackups(t, m, r.id, repair(t, m, r, key, null, null, null, m.store(r.id)), acks);
         }
         whenAcknowledged(m, r, acks, Reply.ok(Op.Decision.keep(null, true))).thenAccept(reply -> {
             if (reply.status() == Status.OK) {
@@ -335,6 +332,7 @@ final class PrimaryPath {
      * A retry of a write already applied (here, or by an earlier primary whose backup this node was): the current
      * backups get the key as it stands now, with the recorded outcome and the fence, since the first try may have
      * reached none of them (a backup that answered stale, a leaving one); then the caller gets the first outcome.
+     * Without an outcome ({@code id} and {@code prior} null) it is the key alone, as {@link #settle} re-sends it.
      */
     private Messages.BackupWrite repair(Topology t, MapStores m, Replica r, byte[] key, Fence fence, Invocation id,
                                         Outcomes.Outcome prior, PartitionStore store) {
@@ -344,7 +342,8 @@ final class PrimaryPath {
         StoredEntry now = store.get(key);
         return new Messages.BackupWrite(t.key, m.name, r.id, key, fence, r.version, r.changeSeq,
                 now == null ? Messages.BackupKind.REMOVE : Messages.BackupKind.WRITE, now, id,
-                Messages.OutcomeMode.SENT, prior.flag(), prior.returned());
+                prior == null ? Messages.OutcomeMode.NONE : Messages.OutcomeMode.SENT,
+                prior != null && prior.flag(), prior == null ? null : prior.returned());
     }
 
     /**
