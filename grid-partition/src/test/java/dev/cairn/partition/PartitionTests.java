@@ -68,7 +68,33 @@ final class PartitionTests {
     /** Waits until every running node holds the data of every partition it owns, for maps with {@code backups}. */
     static void awaitSettled(LoopbackCluster<Node> cluster, int backups) {
         cluster.awaitConverged();
-        await().atMost(cluster.patience()).until(() -> cluster.running().stream()
-                .allMatch(i -> cluster.node(i).service().settled(backups)));
+        try {
+            await().atMost(cluster.patience()).until(() -> cluster.running().stream()
+                    .allMatch(i -> cluster.node(i).service().settled(backups)));
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("not settled: " + unsettled(cluster, backups), e);
+        }
+    }
+
+    /** Each running node's owned partitions (of maps with {@code backups}) that are not complete, and why. */
+    private static String unsettled(LoopbackCluster<Node> cluster, int backups) {
+        StringBuilder out = new StringBuilder();
+        for (int i : cluster.running()) {
+            Engine e = cluster.node(i).service().engine();
+            Topology t = e.topology;
+            out.append("\n").append(e.self).append(" (view ").append(t == null ? "none" : t.view.id())
+                    .append(", missing ").append(t == null ? "?" : e.missingMembers(t)).append("):");
+            int shown = 0;
+            for (Replica r : e.groups[backups].replicas) {
+                synchronized (r) {
+                    if (t != null && t.isOwner(backups, r.id) && r.state != Replica.State.COMPLETE && shown++ < 10) {
+                        out.append(" p").append(r.id).append('=').append(r.state)
+                                .append(r.copiesMissing ? "/waits-for-missing" : "")
+                                .append(r.expectedPush != 0 ? "/pulling-from-" + r.incomingFrom : "");
+                    }
+                }
+            }
+        }
+        return out.toString();
     }
 }

@@ -128,8 +128,21 @@ class ReplicaDefectsTest {
 
     /** Whether {@code thread} is blocked entering {@code monitor}. */
     private static boolean blockedOn(Thread thread, Object monitor) {
-        java.lang.management.ThreadInfo info = java.lang.management.ManagementFactory.getThreadMXBean()
-                .getThreadInfo(thread.getId());
+        return blockedOn(java.lang.management.ManagementFactory.getThreadMXBean().getThreadInfo(thread.getId()), monitor);
+    }
+
+    /** Whether any thread is blocked entering {@code monitor}. */
+    private static boolean anyBlockedOn(Object monitor) {
+        for (java.lang.management.ThreadInfo info : java.lang.management.ManagementFactory.getThreadMXBean()
+                .dumpAllThreads(false, false)) {
+            if (blockedOn(info, monitor)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean blockedOn(java.lang.management.ThreadInfo info, Object monitor) {
         return info != null && info.getThreadState() == Thread.State.BLOCKED && info.getLockInfo() != null
                 && info.getLockInfo().getIdentityHashCode() == System.identityHashCode(monitor);
     }
@@ -154,8 +167,10 @@ class ReplicaDefectsTest {
             Thread writer = new Thread(() -> write.complete(m.set(k, b("written while leaving"))));
             Thread leaver = new Thread(s0::handOff);
             synchronized (r) {
-                writer.start(); // on the primary itself: it checks, then waits here for the monitor
-                await().atMost(Duration.ofSeconds(10)).until(() -> blockedOn(writer, r));
+                // on the primary itself: it checks, then waits here for the monitor (on the caller's thread, or on a
+                // timer's if the first try found the lease lapsed for a moment under load and answered retry)
+                writer.start();
+                await().atMost(Duration.ofSeconds(10)).until(() -> anyBlockedOn(r));
                 leaver.start(); // marks the node leaving, then waits here to snapshot the partition
                 await().atMost(Duration.ofSeconds(10)).until(() -> blockedOn(leaver, r));
             }
