@@ -13,8 +13,11 @@ import java.util.Objects;
  *                     (faster; may return a value a moment older than the primary's)
  * @param sizing       expected entries and average sizes, which size the off-heap stores
  * @param quorum       which operations need this side of a split to hold a majority of the expected members
+ * @param mergePolicy  what is kept of a key both sides of a healed split hold differently (for a map both sides could
+ *                     write: with a write quorum the smaller side wrote nothing)
  */
-public record MapOptions(int backupCount, boolean asyncBackups, boolean readBackups, StoreSizing sizing, Quorum quorum) {
+public record MapOptions(int backupCount, boolean asyncBackups, boolean readBackups, StoreSizing sizing, Quorum quorum,
+                         MergePolicy mergePolicy) {
     /** The most backups a map may have. */
     public static final int MAX_BACKUP_COUNT = 3;
 
@@ -24,11 +27,12 @@ public record MapOptions(int backupCount, boolean asyncBackups, boolean readBack
         }
         Objects.requireNonNull(sizing, "sizing");
         Objects.requireNonNull(quorum, "quorum");
+        Objects.requireNonNull(mergePolicy, "mergePolicy");
     }
 
-    /** Options with the {@link Quorum#DEFAULT} quorum. */
+    /** Options with the {@link Quorum#DEFAULT} quorum and the {@link MergePolicy#LATEST_UPDATE} merge. */
     public MapOptions(int backupCount, boolean asyncBackups, boolean readBackups, StoreSizing sizing) {
-        this(backupCount, asyncBackups, readBackups, sizing, Quorum.DEFAULT);
+        this(backupCount, asyncBackups, readBackups, sizing, Quorum.DEFAULT, MergePolicy.LATEST_UPDATE);
     }
 
     /** Synchronous backups, reads from the primary, default sizing, the default quorum. */
@@ -37,22 +41,26 @@ public record MapOptions(int backupCount, boolean asyncBackups, boolean readBack
     }
 
     public MapOptions withBackupCount(int v) {
-        return new MapOptions(v, asyncBackups, readBackups, sizing, quorum);
+        return new MapOptions(v, asyncBackups, readBackups, sizing, quorum, mergePolicy);
     }
 
     public MapOptions withAsyncBackups(boolean v) {
-        return new MapOptions(backupCount, v, readBackups, sizing, quorum);
+        return new MapOptions(backupCount, v, readBackups, sizing, quorum, mergePolicy);
     }
 
     public MapOptions withReadBackups(boolean v) {
-        return new MapOptions(backupCount, asyncBackups, v, sizing, quorum);
+        return new MapOptions(backupCount, asyncBackups, v, sizing, quorum, mergePolicy);
     }
 
     public MapOptions withSizing(StoreSizing v) {
-        return new MapOptions(backupCount, asyncBackups, readBackups, v, quorum);
+        return new MapOptions(backupCount, asyncBackups, readBackups, v, quorum, mergePolicy);
     }
 
     public MapOptions withQuorum(Quorum v) {
-        return new MapOptions(backupCount, asyncBackups, readBackups, sizing, v);
+        return new MapOptions(backupCount, asyncBackups, readBackups, sizing, v, mergePolicy);
+    }
+
+    public MapOptions withMergePolicy(MergePolicy v) {
+        return new MapOptions(backupCount, asyncBackups, readBackups, sizing, quorum, v);
     }
 }

@@ -74,10 +74,14 @@ final class BackupPath {
                     }
                 } else if (w.kind() == Messages.BackupKind.CLEAR) {
                     target.clear();
-                } else if (w.entry() == null) {
+                } else if (w.kind() == Messages.BackupKind.REMOVE) {
                     target.remove(w.key());
+                    if (engine.membersMissing) {
+                        r.tombstones.removed(m.name, w.key(), w.entry().writtenAt());
+                    }
                 } else {
                     target.put(w.key(), w.entry());
+                    r.tombstones.written(m.name, w.key());
                 }
             } catch (StoreFullException | IllegalArgumentException e) {
                 log.error("{}: backup of map '{}' partition {} has no room; the backup copy misses a write: {}",

@@ -47,6 +47,16 @@ final class Engine {
     volatile boolean closed;
     /** The name of every member this node has seen in a view: those missing from the current one may hold copies. */
     final Set<String> seenMembers = ConcurrentHashMap.newKeySet();
+    /**
+     * Whether members this node has seen are missing from its view: removes then leave tombstones (decision 67). Set on
+     * the partition thread as views arrive and members leave.
+     */
+    volatile boolean membersMissing;
+    /**
+     * Since when (epoch milliseconds, less the failure timeout it took to notice, and a second for clock skew) members
+     * have been missing; 0 while none are. A merge takes from this side only what it wrote since (decision 67).
+     */
+    volatile long splitSince;
 
     Engine(Membership membership, PartitionSettings settings, io.micrometer.core.instrument.MeterRegistry registry) {
         this.membership = membership;
@@ -146,10 +156,24 @@ final class Engine {
         return missing;
     }
 
-    /** A topology for a view of this node (this incarnation). */
-    Topology topologyOf(dev.cairn.membership.ClusterView view) {
+    /**
+     * A topology for a view of this node (this incarnation); for a view that healed a split, with the sides it merged,
+     * the largest first (on a tie, the one whose first name sorts first), as every member orders them alike.
+     */
+    Topology topologyOf(dev.cairn.membership.ClusterView view, List<dev.cairn.membership.ClusterView> subgroups) {
         Member local = membership.localMember();
-        return new Topology(view, local, partitionCount, fenceQuorum, membership.settings().expectedMembers());
+        List<Set<String>> sides = null;
+        if (!subgroups.isEmpty()) {
+            sides = new java.util.ArrayList<>();
+            for (dev.cairn.membership.ClusterView g : subgroups) {
+                Set<String> names = new java.util.TreeSet<>();
+                g.members().forEach(m -> names.add(m.name()));
+                sides.add(names);
+            }
+            sides.sort(java.util.Comparator.<Set<String>>comparingInt(Set::size).reversed()
+                    .thenComparing(s -> ((java.util.TreeSet<String>) s).first()));
+        }
+        return new Topology(view, local, partitionCount, fenceQuorum, membership.settings().expectedMembers(), sides);
     }
 
     /** How long a write's outcome is kept for its retries: past the longest a caller retries (its request timeout). */

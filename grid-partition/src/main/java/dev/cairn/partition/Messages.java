@@ -130,7 +130,8 @@ final class Messages {
      *
      * @param version   the partition version after the write
      * @param changeSeq the change feed's position after the write
-     * @param entry     the stored entry for {@link BackupKind#WRITE}, else null
+     * @param entry     the stored entry for {@link BackupKind#WRITE}; for {@link BackupKind#REMOVE}, when the key was
+     *                  removed ({@link StoredEntry#removal}); else null
      * @param id        the write's invocation id (null for none) and how the backup records its outcome
      * @param returned  the recorded outcome's value, for {@link OutcomeMode#SENT}
      */
@@ -142,7 +143,9 @@ final class Messages {
                     + (returned == null ? 0 : returned.length) + 128).i64(viewKey).str(map).i32(partition).bytes(key);
             writeFence(out, fence).i64(version).i64(changeSeq).u8(kind.ordinal());
             if (kind == BackupKind.WRITE) {
-                out.i64(entry.version()).i64(entry.expiresAt()).i64(entry.touchedAt()).bytes(entry.value());
+                out.i64(entry.version()).i64(entry.expiresAt()).i64(entry.writtenAt()).bytes(entry.value());
+            } else if (kind == BackupKind.REMOVE) {
+                out.i64(entry.writtenAt());
             }
             writeInvocation(out, id);
             if (id != null) {
@@ -164,7 +167,8 @@ final class Messages {
             long version = in.i64();
             long changeSeq = in.i64();
             BackupKind kind = enumOf(BackupKind.values(), in.u8(), "backup kind");
-            StoredEntry entry = kind == BackupKind.WRITE ? new StoredEntry(in.i64(), in.i64(), in.i64(), in.bytes()) : null;
+            StoredEntry entry = kind == BackupKind.WRITE ? new StoredEntry(in.i64(), in.i64(), in.i64(), in.bytes())
+                    : kind == BackupKind.REMOVE ? StoredEntry.removal(version, in.i64()) : null;
             Invocation id = readInvocation(in);
             OutcomeMode outcome = OutcomeMode.NONE;
             boolean flag = false;

@@ -35,15 +35,19 @@ final class Migration {
         this.transfer = transfer;
     }
 
-    /** Installs a view: resets what must be pulled and starts pulling. */
-    void onView(ClusterView view, boolean merged) {
+    /**
+     * Installs a view: resets what must be pulled and starts pulling. {@code subgroups} are the sides a view that heals
+     * a split merged (empty for any other view).
+     */
+    void onView(ClusterView view, List<ClusterView> subgroups) {
         if (engine.closed) {
             return;
         }
+        boolean merged = !subgroups.isEmpty();
         Topology previous = engine.topology;
         boolean first = previous == null;
         log.debug("{}: installing view {} (merged: {})", engine.self, view, merged);
-        Topology t = engine.topologyOf(view);
+        Topology t = engine.topologyOf(view, subgroups);
         engine.topology = t;
         // copies here serve nothing in this view until a majority of it answers; asked once this view is installed,
         // so that no send delays the install
@@ -52,9 +56,16 @@ final class Migration {
         for (Member m : view.members()) {
             engine.seenMembers.add(m.name());
         }
+        boolean missing = !engine.missingMembers(t).isEmpty();
+        if (missing && !engine.membersMissing) { // kept past the heal: the merge asks for it then
+            engine.splitSince = engine.clock.epochMillis() - engine.membership.settings().failureTimeout().toMillis()
+                    - 1000;
+        }
+        engine.membersMissing = missing;
         for (ReplicaGroup g : engine.groups) {
             for (Replica r : g.replicas) {
                 synchronized (r) {
+                    transfer.merge.abandon(g, r); // a merge under way is for the view before
                     r.copiesMissing = false; // decided afresh by this view's query
                     boolean owner = t.isOwner(g.backups, r.id);
                     boolean wasOwner = !first && previous.isOwner(g.backups, r.id);
@@ -115,6 +126,9 @@ final class Migration {
                 boolean owner = t.isOwner(g.backups, r.id);
                 synchronized (r) {
                     r.outcomes.expire(now, engine.outcomeRetentionNanos());
+                    if (owner && r.state == Replica.State.COMPLETE && !engine.membersMissing) {
+                        r.tombstones.clear(); // nobody is missing and the partition is merged: no split to merge
+                    }
                     if (owner && r.state != Replica.State.COMPLETE) {
                         boolean stuck = r.expectedPush != 0 && now - r.pullStarted > engine.timeout.toNanos();
                         if (r.expectedPush == 0 || stuck) {
@@ -159,6 +173,7 @@ final class Migration {
 
     /** Asks for a partition's data. Called with the replica's monitor held. */
     private void startPull(Topology t, ReplicaGroup g, Replica r) {
+        transfer.merge.abandon(g, r); // (a merge's pull that stalled starts the merge over)
         long pullId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
         if (r.state != Replica.State.KEPT) {
             r.state = Replica.State.RECEIVING;
@@ -201,6 +216,8 @@ final class Migration {
             boolean missing = engine.missesHolders(t); // or as any member asked sees it
             boolean someCurrent = false;
             List<Wire.In> fences = new ArrayList<>();
+            long[] versions = new long[answers.size()];
+            java.util.Arrays.fill(versions, -1);
             for (int i = 0; i < answers.size(); i++) {
                 byte[] a = answers.get(i).isCompletedExceptionally() ? null : answers.get(i).getNow(null);
                 if (a == null || a[0] == Status.RETRY.code()) {
@@ -211,6 +228,7 @@ final class Migration {
                     Wire.In in = new Wire.In(a);
                     in.u8();
                     long version = in.i64();
+                    versions[i] = version;
                     someCurrent |= in.u8() == 1;
                     missing |= in.u8() == 1;
                     fences.add(in);
@@ -220,6 +238,7 @@ final class Migration {
                     }
                 }
             }
+            SplitMerge.Plan plan;
             synchronized (r) {
                 if (r.expectedPush != pullId) {
                     return;
@@ -234,6 +253,14 @@ final class Migration {
                     r.expectedPush = 0; // someone is on another view or did not answer: ask again on the next tick
                 } else if (awaitMissingCopies(t, g, r, someCurrent || (ownVersion >= 0 && r.current), missing)) {
                     r.expectedPush = 0; // asked again on the next tick
+                } else if (t.sides != null && (plan = SplitMerge.plan(t, engine.self, sources, versions, ownVersion)) != null) {
+                    // the sides of a healed split each hold a copy: merged key by key (decision 67)
+                    transfer.merge.begin(t, g, r, plan);
+                    if (plan.base() != null) {
+                        askToSend(plan.base(), ask, r, pullId); // its install goes on with the merge
+                    } else {
+                        transfer.merge.next(t, g, r);
+                    }
                 } else if (best != null && bestVersion > ownVersion) {
                     askToSend(best, ask, r, pullId);
                 } else {
@@ -319,6 +346,7 @@ final class Migration {
         r.version = 0;
         r.changeSeq = 0;
         r.outcomes.clear();
+        r.tombstones.clear();
         r.unacknowledged.clear();
         r.notOwnedSince = Replica.NEVER;
     }

@@ -79,6 +79,8 @@ final class PartitionMetrics {
         private final Counter hits;
         private final Counter misses;
         private final Timer latency;
+        /** Keys merged after a split healed, by what was kept: existing, merging, new, removed, failed. */
+        private final java.util.Map<String, Counter> merges = new java.util.HashMap<>();
 
         private MapMetrics(String map) {
             Tags tags = Tags.of("node", node, "map", map);
@@ -87,6 +89,11 @@ final class PartitionMetrics {
             removes = own(counter("cairn.map.removes", tags));
             hits = own(counter("cairn.map.hits", tags));
             misses = own(counter("cairn.map.misses", tags));
+            for (String outcome : List.of("existing", "merging", "new", "removed", "failed")) {
+                merges.put(outcome, own(add(Counter.builder("cairn.map.merges").tags(tags.and("outcome", outcome))
+                        .description("Keys both sides of a healed split held differently, by what the merge kept")
+                        .register(registry))));
+            }
             latency = own(add(Timer.builder("cairn.map.latency").tags(tags).description("Operation latency seen by callers")
                     .publishPercentiles(0.5, 0.99).register(registry)));
             own(add(Gauge.builder("cairn.map.entries", () -> primaryEntries.applyAsDouble(map)).tags(tags)
@@ -106,6 +113,11 @@ final class PartitionMetrics {
                 meters.removeAll(own);
             }
             own.forEach(registry::remove);
+        }
+
+        /** A key merged after a split healed, by what was kept (see {@link #merges}). */
+        void merged(String outcome) {
+            merges.get(outcome).increment();
         }
 
         void record(Op op, long nanos, boolean flag) {

@@ -87,17 +87,21 @@ public final class PartitionService implements AutoCloseable {
             @Override
             public void memberLeft(Member member, ClusterView view) {
                 // it handed its copies off as it left: it holds none that a partition should wait for (decision 63)
-                e.onTimer(() -> e.seenMembers.remove(member.name()));
+                e.onTimer(() -> {
+                    e.seenMembers.remove(member.name());
+                    Topology t = e.topology;
+                    e.membersMissing = t != null && !e.missingMembers(t).isEmpty();
+                });
             }
 
             @Override
             public void viewChanged(ClusterView view) {
-                e.onTimer(() -> s.install(view, false));
+                e.onTimer(() -> s.install(view, List.of()));
             }
 
             @Override
             public void merged(ClusterView view, List<ClusterView> subgroups) {
-                e.onTimer(() -> s.install(view, true));
+                e.onTimer(() -> s.install(view, subgroups));
             }
         });
         e.timer.scheduleWithFixedDelay(s.migration::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
@@ -107,8 +111,13 @@ public final class PartitionService implements AutoCloseable {
         return s;
     }
 
-    private void install(ClusterView view, boolean merged) {
-        migration.onView(view, merged);
+    private void install(ClusterView view, List<ClusterView> subgroups) {
+        Topology now = engine.topology;
+        // a view that heals a split arrives as merged, then as changed: installed once, with its sides
+        if (subgroups.isEmpty() && now != null && now.key == Topology.keyOf(view) && now.sides != null) {
+            return;
+        }
+        migration.onView(view, subgroups);
         firstTable.countDown();
     }
 

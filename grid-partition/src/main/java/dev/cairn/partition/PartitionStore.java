@@ -23,7 +23,7 @@ import java.util.function.BiConsumer;
  * The entries of one named map in one partition, held off-heap in an in-memory (not persisted) Chronicle Map keyed
  * by the serialized key bytes.
  *
- * <p>A stored value is a {@value #HEADER_BYTES}-byte header (version, expiresAt, touchedAt: three longs in native byte
+ * <p>A stored value is a {@value #HEADER_BYTES}-byte header (version, expiresAt, writtenAt: three longs in native byte
  * order) followed by the value bytes. {@link Codec} is the only place that knows this layout; it is Chronicle's
  * value marshaller, so Chronicle hands it the stored bytes and it builds the {@link StoredEntry} in one copy, and a put
  * writes the header and value straight into the store (rather than a {@code byte[]} value copied once more to add or
@@ -62,7 +62,7 @@ final class PartitionStore implements AutoCloseable {
     /** Stores open in this JVM (created and not yet closed), on every node in it. */
     private static final java.util.concurrent.atomic.AtomicLong OPEN = new java.util.concurrent.atomic.AtomicLong();
 
-    /** Bytes of the header in front of every stored value: version, expiresAt, touchedAt. */
+    /** Bytes of the header in front of every stored value: version, expiresAt, writtenAt. */
     static final int HEADER_BYTES = 3 * Long.BYTES;
 
     /**
@@ -386,7 +386,7 @@ final class PartitionStore implements AutoCloseable {
 
     /**
      * The stored layout, and the only code that knows it: {@value #HEADER_BYTES} bytes of header (version, expiresAt,
-     * touchedAt as longs in Chronicle's native byte order) followed by the value bytes. As Chronicle's value marshaller
+     * writtenAt as longs in Chronicle's native byte order) followed by the value bytes. As Chronicle's value marshaller
      * it writes an entry straight into the store and reads one straight out of it, so the value is copied once each
      * way (DESIGN decision 11). Stateless; Chronicle wants marshallers emulating enums as a final class with one
      * instance and {@code readResolve}, not Java enums.
@@ -406,7 +406,7 @@ final class PartitionStore implements AutoCloseable {
         public void write(Bytes<?> out, long size, StoredEntry entry) {
             out.writeLong(entry.version());
             out.writeLong(entry.expiresAt());
-            out.writeLong(entry.touchedAt());
+            out.writeLong(entry.writtenAt());
             out.write(entry.value());
         }
 
@@ -419,10 +419,10 @@ final class PartitionStore implements AutoCloseable {
             }
             long version = in.readLong();
             long expiresAt = in.readLong();
-            long touchedAt = in.readLong();
+            long writtenAt = in.readLong();
             byte[] value = new byte[(int) (size - HEADER_BYTES)];
             in.read(value);
-            return new StoredEntry(version, expiresAt, touchedAt, value);
+            return new StoredEntry(version, expiresAt, writtenAt, value);
         }
 
         @Override

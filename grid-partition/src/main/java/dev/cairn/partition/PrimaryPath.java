@@ -120,8 +120,9 @@ final class PrimaryPath {
                     // (view id, count): a write the primary of an older view applied but could not replicate never
                     // ties with one acknowledged in this view, so the freshest copy is the one with the highest version
                     long version = Math.max(r.version, t.view.id() << 32) + 1;
+                    long writtenAt = StoredEntry.writtenAfter(current, engine.clock.epochMillis());
                     StoredEntry entry = d.change() == Op.Change.WRITE
-                            ? new StoredEntry(version, 0, engine.clock.epochMillis(), d.value()) : null;
+                            ? new StoredEntry(version, 0, writtenAt, d.value()) : StoredEntry.removal(version, writtenAt);
                     StoredEntry seen = r.unacknowledged.visibleOr(key, current);
                     Reply refused = apply(m, r, store, op, key, d, entry, version, fence, id);
                     if (refused != null) {
@@ -130,7 +131,7 @@ final class PrimaryPath {
                     if (hideUntilAcknowledged) {
                         r.unacknowledged.applied(key, seen, version);
                         settles = version;
-                        settled = entry;
+                        settled = d.change() == Op.Change.WRITE ? entry : null; // (null: readers see it removed)
                     }
                     backup = changeFor(t, m, r, op, key, current, d, entry, fence, id);
                 }
@@ -293,10 +294,14 @@ final class PrimaryPath {
     private Reply apply(MapStores m, Replica r, PartitionStore store, Op op, byte[] key, Op.Decision d,
                         StoredEntry entry, long version, Fence fence, Invocation id) {
         try {
-            if (entry != null) {
+            if (d.change() == Op.Change.WRITE) {
                 store.put(key, entry);
+                r.tombstones.written(m.name, key);
             } else {
                 store.remove(key);
+                if (engine.membersMissing) { // a removal the other side of a split may not know of (decision 67)
+                    r.tombstones.removed(m.name, key, entry.writtenAt());
+                }
             }
         } catch (StoreFullException e) {
             return Reply.refused(Status.FULL, e.getMessage());
@@ -325,7 +330,8 @@ final class PrimaryPath {
         Messages.OutcomeMode mode = id == null ? Messages.OutcomeMode.NONE
                 : op.returnsPrevious() ? Messages.OutcomeMode.PREVIOUS_VALUE : Messages.OutcomeMode.NO_VALUE;
         return new Messages.BackupWrite(t.key, m.name, r.id, key, fence, r.version, r.changeSeq,
-                entry == null ? Messages.BackupKind.REMOVE : Messages.BackupKind.WRITE, entry, id, mode, d.flag(), null);
+                d.change() == Op.Change.WRITE ? Messages.BackupKind.WRITE : Messages.BackupKind.REMOVE, entry, id, mode,
+                d.flag(), null);
     }
 
     /**
@@ -340,8 +346,10 @@ final class PrimaryPath {
             r.fences.raise(fence);
         }
         StoredEntry now = store.get(key);
+        long removedAt = r.tombstones.removedAt(m.name, key);
         return new Messages.BackupWrite(t.key, m.name, r.id, key, fence, r.version, r.changeSeq,
-                now == null ? Messages.BackupKind.REMOVE : Messages.BackupKind.WRITE, now, id,
+                now == null ? Messages.BackupKind.REMOVE : Messages.BackupKind.WRITE,
+                now != null ? now : StoredEntry.removal(r.version, Math.max(removedAt, 0)), id,
                 prior == null ? Messages.OutcomeMode.NONE : Messages.OutcomeMode.SENT,
                 prior != null && prior.flag(), prior == null ? null : prior.returned());
     }

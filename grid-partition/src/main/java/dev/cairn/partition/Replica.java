@@ -28,6 +28,8 @@ final class Replica {
     /** The change feed's position: one more per applied change, the same on every copy (see {@link ChangeFeed}). */
     long changeSeq;
     final FenceTable fences = new FenceTable();
+    /** The keys removed while members were missing, for the merge when the split heals (decision 67). */
+    final Tombstones tombstones = new Tombstones();
     final Outcomes outcomes = new Outcomes();
     /** Keys whose latest write is not acknowledged by every backup yet: readers see their previous entry. */
     final Unacknowledged unacknowledged = new Unacknowledged();
@@ -71,6 +73,22 @@ final class Replica {
      * every live backup, not only by a primary that may crash before the backup's copy is built.
      */
     final List<PendingBackup> awaitingCopy = new ArrayList<>();
+
+    /**
+     * A split's heal under way here as this partition's primary (decision 67): the sides' copies still to pull and
+     * merge ({@code null} when not merging), the one being received, and this node's own copy set aside to merge once
+     * the base replaced it.
+     */
+    java.util.ArrayDeque<Member> mergeQueue;
+    Member mergingFrom;
+    Copy setAside;
+
+    /**
+     * A copy of the partition apart from this node's: its stores by map, its tombstones, and since when (epoch
+     * milliseconds) its side missed the others, so that what it held before is not merged as new.
+     */
+    record Copy(Map<String, PartitionStore> stores, Tombstones tombstones, long splitSince) {
+    }
 
     /** A backup write waiting for this node to hold its partition, and the member that sent it. */
     record PendingBackup(Member from, CompletableFuture<byte[]> reply) {

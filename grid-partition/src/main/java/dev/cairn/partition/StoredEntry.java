@@ -11,29 +11,42 @@ import java.util.Objects;
  *
  * @param version   assigned by the partition's primary; backups apply writes in version order
  * @param expiresAt absolute expiry in epoch milliseconds, {@code 0} for never
- * @param touchedAt when the entry was last read or written, in epoch milliseconds (for eviction)
+ * @param writtenAt when the key was last written, in epoch milliseconds on a clock that only moves forward per key
+ *                  ({@link #writtenAfter}): the order of a key's writes across the sides of a healed split
  * @param value     the value bytes, possibly empty, never {@code null}
  */
-record StoredEntry(long version, long expiresAt, long touchedAt, byte[] value) {
+record StoredEntry(long version, long expiresAt, long writtenAt, byte[] value) {
     StoredEntry {
         Objects.requireNonNull(value, "value");
+    }
+
+    private static final byte[] NO_VALUE = new byte[0];
+
+    /** What a backup is sent for a removal: the partition version and when the key was removed, no value. */
+    static StoredEntry removal(long version, long removedAt) {
+        return new StoredEntry(version, 0, removedAt, NO_VALUE);
+    }
+
+    /** The write time of a key's next write at {@code now}: later than {@code previous}'s, whatever the clocks say. */
+    static long writtenAfter(StoredEntry previous, long now) {
+        return previous == null ? now : Math.max(now, previous.writtenAt + 1);
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof StoredEntry e
-                && version == e.version && expiresAt == e.expiresAt && touchedAt == e.touchedAt
+                && version == e.version && expiresAt == e.expiresAt && writtenAt == e.writtenAt
                 && Arrays.equals(value, e.value);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(version, expiresAt, touchedAt, Arrays.hashCode(value));
+        return Objects.hash(version, expiresAt, writtenAt, Arrays.hashCode(value));
     }
 
     @Override
     public String toString() {
-        return "StoredEntry[version=" + version + ", expiresAt=" + expiresAt + ", touchedAt=" + touchedAt
+        return "StoredEntry[version=" + version + ", expiresAt=" + expiresAt + ", writtenAt=" + writtenAt
                 + ", value=" + value.length + " bytes]";
     }
 }

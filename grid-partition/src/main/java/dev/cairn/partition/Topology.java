@@ -24,14 +24,22 @@ final class Topology {
     final long fenceQuorumSeen;
     /** The cluster size a map's quorum is counted against; 0 when not set. */
     private final int expectedMembers;
+    /**
+     * For a view that healed a split, the names of the members of each side, the largest side first (decision 67):
+     * its copies are the ones the others' are merged into. Null for any other view.
+     */
+    final List<java.util.Set<String>> sides;
 
     /**
      * @param self            this node's member (this incarnation)
      * @param fenceQuorum     the lock group's names, empty for none
      * @param expectedMembers the cluster size maps' quorums are counted against, 0 for none
+     * @param sides           for a view that merged subgroups, each subgroup's names, the largest first; else null
      */
-    Topology(ClusterView view, Member self, int partitionCount, List<String> fenceQuorum, int expectedMembers) {
+    Topology(ClusterView view, Member self, int partitionCount, List<String> fenceQuorum, int expectedMembers,
+             List<java.util.Set<String>> sides) {
         this.view = view;
+        this.sides = sides;
         this.self = self;
         this.fenceQuorum = fenceQuorum;
         this.expectedMembers = expectedMembers;

@@ -17,18 +17,21 @@ import dev.cairn.membership.Wire;
 
 /**
  * Moving a partition's data between members: answering pulls, sending snapshots (begin, one chunk of entries after
- * another, end with the version, change sequence, fences and recent outcomes) ordered under the replica's monitor, so
- * the receiver gets the snapshot and then every later write; receiving them; and a leaving node's hand-off to the
- * next view's owners (decision 17).
+ * another, end with the version, change sequence, fences, recent outcomes and tombstones) ordered under the replica's
+ * monitor, so the receiver gets the snapshot and then every later write; receiving them; a leaving node's hand-off to
+ * the next view's owners (decision 17); and, after a split heals, the merge of the other sides' copies (decision 67).
  */
 final class Transfer {
     private static final Logger log = LoggerFactory.getLogger(Transfer.class);
     private static final int CHUNK_BYTES = 64 * 1024;
 
     private final Engine engine;
+    /** Merges the sides' copies after a split heals; their snapshots arrive here. */
+    final SplitMerge merge;
 
     Transfer(Engine engine) {
         this.engine = engine;
+        this.merge = new SplitMerge(engine);
     }
 
     /** Sends one PULL request to each member; the answers in the members' order. */
@@ -113,7 +116,7 @@ final class Transfer {
             Wire.Out[] chunk = {chunkHeader.start(CHUNK_BYTES + 1024).str(m.name)};
             long[] total = {0};
             m.stores[p].forEach((key, entry) -> {
-                chunk[0].bytes(key).i64(entry.version()).i64(entry.expiresAt()).i64(entry.touchedAt()).bytes(entry.value());
+                chunk[0].bytes(key).i64(entry.version()).i64(entry.expiresAt()).i64(entry.writtenAt()).bytes(entry.value());
                 if (chunk[0].size() >= CHUNK_BYTES) {
                     total[0] += chunk[0].size();
                     sent.add(send(to, chunk[0].toArray()));
@@ -128,6 +131,8 @@ final class Transfer {
                 .i64(r.version).i64(r.changeSeq);
         r.fences.write(end);
         r.outcomes.write(end);
+        r.tombstones.write(end);
+        end.i64(engine.splitSince);
         sent.add(send(to, end.toArray()));
         return bytes;
     }
@@ -180,13 +185,32 @@ final class Transfer {
                 }
                 case END -> {
                     if (r.incoming != null && pushId == r.expectedPush && from.equals(r.incomingFrom)) {
-                        install(from, g, r, in, pushId);
+                        if (r.mergeQueue != null && from.equals(r.mergingFrom)) {
+                            mergeIn(g, r, in);
+                        } else {
+                            install(from, g, r, in, pushId);
+                        }
                     }
                 }
                 default -> throw new IllegalStateException("unknown push kind " + h.kind());
             }
         }
         return Status.OK.reply();
+    }
+
+    /** The end of another side's copy, pulled to merge (decision 67): merged into the base, then the next is asked. */
+    private void mergeIn(ReplicaGroup g, Replica r, Wire.In in) {
+        in.i64(); // its version and change sequence: the merged copy's come from this primary's writes
+        in.i64();
+        r.fences.merge(in); // every side's fences count
+        r.outcomes.merge(in, engine.clock.nanoTime(), engine.outcomeRetentionNanos()); // its writes' retries come here
+        Tombstones theirs = new Tombstones();
+        theirs.merge(in);
+        Replica.Copy copy = new Replica.Copy(r.incoming, theirs, in.i64());
+        r.incoming = null;
+        r.incomingFrom = null;
+        merge.mergeIn(engine.topology, g, r, copy);
+        merge.next(engine.topology, g, r);
     }
 
     /** The snapshot's end: its stores replace this node's, with its version, change sequence, fences and outcomes. */
@@ -196,6 +220,8 @@ final class Transfer {
         long changeSeq = in.i64();
         r.fences.merge(in);
         r.outcomes.merge(in, engine.clock.nanoTime(), engine.outcomeRetentionNanos());
+        r.tombstones.merge(in);
+        in.i64(); // since when the sender's side missed members: for merges only
         for (MapStores m : engine.maps.values()) {
             if (m.group == g) {
                 PartitionStore old = m.stores[p];
@@ -228,6 +254,10 @@ final class Transfer {
         r.incomingFrom = null;
         r.expectedPush = 0;
         engine.metrics.partitionsMoved.increment();
+        if (r.mergeQueue != null) { // the base of a split's merge: it serves once the other sides' copies are in
+            r.state = Replica.State.KEPT;
+            merge.next(engine.topology, g, r);
+        }
     }
 
     private boolean ownsNow(ReplicaGroup g, int p) {

@@ -33,10 +33,23 @@ record Node(Membership membership, PartitionService service, SimpleMeterRegistry
     /**
      * Maps with one backup (none when named b0-*, two when b2-*) and no quorum of their own: these clusters test
      * replication and migration, also with fewer than a majority of their nodes left; {@code QuorumTest} tests quorum.
+     * A map merges a healed split {@link dev.cairn.MergePolicy#LATEST_UPDATE LATEST_UPDATE}, or as its name says:
+     * PUT_IF_ABSENT-*, PASS_THROUGH-*, DISCARD-*.
      */
     static Node start(ChannelSettings settings) {
         return start(settings, name -> MapOptions.defaults(name.startsWith("b0-") ? 0 : name.startsWith("b2-") ? 2 : 1)
-                .withQuorum(dev.cairn.Quorum.NONE));
+                .withQuorum(dev.cairn.Quorum.NONE).withMergePolicy(mergePolicyOf(name)));
+    }
+
+    private static dev.cairn.MergePolicy mergePolicyOf(String map) {
+        if (map.startsWith("PUT_IF_ABSENT-")) {
+            return dev.cairn.MergePolicy.PUT_IF_ABSENT;
+        } else if (map.startsWith("PASS_THROUGH-")) {
+            return dev.cairn.MergePolicy.PASS_THROUGH;
+        } else if (map.startsWith("DISCARD-")) {
+            return dev.cairn.MergePolicy.DISCARD;
+        }
+        return dev.cairn.MergePolicy.LATEST_UPDATE;
     }
 
     @Override

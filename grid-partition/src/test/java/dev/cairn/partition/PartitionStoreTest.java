@@ -83,7 +83,7 @@ class PartitionStoreTest {
 
         assertEquals(42, read.version());
         assertEquals(1_700_000_000_123L, read.expiresAt());
-        assertEquals(1_600_000_000_456L, read.touchedAt());
+        assertEquals(1_600_000_000_456L, read.writtenAt());
         assertArrayEquals(stored.value(), read.value());
         assertEquals(stored, read);
         assertNull(store.get(key(2)));
@@ -195,7 +195,7 @@ class PartitionStoreTest {
         }
 
         store.forEach((k, e) -> {
-            store.put(k, new StoredEntry(e.version() + 1, e.expiresAt(), e.touchedAt(), e.value()));
+            store.put(k, new StoredEntry(e.version() + 1, e.expiresAt(), e.writtenAt(), e.value()));
             store.put(key(1_000_000), entry(0, 0, 1));
             store.remove(key(1_000_000));
         });

@@ -1,0 +1,25 @@
+package dev.cairn;
+
+import java.util.Objects;
+
+/**
+ * One side's entry of a key when a split heals, as a {@link MergePolicy} sees it. The arrays are the engine's: a policy
+ * must not modify them.
+ *
+ * @param key       the key's bytes
+ * @param value     the value's bytes; empty for a tombstone
+ * @param writtenAt when that side last wrote or removed the key, in epoch milliseconds, on a clock that only moves
+ *                  forward per key (a later write of a key is always later here, whatever the nodes' clocks say)
+ * @param removed   whether this is a tombstone: that side removed the key while members were missing
+ */
+public record MergeEntry(byte[] key, byte[] value, long writtenAt, boolean removed) {
+    public MergeEntry {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(value, "value");
+    }
+
+    /** An entry of the policy's making: {@code value} for {@code key}, written now. */
+    public static MergeEntry of(byte[] key, byte[] value) {
+        return new MergeEntry(key, value, System.currentTimeMillis(), false);
+    }
+}

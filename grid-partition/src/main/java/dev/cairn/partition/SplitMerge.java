@@ -1,0 +1,258 @@
+package dev.cairn.partition;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.cairn.MergeEntry;
+import dev.cairn.MergePolicy;
+import dev.cairn.StoreFullException;
+import dev.cairn.membership.Member;
+
+/**
+ * Merging the sides' copies of a partition when a split heals (issue 13, decision 67). The new primary of a partition
+ * in a view that merged subgroups takes the freshest copy of the largest side that holds one as the base (pulled, or
+ * its own), then pulls the freshest copy of every other side that holds one, and merges each into the base key by key
+ * through the map's {@link MergePolicy}, tombstones included. Until the last is merged the partition serves nothing
+ * (its copy is {@link Replica.State#KEPT}), so no reader sees the base and then the merged value. The merged copy gets
+ * versions above every side's, so the backups then pull it as they would any new primary's. Runs with the replica's
+ * monitor held.
+ */
+final class SplitMerge {
+    private static final Logger log = LoggerFactory.getLogger(SplitMerge.class);
+    private static final byte[] NO_VALUE = new byte[0];
+
+    private final Engine engine;
+
+    SplitMerge(Engine engine) {
+        this.engine = engine;
+    }
+
+    /** Who holds which copy to merge: the base ({@code null} for this node's own) and one source per other side. */
+    record Plan(Member base, List<Member> sources, boolean ownIsSource) {
+    }
+
+    /**
+     * The merge of a partition whose holders answered {@code versions} (-1 where a member holds none), or null when at
+     * most one side holds a copy (then the freshest copy is the partition, as in any view).
+     */
+    static Plan plan(Topology t, String self, List<Member> members, long[] versions, long ownVersion) {
+        List<Member> best = new ArrayList<>();
+        long[] bestVersion = new long[t.sides.size()];
+        Arrays.fill(bestVersion, -1);
+        boolean[] own = new boolean[t.sides.size()];
+        for (int s = 0; s < t.sides.size(); s++) {
+            best.add(null);
+            Set<String> side = t.sides.get(s);
+            if (ownVersion >= 0 && side.contains(self)) {
+                bestVersion[s] = ownVersion;
+                own[s] = true;
+            }
+            for (int i = 0; i < members.size(); i++) {
+                if (side.contains(members.get(i).name()) && versions[i] > bestVersion[s]) {
+                    bestVersion[s] = versions[i];
+                    best.set(s, members.get(i));
+                    own[s] = false;
+                }
+            }
+        }
+        int base = -1;
+        List<Member> sources = new ArrayList<>();
+        boolean ownIsSource = false;
+        for (int s = 0; s < bestVersion.length; s++) {
+            if (bestVersion[s] < 0) {
+                continue;
+            }
+            if (base < 0) {
+                base = s;
+            } else if (own[s]) {
+                ownIsSource = true;
+            } else {
+                sources.add(best.get(s));
+            }
+        }
+        if (base < 0 || (sources.isEmpty() && !ownIsSource)) {
+            return null;
+        }
+        return new Plan(own[base] ? null : best.get(base), sources, ownIsSource);
+    }
+
+    /**
+     * Starts merging {@code plan} into this node's copy of {@code r}: the base is (or is being) installed. With its own
+     * copy a source, that copy is set aside first, to be merged once the base replaced it.
+     */
+    void begin(Topology t, ReplicaGroup g, Replica r, Plan plan) {
+        log.info("{}: view {}: partition {}/{} merges the copies of the sides of a healed split: base {}, then {}{}",
+                engine.self, t.view.id(), r.id, g.backups, plan.base() == null ? "this node's" : plan.base(),
+                plan.sources(), plan.ownIsSource() ? " and this node's" : "");
+        r.mergeQueue = new ArrayDeque<>(plan.sources());
+        if (plan.ownIsSource()) {
+            r.setAside = new Replica.Copy(new java.util.HashMap<>(), new Tombstones(), engine.splitSince);
+            for (MapStores m : engine.maps.values()) {
+                if (m.group == g && m.stores[r.id] != null) {
+                    r.setAside.stores().put(m.name, m.stores[r.id]);
+                    m.stores[r.id] = null;
+                }
+            }
+            r.setAside.tombstones().take(r.tombstones);
+        } else if (plan.base() != null) {
+            r.tombstones.clear(); // this node's copy is neither the base nor merged: the base brings its own
+        }
+    }
+
+    /** Gives up a merge under way (a new view, a pull that stalled): a copy set aside goes back in place. */
+    void abandon(ReplicaGroup g, Replica r) {
+        r.mergeQueue = null;
+        r.mergingFrom = null;
+        Replica.Copy own = r.setAside;
+        r.setAside = null;
+        if (own == null) {
+            return;
+        }
+        for (MapStores m : engine.maps.values()) {
+            if (m.group == g) {
+                m.closeStore(r.id);
+                m.stores[r.id] = own.stores().remove(m.name);
+            }
+        }
+        own.stores().values().forEach(PartitionStore::close);
+        r.tombstones.clear();
+        r.tombstones.take(own.tombstones());
+    }
+
+    /**
+     * The base is installed (state {@link Replica.State#KEPT}): merges the copy set aside, if any, then asks the next
+     * side for its copy, or, with none left, completes the partition. Returns whether it completed.
+     */
+    boolean next(Topology t, ReplicaGroup g, Replica r) {
+        if (r.setAside != null) {
+            Replica.Copy own = r.setAside;
+            r.setAside = null;
+            mergeIn(t, g, r, own);
+        }
+        Member source = r.mergeQueue.poll();
+        if (source == null) {
+            r.mergeQueue = null;
+            r.mergingFrom = null;
+            r.state = Replica.State.COMPLETE;
+            r.copiesMissing = false;
+            r.expectedPush = 0;
+            log.debug("{}: partition {}/{} merged, version {}", engine.self, r.id, g.backups, r.version);
+            return true;
+        }
+        long pullId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
+        r.expectedPush = pullId;
+        r.pullStarted = engine.clock.nanoTime();
+        r.mergingFrom = source;
+        byte[] ask = new Messages.PullRequest(Messages.PullMode.SEND, t.key, g.backups, r.id, pullId).encode();
+        engine.membership.request(source, Messages.PULL, ask, engine.timeout).whenComplete((a, e) -> {
+            if (e != null || a[0] != dev.cairn.membership.Status.PUSHING.code()) {
+                synchronized (r) {
+                    if (r.expectedPush == pullId && r.incoming == null) {
+                        r.expectedPush = 0; // the next tick starts the partition's merge over
+                        r.mergeQueue = null;
+                        r.mergingFrom = null;
+                    }
+                }
+            }
+        });
+        return false;
+    }
+
+    /** Merges one side's copy into this node's, key by key, through each map's policy; then closes the copy. */
+    void mergeIn(Topology t, ReplicaGroup g, Replica r, Replica.Copy other) {
+        Set<String> maps = new java.util.TreeSet<>(other.stores().keySet());
+        maps.addAll(other.tombstones().maps());
+        for (String name : maps) {
+            MapStores m = engine.map(name);
+            if (m.group != g) {
+                continue;
+            }
+            if (m.options.quorum().covers(true, engine.membership.settings().expectedMembers())) {
+                continue; // a smaller side refused this map's writes: its copy holds nothing the base lacks
+            }
+            // only what that side wrote since it lost the others: the rest it had before the split, and the base has
+            // it or removed it since (a copy kept from an older ownership must not bring removed keys back)
+            long since = other.splitSince();
+            PartitionStore theirs = other.stores().get(name);
+            if (theirs != null) {
+                theirs.forEach((key, entry) -> {
+                    if (entry.writtenAt() >= since) {
+                        decide(t, m, r, key, entry.expiresAt(), new MergeEntry(key, entry.value(), entry.writtenAt(), false));
+                    }
+                });
+            }
+            other.tombstones().forEach(name, (key, at) -> {
+                if (at >= since) {
+                    decide(t, m, r, key, 0, new MergeEntry(key, NO_VALUE, at, true));
+                }
+            });
+        }
+        other.stores().values().forEach(PartitionStore::close);
+    }
+
+    /** Applies the map's policy to one key of the merging side, as a write of this primary. */
+    private void decide(Topology t, MapStores m, Replica r, byte[] key, long expiresAt, MergeEntry merging) {
+        PartitionStore store = m.store(r.id);
+        StoredEntry mine = store.get(key);
+        long removedAt = mine == null ? r.tombstones.removedAt(m.name, key) : -1;
+        MergeEntry existing = mine != null ? new MergeEntry(key, mine.value(), mine.writtenAt(), false)
+                : removedAt >= 0 ? new MergeEntry(key, NO_VALUE, removedAt, true) : null;
+        if (existing == null ? merging.removed() : alike(existing, merging)) {
+            return; // removed on their side, never here; or the same on both
+        }
+        MergeEntry kept;
+        try {
+            kept = m.options.mergePolicy().merge(existing, merging);
+        } catch (RuntimeException e) {
+            log.warn("{}: the merge policy of map '{}' failed on a key of partition {}; the existing entry stays",
+                    engine.self, m.name, r.id, e);
+            m.metrics.merged("failed");
+            return;
+        }
+        if (kept == existing && existing != null) {
+            m.metrics.merged("existing");
+            return;
+        }
+        long version = Math.max(r.version, t.view.id() << 32) + 1;
+        try {
+            if (kept == null || kept.removed()) {
+                if (mine == null) {
+                    m.metrics.merged("existing"); // absent here already
+                    return;
+                }
+                store.remove(key);
+                if (engine.membersMissing) {
+                    r.tombstones.removed(m.name, key, StoredEntry.writtenAfter(mine, engine.clock.epochMillis()));
+                }
+                m.metrics.merged("removed");
+            } else {
+                store.put(key, new StoredEntry(version, kept == merging ? expiresAt : 0, kept.writtenAt(), kept.value()));
+                r.tombstones.written(m.name, key);
+                m.metrics.merged(kept == merging ? "merging" : "new");
+            }
+        } catch (StoreFullException | IllegalArgumentException e) {
+            log.error("{}: map '{}' partition {}: a merged entry does not fit: {}", engine.self, m.name, r.id,
+                    e.getMessage());
+            m.metrics.merged("failed");
+            return;
+        }
+        r.version = version;
+        r.changeSeq++;
+        if (engine.changes.active()) {
+            engine.changes.publish(new MapChange(m.name, r.id, key, mine == null ? null : mine.value(),
+                    kept == null || kept.removed() ? null : kept.value(), r.changeSeq));
+        }
+    }
+
+    private static boolean alike(MergeEntry a, MergeEntry b) {
+        return a.removed() == b.removed() && a.writtenAt() == b.writtenAt() && Arrays.equals(a.value(), b.value());
+    }
+}

@@ -1,0 +1,159 @@
+package dev.cairn.partition;
+
+import static dev.cairn.partition.PartitionTests.b;
+import static dev.cairn.partition.PartitionTests.cluster;
+import static dev.cairn.partition.PartitionTests.join;
+import static dev.cairn.partition.PartitionTests.s;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import dev.cairn.membership.LoopbackCluster;
+
+/**
+ * What each merge policy keeps when a split heals (issue 13, decision 67): three nodes, node 2 cut off and then
+ * reconnected, both sides writing and removing keys meanwhile, the merged map read from every node.
+ */
+@Timeout(value = 150, unit = TimeUnit.SECONDS)
+class MergePolicyTest {
+
+    /** What each side did to a group of keys during the split, in this order. */
+    private enum Group {
+        BOTH_WROTE, ONLY_MINORITY_WROTE, MAJORITY_WROTE_LATER, ONLY_MAJORITY_WROTE, MAJORITY_REMOVED, MINORITY_REMOVED,
+        MINORITY_ADDED, MAJORITY_ADDED
+    }
+
+    @Test
+    void latestUpdateKeepsTheLaterOfTheTwoSidesWritesPerKey() {
+        expect("LATEST-", Map.of(Group.BOTH_WROTE, "minority", Group.ONLY_MINORITY_WROTE, "minority",
+                Group.MAJORITY_WROTE_LATER, "majority-later", Group.ONLY_MAJORITY_WROTE, "majority",
+                Group.MAJORITY_REMOVED, "null", Group.MINORITY_REMOVED, "null", Group.MINORITY_ADDED, "minority",
+                Group.MAJORITY_ADDED, "majority"));
+    }
+
+    @Test
+    void putIfAbsentKeepsTheMajoritysValueWhereBothWroteAndAddsTheMinoritysNewKeys() {
+        expect("PUT_IF_ABSENT-", Map.of(Group.BOTH_WROTE, "majority", Group.ONLY_MINORITY_WROTE, "before",
+                Group.MAJORITY_WROTE_LATER, "majority-later", Group.ONLY_MAJORITY_WROTE, "majority",
+                Group.MAJORITY_REMOVED, "null", Group.MINORITY_REMOVED, "before", Group.MINORITY_ADDED, "minority",
+                Group.MAJORITY_ADDED, "majority"));
+    }
+
+    @Test
+    void passThroughTakesWhatTheMergingSideWroteOrRemovedSinceTheSplit() {
+        expect("PASS_THROUGH-", Map.of(Group.BOTH_WROTE, "minority", Group.ONLY_MINORITY_WROTE, "minority",
+                Group.MAJORITY_WROTE_LATER, "minority", Group.ONLY_MAJORITY_WROTE, "majority",
+                Group.MAJORITY_REMOVED, "null", Group.MINORITY_REMOVED, "null", Group.MINORITY_ADDED, "minority",
+                Group.MAJORITY_ADDED, "majority"));
+    }
+
+    @Test
+    void discardKeepsTheMajoritysCopyAsItIs() {
+        expect("DISCARD-", Map.of(Group.BOTH_WROTE, "majority", Group.ONLY_MINORITY_WROTE, "before",
+                Group.MAJORITY_WROTE_LATER, "majority-later", Group.ONLY_MAJORITY_WROTE, "majority",
+                Group.MAJORITY_REMOVED, "null", Group.MINORITY_REMOVED, "before", Group.MINORITY_ADDED, "null",
+                Group.MAJORITY_ADDED, "majority"));
+    }
+
+    /**
+     * Runs the split on map {@code prefix + "map"} and checks every key of every group reads, on every node after the
+     * heal, as {@code expected} says ("null": absent).
+     */
+    private static void expect(String prefix, Map<Group, String> expected) {
+        String map = prefix + "map";
+        try (var cluster = cluster(3)) {
+            PartitionTests.awaitSettled(cluster, 1);
+            Map<Group, List<String>> keys = groups(cluster);
+            ByteMap majority = cluster.node(0).service().map(map);
+            for (Group g : Group.values()) {
+                if (g != Group.MINORITY_ADDED && g != Group.MAJORITY_ADDED) {
+                    keys.get(g).forEach(k -> join(majority.set(b(k), b("before"))));
+                }
+            }
+            // what a side held before the split is not merged as its own: past the failure timeout and the margin
+            // for clock skew (Engine.splitSince), what the minority holds from before is known to be from before
+            long written = System.currentTimeMillis();
+            await().atMost(Duration.ofSeconds(10)).until(() -> System.currentTimeMillis() > written + 3_500);
+
+            cluster.isolate(2);
+            await().atMost(cluster.patience()).until(() -> cluster.membership(2).view().size() == 1
+                    && cluster.membership(0).view().size() == 2 && cluster.membership(1).view().size() == 2);
+            ByteMap minority = cluster.node(2).service().map(map);
+            // (a side may retry a write while it installs its view: every call waits for its answer)
+            keys.get(Group.BOTH_WROTE).forEach(k -> join(majority.set(b(k), b("majority"))));
+            keys.get(Group.MAJORITY_WROTE_LATER).forEach(k -> join(minority.set(b(k), b("minority"))));
+            aMillisecondLater();
+            keys.get(Group.BOTH_WROTE).forEach(k -> join(minority.set(b(k), b("minority"))));
+            keys.get(Group.ONLY_MINORITY_WROTE).forEach(k -> join(minority.set(b(k), b("minority"))));
+            keys.get(Group.MINORITY_ADDED).forEach(k -> join(minority.set(b(k), b("minority"))));
+            keys.get(Group.MINORITY_REMOVED).forEach(k -> join(minority.remove(b(k))));
+            aMillisecondLater();
+            keys.get(Group.MAJORITY_WROTE_LATER).forEach(k -> join(majority.set(b(k), b("majority-later"))));
+            keys.get(Group.ONLY_MAJORITY_WROTE).forEach(k -> join(majority.set(b(k), b("majority"))));
+            keys.get(Group.MAJORITY_ADDED).forEach(k -> join(majority.set(b(k), b("majority"))));
+            keys.get(Group.MAJORITY_REMOVED).forEach(k -> join(majority.remove(b(k))));
+
+            cluster.heal(2);
+            cluster.awaitConverged();
+            PartitionTests.awaitSettled(cluster, 1);
+
+            List<String> wrong = new ArrayList<>();
+            for (int n = 0; n < 3; n++) {
+                ByteMap m = cluster.node(n).service().map(map);
+                for (Group g : Group.values()) {
+                    for (String k : keys.get(g)) {
+                        String read = String.valueOf(s(join(m.get(b(k)))));
+                        if (!read.equals(expected.get(g))) {
+                            wrong.add("n" + n + " " + g + " " + k + "=" + read);
+                        }
+                    }
+                }
+            }
+            assertEquals(List.of(), wrong.subList(0, Math.min(20, wrong.size())),
+                    wrong.size() + " keys read otherwise than " + expected + " after the heal");
+            double merged = 0;
+            for (int n = 0; n < 3; n++) {
+                merged += cluster.node(n).registry().find("cairn.map.merges").tag("map", map).counters().stream()
+                        .mapToDouble(c -> c.count()).sum();
+            }
+            assertTrue(merged > 0, "merged keys are counted in cairn.map.merges");
+        }
+    }
+
+    private static void aMillisecondLater() {
+        long now = System.currentTimeMillis();
+        await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(1))
+                .until(() -> System.currentTimeMillis() > now + 1);
+    }
+
+    /**
+     * Ten keys per group, each in a partition node 2 holds a copy of (so its side serves it while cut off; the rest
+     * waits for the missing members, decision 63).
+     */
+    private static Map<Group, List<String>> groups(LoopbackCluster<Node> cluster) {
+        PartitionService s = cluster.node(0).service();
+        Map<Group, List<String>> keys = new LinkedHashMap<>();
+        int i = 0;
+        for (Group g : Group.values()) {
+            List<String> some = new ArrayList<>();
+            while (some.size() < 10) {
+                String k = g.name().toLowerCase() + "-" + i++;
+                if (s.table(1).owners(s.partitionOf(b(k))).contains("n2")) {
+                    some.add(k);
+                }
+            }
+            keys.put(g, some);
+        }
+        return keys;
+    }
+}
