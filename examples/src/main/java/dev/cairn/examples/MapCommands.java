@@ -27,6 +27,7 @@ final class MapCommands {
                   put <map> <key> <value>     get <map> <key>     remove <map> <key>     size <map>
                   clear <map>                 destroy <map> (every node frees it)     stores <map> (open here)
                   partitions                  this node's share of primaries and backups, and every member's
+                  owners <map> <key>          the members holding the key's partition, its primary first
                   fill <map> <from> <count> [bytes]    write keys k-<from>.. with values of that many bytes
                   check <map> <from> <count> [bytes]   read them back: CHECKED ok= missing= wrong=
                   bench <map> <threads> <seconds> <keys> <bytes> <read%>   load over keys k-0.. filled before
@@ -67,6 +68,11 @@ final class MapCommands {
                 out.println("STORES " + grid.diagnostics().storesHeld(w[1]));
             }
             case "partitions" -> partitions();
+            case "owners" -> {
+                need(w, 3, "owners <map> <key>");
+                out.println("OWNERS " + String.join(",",
+                        grid.diagnostics().ownersOf(w[2], grid.config().mapOptions(w[1]).backupCount())));
+            }
             case "fill" -> {
                 need(w, 4, "fill <map> <from> <count> [bytes]");
                 fill(w[1], Integer.parseInt(w[2]), Integer.parseInt(w[3]), w.length > 4 ? Integer.parseInt(w[4]) : 100);

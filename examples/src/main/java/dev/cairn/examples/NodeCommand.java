@@ -17,6 +17,8 @@ import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 
 import dev.cairn.GridException;
+import dev.cairn.MapOptions;
+import dev.cairn.MergePolicy;
 import dev.cairn.Quorum;
 import dev.cairn.grid.Grid;
 import dev.cairn.grid.GridConfig;
@@ -35,7 +37,8 @@ final class NodeCommand {
             "failure-timeout", "cairn.failure.timeout", "expected", "cairn.cluster.size", "lock-group", "cairn.lock.group",
             "lock-dir", "cairn.lock.dir", "session-timeout", "cairn.lock.session.timeout");
     private static final Set<String> OPTIONS = Set.of("name", "port", "seeds", "cluster", "bind", "failure-timeout",
-            "expected", "lock-group", "lock-dir", "session-timeout", "map-quorum", "no-console", "help");
+            "expected", "lock-group", "lock-dir", "session-timeout", "map-quorum", "map-merge", "no-console",
+            "help");
 
     private NodeCommand() {
     }
@@ -52,8 +55,11 @@ final class NodeCommand {
             System.out.println("""
                     usage: node [--name N] [--port P] [--seeds host:port,...] [--cluster C] [--bind ADDR]
                                 [--failure-timeout 8s] [--expected SIZE] [--lock-group a,b,c] [--lock-dir DIR]
-                                [--session-timeout 10s] [--map-quorum map=MODE,...] [--no-console]
+                                [--session-timeout 10s] [--map-quorum map=MODE,...] [--map-merge map=POLICY,...]
+                                [--no-console]
                     --map-quorum sets maps' quorum: MODE is one of NONE, WRITES, READS_AND_WRITES, DEFAULT
+                    --map-merge sets maps' merge policy after a split heals (for maps with --map-quorum map=NONE):
+                      POLICY is one of LATEST_UPDATE (the default), PUT_IF_ABSENT, PASS_THROUGH, DISCARD
                     console commands: members, ping <member> [count] [bytes], help, quit, and the map commands
                     (put, get, remove, size, partitions, fill, check, writers; type help in the console)
                     With --no-console the node runs until it is killed; otherwise it also quits when its input ends.""");
@@ -72,8 +78,16 @@ final class NodeCommand {
             });
             GridConfig base = GridConfig.builder(props).build();
             GridConfig.Builder builder = GridConfig.builder(props);
-            mapQuorums(o.get("map-quorum", "")).forEach((map, quorum) ->
-                    builder.map(map, base.mapOptions(map).withQuorum(quorum)));
+            Map<String, Quorum> quorums = mapQuorums(o.get("map-quorum", ""));
+            Map<String, MergePolicy> merges = mapMergePolicies(o.get("map-merge", ""));
+            Set<String> maps = new java.util.TreeSet<>(quorums.keySet());
+            maps.addAll(merges.keySet());
+            for (String map : maps) {
+                MapOptions options = base.mapOptions(map);
+                options = quorums.containsKey(map) ? options.withQuorum(quorums.get(map)) : options;
+                options = merges.containsKey(map) ? options.withMergePolicy(merges.get(map)) : options;
+                builder.map(map, options);
+            }
             config = builder.build();
         } catch (RuntimeException e) {
             out.println("ERROR " + e.getMessage());
@@ -100,26 +114,48 @@ final class NodeCommand {
         }
     }
 
+    /** The built-in merge policies by name, as {@code --map-merge} takes them. */
+    static final Map<String, MergePolicy> MERGE_POLICIES = Map.of("LATEST_UPDATE", MergePolicy.LATEST_UPDATE,
+            "PUT_IF_ABSENT", MergePolicy.PUT_IF_ABSENT, "PASS_THROUGH", MergePolicy.PASS_THROUGH,
+            "DISCARD", MergePolicy.DISCARD);
+
     /**
      * {@code --map-quorum hist=READS_AND_WRITES,other=WRITES}: each named map's {@link Quorum}.
      *
      * @throws IllegalArgumentException naming the entry and the modes there are, for a bad one
      */
     static Map<String, Quorum> mapQuorums(String spec) {
-        Map<String, Quorum> out = new java.util.LinkedHashMap<>();
+        Map<String, Quorum> modes = new java.util.TreeMap<>();
+        for (Quorum q : Quorum.values()) {
+            modes.put(q.name(), q);
+        }
+        return perMap("map-quorum", spec, modes);
+    }
+
+    /**
+     * {@code --map-merge hist=LATEST_UPDATE,other=PUT_IF_ABSENT}: each named map's {@link MergePolicy}.
+     *
+     * @throws IllegalArgumentException naming the entry and the policies there are, for a bad one
+     */
+    static Map<String, MergePolicy> mapMergePolicies(String spec) {
+        return perMap("map-merge", spec, new java.util.TreeMap<>(MERGE_POLICIES));
+    }
+
+    /** {@code map=CHOICE,...} with each choice one of {@code choices} (by name, any case), in the order given. */
+    private static <T> Map<String, T> perMap(String option, String spec, Map<String, T> choices) {
+        Map<String, T> out = new java.util.LinkedHashMap<>();
         for (String entry : spec.split(",")) {
             if (entry.isBlank()) {
                 continue;
             }
             int eq = entry.indexOf('=');
-            String mode = eq < 0 ? "" : entry.substring(eq + 1).trim();
-            Quorum quorum = java.util.Arrays.stream(Quorum.values()).filter(q -> q.name().equalsIgnoreCase(mode))
-                    .findFirst().orElse(null);
-            if (eq <= 0 || quorum == null) {
-                throw new IllegalArgumentException("--map-quorum entries look like map=MODE with MODE one of "
-                        + java.util.Arrays.toString(Quorum.values()) + ", but one was '" + entry + "'");
+            String name = eq < 0 ? "" : entry.substring(eq + 1).trim().toUpperCase(Locale.ROOT);
+            T choice = choices.get(name);
+            if (eq <= 0 || choice == null) {
+                throw new IllegalArgumentException("--" + option + " entries look like map=MODE with MODE one of "
+                        + choices.keySet() + ", but one was '" + entry + "'");
             }
-            out.put(entry.substring(0, eq).trim(), quorum);
+            out.put(entry.substring(0, eq).trim(), choice);
         }
         return out;
     }

@@ -8,6 +8,7 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import dev.cairn.MergePolicy;
 import dev.cairn.Quorum;
 
 class NodeCommandTest {
@@ -24,5 +25,15 @@ class NodeCommandTest {
                 () -> NodeCommand.mapQuorums("hist=MAJORITY"));
         assertTrue(e.getMessage().contains("'hist=MAJORITY'") && e.getMessage().contains("READS_AND_WRITES"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> NodeCommand.mapQuorums("hist"));
+    }
+
+    @Test
+    void mapMergeNamesEachMapsPolicyAndRefusesAnUnknownOne() {
+        assertEquals(Map.of("hist", MergePolicy.LATEST_UPDATE, "other", MergePolicy.PUT_IF_ABSENT),
+                NodeCommand.mapMergePolicies("hist=latest_update, other=PUT_IF_ABSENT"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> NodeCommand.mapMergePolicies("hist=HIGHEST"));
+        assertTrue(e.getMessage().contains("--map-merge") && e.getMessage().contains("'hist=HIGHEST'")
+                && e.getMessage().contains("PASS_THROUGH"), e.getMessage());
     }
 }

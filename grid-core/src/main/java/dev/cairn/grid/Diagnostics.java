@@ -2,6 +2,7 @@ package dev.cairn.grid;
 
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 import dev.cairn.GridException;
@@ -94,10 +95,19 @@ public final class Diagnostics {
      * or {@code "-"} before this node has a table: for histories that record where an operation was routed.
      */
     public String primaryOf(Object key, int backupCount) {
+        List<String> owners = ownersOf(key, backupCount);
+        return owners.isEmpty() ? "-" : owners.get(0);
+    }
+
+    /**
+     * The members this node's current table names as owners of {@code key}'s partition for maps with
+     * {@code backupCount} backups, the primary first; empty before this node has a table.
+     */
+    public List<String> ownersOf(Object key, int backupCount) {
         try {
-            return partitions.table(backupCount).primary(partitions.partitionOf(codec.encode(key)));
+            return partitions.table(backupCount).owners(partitions.partitionOf(codec.encode(key)));
         } catch (GridException e) {
-            return "-";
+            return List.of();
         }
     }
 
