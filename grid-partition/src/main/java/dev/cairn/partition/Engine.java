@@ -57,6 +57,11 @@ final class Engine {
      * have been missing; 0 while none are. A merge takes from this side only what it wrote since (decision 67).
      */
     volatile long splitSince;
+    /**
+     * When a piece of a snapshot last arrived here, from any member (clock nanoseconds): while pieces arrive, a pull
+     * still waiting its turn behind the others is not stalled (issue 13, defect 4).
+     */
+    volatile long snapshotsMoved;
 
     Engine(Membership membership, PartitionSettings settings, io.micrometer.core.instrument.MeterRegistry registry) {
         this.membership = membership;
@@ -157,23 +162,46 @@ final class Engine {
     }
 
     /**
-     * A topology for a view of this node (this incarnation); for a view that healed a split, with the sides it merged,
-     * the largest first (on a tie, the one whose first name sorts first), as every member orders them alike.
+     * A topology for a view of this node (this incarnation); for a view that healed a split, with the sides it merged
+     * ({@link #sidesOf}).
      */
     Topology topologyOf(dev.cairn.membership.ClusterView view, List<dev.cairn.membership.ClusterView> subgroups) {
         Member local = membership.localMember();
-        List<Set<String>> sides = null;
-        if (!subgroups.isEmpty()) {
-            sides = new java.util.ArrayList<>();
-            for (dev.cairn.membership.ClusterView g : subgroups) {
-                Set<String> names = new java.util.TreeSet<>();
-                g.members().forEach(m -> names.add(m.name()));
-                sides.add(names);
+        return new Topology(view, local, partitionCount, fenceQuorum, membership.settings().expectedMembers(),
+                subgroups.isEmpty() ? null : sidesOf(subgroups));
+    }
+
+    /**
+     * The sides a merged view joined: each member on exactly one, the largest side first (on a tie, the one whose
+     * first name sorts first), as every member orders them alike. A subgroup's view can still list members that left
+     * it: a node paused past the failure timeout comes back with the view it had, listing everyone, while the others
+     * moved on to views without it. A member belongs to the newest view that lists it (its own: views only grow along a
+     * member's history), so the paused node is a side of one, not a side that holds every copy, its own included.
+     */
+    static List<Set<String>> sidesOf(List<dev.cairn.membership.ClusterView> subgroups) {
+        return sidesOfNames(subgroups.stream()
+                .sorted(java.util.Comparator.comparingLong(dev.cairn.membership.ClusterView::id).reversed())
+                .map(dev.cairn.membership.ClusterView::names).toList());
+    }
+
+    /** {@link #sidesOf} of each subgroup's members' names, the newest view first. */
+    static List<Set<String>> sidesOfNames(List<List<String>> newestFirst) {
+        Set<String> placed = new java.util.HashSet<>();
+        List<Set<String>> sides = new java.util.ArrayList<>();
+        for (List<String> names : newestFirst) {
+            java.util.TreeSet<String> side = new java.util.TreeSet<>();
+            for (String name : names) {
+                if (placed.add(name)) {
+                    side.add(name);
+                }
             }
-            sides.sort(java.util.Comparator.<Set<String>>comparingInt(Set::size).reversed()
-                    .thenComparing(s -> ((java.util.TreeSet<String>) s).first()));
+            if (!side.isEmpty()) {
+                sides.add(side);
+            }
         }
-        return new Topology(view, local, partitionCount, fenceQuorum, membership.settings().expectedMembers(), sides);
+        sides.sort(java.util.Comparator.<Set<String>>comparingInt(Set::size).reversed()
+                .thenComparing(s -> ((java.util.TreeSet<String>) s).first()));
+        return sides;
     }
 
     /** How long a write's outcome is kept for its retries: past the longest a caller retries (its request timeout). */

@@ -130,7 +130,10 @@ final class Migration {
                         r.tombstones.clear(); // nobody is missing and the partition is merged: no split to merge
                     }
                     if (owner && r.state != Replica.State.COMPLETE) {
-                        boolean stuck = r.expectedPush != 0 && now - r.pullStarted > engine.timeout.toNanos();
+                        // only a pull that stalled starts over: one large partition, or a share of many, can take
+                        // longer than the request timeout to arrive, and starting it over would never settle it
+                        boolean stuck = r.expectedPush != 0
+                                && now - Math.max(r.pullMoved, engine.snapshotsMoved) > engine.timeout.toNanos();
                         if (r.expectedPush == 0 || stuck) {
                             startPull(t, g, r);
                         }
@@ -179,7 +182,7 @@ final class Migration {
             r.state = Replica.State.RECEIVING;
         }
         r.expectedPush = pullId;
-        r.pullStarted = engine.clock.nanoTime();
+        r.pullMoved = engine.clock.nanoTime();
         r.discardIncoming();
         boolean primary = t.isPrimary(g.backups, r.id);
         byte[] ask = new Messages.PullRequest(Messages.PullMode.SEND, t.key, g.backups, r.id, pullId).encode();
@@ -218,6 +221,7 @@ final class Migration {
             List<Wire.In> fences = new ArrayList<>();
             long[] versions = new long[answers.size()];
             java.util.Arrays.fill(versions, -1);
+            boolean[] current = new boolean[answers.size()];
             for (int i = 0; i < answers.size(); i++) {
                 byte[] a = answers.get(i).isCompletedExceptionally() ? null : answers.get(i).getNow(null);
                 if (a == null || a[0] == Status.RETRY.code()) {
@@ -229,7 +233,8 @@ final class Migration {
                     in.u8();
                     long version = in.i64();
                     versions[i] = version;
-                    someCurrent |= in.u8() == 1;
+                    current[i] = in.u8() == 1;
+                    someCurrent |= current[i];
                     missing |= in.u8() == 1;
                     fences.add(in);
                     if (version > bestVersion) {
@@ -238,7 +243,7 @@ final class Migration {
                     }
                 }
             }
-            SplitMerge.Plan plan;
+            SplitMerge.Plan<Member> plan;
             synchronized (r) {
                 if (r.expectedPush != pullId) {
                     return;
@@ -253,7 +258,8 @@ final class Migration {
                     r.expectedPush = 0; // someone is on another view or did not answer: ask again on the next tick
                 } else if (awaitMissingCopies(t, g, r, someCurrent || (ownVersion >= 0 && r.current), missing)) {
                     r.expectedPush = 0; // asked again on the next tick
-                } else if (t.sides != null && (plan = SplitMerge.plan(t, engine.self, sources, versions, ownVersion)) != null) {
+                } else if (t.sides != null && (plan = SplitMerge.plan(t.sides, engine.self, sources,
+                        Member::name, versions, current, ownVersion, r.current)) != null) {
                     // the sides of a healed split each hold a copy: merged key by key (decision 67)
                     transfer.merge.begin(t, g, r, plan);
                     if (plan.base() != null) {

@@ -51,9 +51,13 @@ final class Replica {
      */
     boolean current;
 
-    /** The pull this node is waiting on (0 when none), when it began (clock nanoseconds), and what is arriving. */
+    /**
+     * The pull this node is waiting on (0 when none), when it last moved (clock nanoseconds: asked, or a piece of the
+     * snapshot arrived; a pull is started over only when it stalled, not when a large partition takes long), and what
+     * is arriving.
+     */
     long expectedPush;
-    long pullStarted;
+    long pullMoved;
     Member incomingFrom;
     Map<String, PartitionStore> incoming;
     /** The highest version and change sequence of the writes applied on top of the snapshot being received. */

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,8 +19,8 @@ import dev.cairn.membership.Member;
 
 /**
  * Merging the sides' copies of a partition when a split heals (issue 13, decision 67). The new primary of a partition
- * in a view that merged subgroups takes the freshest copy of the largest side that holds one as the base (pulled, or
- * its own), then pulls the freshest copy of every other side that holds one, and merges each into the base key by key
+ * in a view that merged subgroups takes the freshest copy of the largest side that holds a current one as the base
+ * (pulled, or its own), then pulls the freshest copy of every other side that holds a current one, and merges each into the base key by key
  * through the map's {@link MergePolicy}, tombstones included. Until the last is merged the partition serves nothing
  * (its copy is {@link Replica.State#KEPT}), so no reader sees the base and then the merged value. The merged copy gets
  * versions above every side's, so the backups then pull it as they would any new primary's. Runs with the replica's
@@ -36,27 +37,38 @@ final class SplitMerge {
     }
 
     /** Who holds which copy to merge: the base ({@code null} for this node's own) and one source per other side. */
-    record Plan(Member base, List<Member> sources, boolean ownIsSource) {
+    record Plan<M>(M base, List<M> sources, boolean ownIsSource) {
     }
 
     /**
-     * The merge of a partition whose holders answered {@code versions} (-1 where a member holds none), or null when at
-     * most one side holds a copy (then the freshest copy is the partition, as in any view).
+     * The merge of a partition whose holders answered {@code versions} (-1 where a member holds none) and whether each
+     * copy is {@code current} (complete and owned in the view before), or null when at most one side holds a copy (then
+     * the freshest copy is the partition, as in any view). Only current copies count when any side holds one: a side
+     * whose copies are all kept from older ownerships served nothing of the partition while split (it waited for the
+     * members missing), so it wrote nothing to merge, and its copy may lack writes acknowledged before the split; as
+     * the base it would wipe them (issue 13: both owners on the smaller side of a quorum map's split, the larger side
+     * holding an old copy, read nulls after the heal).
      */
-    static Plan plan(Topology t, String self, List<Member> members, long[] versions, long ownVersion) {
-        List<Member> best = new ArrayList<>();
-        long[] bestVersion = new long[t.sides.size()];
+    static <M> Plan<M> plan(List<Set<String>> sides, String self, List<M> members, Function<M, String> nameOf,
+            long[] versions, boolean[] current, long ownVersion, boolean ownCurrent) {
+        boolean anyCurrent = ownVersion >= 0 && ownCurrent;
+        for (int i = 0; i < members.size(); i++) {
+            anyCurrent |= versions[i] >= 0 && current[i];
+        }
+        List<M> best = new ArrayList<>();
+        long[] bestVersion = new long[sides.size()];
         Arrays.fill(bestVersion, -1);
-        boolean[] own = new boolean[t.sides.size()];
-        for (int s = 0; s < t.sides.size(); s++) {
+        boolean[] own = new boolean[sides.size()];
+        for (int s = 0; s < sides.size(); s++) {
             best.add(null);
-            Set<String> side = t.sides.get(s);
-            if (ownVersion >= 0 && side.contains(self)) {
+            Set<String> side = sides.get(s);
+            if (ownVersion >= 0 && (ownCurrent || !anyCurrent) && side.contains(self)) {
                 bestVersion[s] = ownVersion;
                 own[s] = true;
             }
             for (int i = 0; i < members.size(); i++) {
-                if (side.contains(members.get(i).name()) && versions[i] > bestVersion[s]) {
+                if (side.contains(nameOf.apply(members.get(i))) && (current[i] || !anyCurrent)
+                        && versions[i] > bestVersion[s]) {
                     bestVersion[s] = versions[i];
                     best.set(s, members.get(i));
                     own[s] = false;
@@ -64,7 +76,7 @@ final class SplitMerge {
             }
         }
         int base = -1;
-        List<Member> sources = new ArrayList<>();
+        List<M> sources = new ArrayList<>();
         boolean ownIsSource = false;
         for (int s = 0; s < bestVersion.length; s++) {
             if (bestVersion[s] < 0) {
@@ -81,14 +93,14 @@ final class SplitMerge {
         if (base < 0 || (sources.isEmpty() && !ownIsSource)) {
             return null;
         }
-        return new Plan(own[base] ? null : best.get(base), sources, ownIsSource);
+        return new Plan<>(own[base] ? null : best.get(base), sources, ownIsSource);
     }
 
     /**
      * Starts merging {@code plan} into this node's copy of {@code r}: the base is (or is being) installed. With its own
      * copy a source, that copy is set aside first, to be merged once the base replaced it.
      */
-    void begin(Topology t, ReplicaGroup g, Replica r, Plan plan) {
+    void begin(Topology t, ReplicaGroup g, Replica r, Plan<Member> plan) {
         log.info("{}: view {}: partition {}/{} merges the copies of the sides of a healed split: base {}, then {}{}",
                 engine.self, t.view.id(), r.id, g.backups, plan.base() == null ? "this node's" : plan.base(),
                 plan.sources(), plan.ownIsSource() ? " and this node's" : "");
@@ -149,7 +161,7 @@ final class SplitMerge {
         }
         long pullId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
         r.expectedPush = pullId;
-        r.pullStarted = engine.clock.nanoTime();
+        r.pullMoved = engine.clock.nanoTime();
         r.mergingFrom = source;
         byte[] ask = new Messages.PullRequest(Messages.PullMode.SEND, t.key, g.backups, r.id, pullId).encode();
         engine.membership.request(source, Messages.PULL, ask, engine.timeout).whenComplete((a, e) -> {

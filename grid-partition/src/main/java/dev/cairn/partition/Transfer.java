@@ -158,6 +158,7 @@ final class Transfer {
         ReplicaGroup g = engine.groups[h.backups()];
         int p = h.partition();
         long pushId = h.pushId();
+        engine.snapshotsMoved = engine.clock.nanoTime();
         synchronized (r) {
             switch (h.kind()) {
                 case BEGIN -> {
@@ -168,6 +169,7 @@ final class Transfer {
                         r.incomingFrom = from;
                         r.incomingVersion = 0;
                         r.incomingChangeSeq = 0;
+                        r.pullMoved = engine.snapshotsMoved;
                         if (handoff && r.state != Replica.State.KEPT) {
                             r.state = Replica.State.RECEIVING;
                         }
@@ -177,6 +179,7 @@ final class Transfer {
                     if (r.incoming != null && pushId == r.expectedPush && from.equals(r.incomingFrom)) {
                         MapStores m = engine.map(in.str());
                         PartitionStore store = r.incoming.computeIfAbsent(m.name, n -> m.newStore(p));
+                        r.pullMoved = engine.snapshotsMoved; // still arriving: not a stalled pull
                         while (in.more()) {
                             byte[] key = in.bytes();
                             store.put(key, new StoredEntry(in.i64(), in.i64(), in.i64(), in.bytes()));

@@ -66,6 +66,46 @@ class MergePolicyTest {
     }
 
     /**
+     * A node paused past the failure timeout comes back with the view it had, which lists every member, while the rest
+     * moved on without it: each member is on one side only, so the primary that holds the freshest copy keeps it as the
+     * base instead of also setting it aside as another side's copy (found by FaultMatrixIT: after SIGCONT the merged
+     * partitions read empty).
+     */
+    @Test
+    void aPausedNodesOldViewMakesItASideOfOne() {
+        List<List<String>> newestFirst = List.of(List.of("n1", "n2", "n4", "n5"), List.of("n1", "n2", "n3", "n4", "n5"));
+        assertEquals(List.of(java.util.Set.of("n1", "n2", "n4", "n5"), java.util.Set.of("n3")),
+                Engine.sidesOfNames(newestFirst));
+        assertEquals(List.of(java.util.Set.of("n3", "n4", "n5"), java.util.Set.of("n1", "n2")),
+                Engine.sidesOfNames(List.of(List.of("n1", "n2"), List.of("n3", "n4", "n5"))));
+    }
+
+    /**
+     * Both owners of a partition on the smaller side, the larger side holding only a copy kept from an older ownership
+     * (it served nothing of the partition while split): the smaller side's current copy is the partition, not merged
+     * into the old one (found by FaultMatrixIT: a quorum map's keys acknowledged before the split read null after it).
+     * With both sides current the larger one is the base; with none current every copy counts, as before.
+     */
+    @Test
+    void aSideHoldingOnlyAnOldCopyIsNoSideOfTheMerge() {
+        List<java.util.Set<String>> sides = List.of(java.util.Set.of("n3", "n4", "n5"), java.util.Set.of("n1", "n2"));
+        List<String> asked = List.of("n1", "n2", "n4", "n5");
+        long[] versions = {90, 90, 40, -1};
+
+        // n3 merges, holding an old copy too: only the small side is current
+        assertEquals(null, SplitMerge.plan(sides, "n3", asked, n -> n, versions,
+                new boolean[] {true, true, false, false}, 40, false));
+        // both sides current: the larger side is the base, the other merged in
+        SplitMerge.Plan<String> both = SplitMerge.plan(sides, "n3", asked, n -> n, versions,
+                new boolean[] {true, true, true, false}, 40, true);
+        assertEquals(new SplitMerge.Plan<>(null, List.of("n1"), false), both);
+        // no copy current (a merge cut short by another view): every copy counts
+        SplitMerge.Plan<String> none = SplitMerge.plan(sides, "n4", List.of("n1", "n3"), n -> n, new long[] {90, -1},
+                new boolean[] {false, false}, 40, false);
+        assertEquals(new SplitMerge.Plan<>(null, List.of("n1"), false), none);
+    }
+
+    /**
      * Runs the split on map {@code prefix + "map"} and checks every key of every group reads, on every node after the
      * heal, as {@code expected} says ("null": absent).
      */
