@@ -57,6 +57,8 @@ final class Engine {
      * have been missing; 0 while none are. A merge takes from this side only what it wrote since (decision 67).
      */
     volatile long splitSince;
+    /** The key of the view before the current one ({@link Topology#keyOf}), 0 before the second view. */
+    volatile long previousKey;
     /**
      * When a piece of a snapshot last arrived here, from any member (clock nanoseconds): while pieces arrive, a pull
      * still waiting its turn behind the others is not stalled (issue 13, defect 4).

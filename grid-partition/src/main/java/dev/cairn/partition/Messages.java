@@ -6,6 +6,7 @@ import java.util.List;
 
 import dev.cairn.Fence;
 import dev.cairn.membership.RequestTypes;
+import dev.cairn.membership.Status;
 import dev.cairn.membership.Wire;
 
 /**
@@ -235,6 +236,24 @@ final class Messages {
         static PullRequest decode(byte[] payload) {
             Wire.In in = new Wire.In(payload);
             return new PullRequest(enumOf(PullMode.values(), in.u8(), "pull mode"), in.i64(), in.u8(), in.i32(), in.i64());
+        }
+    }
+
+    /**
+     * A member's answer to a {@code QUERY} pull: whether it holds a copy (complete or kept) and its version, whether
+     * members it has seen are missing from the view, and what decides whether the copy holds every acknowledged write
+     * ({@link Migration.CopyState}). The fences of a copy held follow it on the wire.
+     */
+    record QueryAnswer(boolean holds, long version, boolean missing, Migration.CopyState copy) {
+        void write(Wire.Out out) {
+            out.u8((holds ? Status.OK : Status.NONE).code()).i64(version).bool(missing).bool(copy.current())
+                    .bool(copy.currentBefore()).bool(copy.ownedIncomplete()).i64(copy.previousKey());
+        }
+
+        static QueryAnswer read(Wire.In in) {
+            boolean holds = in.u8() == Status.OK.code();
+            return new QueryAnswer(holds, in.i64(), in.bool(),
+                    new Migration.CopyState(in.bool(), in.bool(), in.bool(), in.i64()));
         }
     }
 

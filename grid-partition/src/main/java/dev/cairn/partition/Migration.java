@@ -48,6 +48,7 @@ final class Migration {
         boolean first = previous == null;
         log.debug("{}: installing view {} (merged: {})", engine.self, view, merged);
         Topology t = engine.topologyOf(view, subgroups);
+        engine.previousKey = first ? 0 : previous.key;
         engine.topology = t;
         // copies here serve nothing in this view until a majority of it answers; asked once this view is installed,
         // so that no send delays the install
@@ -74,6 +75,8 @@ final class Migration {
                     r.unacknowledged.clear();
                     boolean diverged = r.diverged;
                     // (a copy that may hold a write its backups refused holds every acknowledged one too)
+                    r.currentBefore = r.current;
+                    r.ownedIncomplete = wasOwner && r.state != Replica.State.COMPLETE;
                     r.current = r.state == Replica.State.COMPLETE && (wasOwner || r.handedOff);
                     r.diverged = false;
                     if (first) {
@@ -221,24 +224,22 @@ final class Migration {
             List<Wire.In> fences = new ArrayList<>();
             long[] versions = new long[answers.size()];
             java.util.Arrays.fill(versions, -1);
-            boolean[] current = new boolean[answers.size()];
+            CopyState[] copies = new CopyState[answers.size()];
             for (int i = 0; i < answers.size(); i++) {
                 byte[] a = answers.get(i).isCompletedExceptionally() ? null : answers.get(i).getNow(null);
                 if (a == null || a[0] == Status.RETRY.code()) {
                     allAnswered = false;
-                } else if (a[0] == Status.NONE.code()) {
-                    missing |= a.length > 1 && a[1] == 1;
-                } else if (a[0] == Status.OK.code()) {
-                    Wire.In in = new Wire.In(a);
-                    in.u8();
-                    long version = in.i64();
-                    versions[i] = version;
-                    current[i] = in.u8() == 1;
-                    someCurrent |= current[i];
-                    missing |= in.u8() == 1;
+                    continue;
+                }
+                Wire.In in = new Wire.In(a);
+                Messages.QueryAnswer q = Messages.QueryAnswer.read(in);
+                copies[i] = q.copy();
+                missing |= q.missing();
+                if (q.holds()) {
+                    versions[i] = q.version();
                     fences.add(in);
-                    if (version > bestVersion) {
-                        bestVersion = version;
+                    if (q.version() > bestVersion) {
+                        bestVersion = q.version();
                         best = sources.get(i);
                     }
                 }
@@ -252,14 +253,21 @@ final class Migration {
                 // fence of some lock, and a fence once seen must refuse every lower one from then on (issue 13)
                 fences.forEach(r.fences::merge);
                 long ownVersion = r.state == Replica.State.KEPT ? r.version : -1;
+                CopyState own = CopyState.of(r, engine.previousKey);
+                boolean[] current = new boolean[answers.size()];
+                for (int i = 0; i < copies.length; i++) {
+                    current[i] = versions[i] >= 0 && CopyState.counts(copies[i], copies, own);
+                    someCurrent |= current[i];
+                }
+                boolean ownCurrent = ownVersion >= 0 && CopyState.counts(own, copies, own);
                 log.debug("{}: view {}: partition {}/{} query answered (all: {}), freshest {} at version {}",
                         engine.self, t.view.id(), r.id, g.backups, allAnswered, best, bestVersion);
                 if (!allAnswered) {
                     r.expectedPush = 0; // someone is on another view or did not answer: ask again on the next tick
-                } else if (awaitMissingCopies(t, g, r, someCurrent || (ownVersion >= 0 && r.current), missing)) {
+                } else if (awaitMissingCopies(t, g, r, someCurrent || ownCurrent, missing)) {
                     r.expectedPush = 0; // asked again on the next tick
                 } else if (t.sides != null && (plan = SplitMerge.plan(t.sides, engine.self, sources,
-                        Member::name, versions, current, ownVersion, r.current)) != null) {
+                        Member::name, versions, current, ownVersion, ownCurrent)) != null) {
                     // the sides of a healed split each hold a copy: merged key by key (decision 67)
                     transfer.merge.begin(t, g, r, plan);
                     if (plan.base() != null) {
@@ -277,6 +285,37 @@ final class Migration {
                 }
             }
         });
+    }
+
+    /**
+     * What a member answered of its copy of a partition, for deciding which copies hold every acknowledged write: its
+     * copy is current (complete and owned in the view before), or was current in the view before that
+     * ({@code currentBefore}); it owned the partition in the view before without completing its copy
+     * ({@code ownedIncomplete}); and the key of that view before ({@code previousKey}).
+     */
+    record CopyState(boolean current, boolean currentBefore, boolean ownedIncomplete, long previousKey) {
+        static CopyState of(Replica r, long previousKey) {
+            return new CopyState(r.current, r.currentBefore, r.ownedIncomplete, previousKey);
+        }
+
+        /**
+         * Whether {@code copy} holds every acknowledged write: it is current, or it was current a view earlier and an
+         * owner of the view between (this node or a member asked, {@code answers}, null where one did not answer)
+         * never completed its copy there, so that view acknowledged no write (each waits for every owner's copy).
+         */
+        static boolean counts(CopyState copy, CopyState[] answers, CopyState own) {
+            if (copy == null || copy.current) {
+                return copy != null;
+            }
+            if (!copy.currentBefore) {
+                return false;
+            }
+            boolean nothingAcknowledged = own.ownedIncomplete && own.previousKey == copy.previousKey;
+            for (CopyState a : answers) {
+                nothingAcknowledged |= a != null && a.ownedIncomplete && a.previousKey == copy.previousKey;
+            }
+            return nothingAcknowledged;
+        }
     }
 
     /**

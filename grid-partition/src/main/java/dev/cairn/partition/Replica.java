@@ -50,6 +50,19 @@ final class Replica {
      * being built, may have missed some.
      */
     boolean current;
+    /**
+     * What {@link #current} was in the view before the current one: a copy current then and not owned since holds
+     * every write acknowledged up to that view's end, unless writes were acknowledged in that view (its owners
+     * completed). See {@link #ownedIncomplete}.
+     */
+    boolean currentBefore;
+    /**
+     * This node owned the partition in the view before the current one and its copy never completed there: with
+     * synchronous backups no write of that view was acknowledged, since each waits for every owner (a crash while new
+     * owners rebuild must not leave the partition waiting for the crashed primary when the last view's owners answer
+     * that they never completed; found by the rebuild test on CI).
+     */
+    boolean ownedIncomplete;
 
     /**
      * The pull this node is waiting on (0 when none), when it last moved (clock nanoseconds: asked, or a piece of the

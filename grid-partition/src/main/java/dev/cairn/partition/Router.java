@@ -90,6 +90,10 @@ final class Router {
         CompletableFuture<Reply> result;
         long left = c.deadline() - engine.clock.nanoTime();
         String noQuorum = t == null ? null : t.quorumRefusal(m.name, m.options, !c.op().isRead());
+        if (noQuorum == null && t != null && c.fence() != null && !t.takesFencedWrites()) {
+            // this side cannot know of newer fences: its primary would refuse it, so nothing need be sent
+            noQuorum = t.fenceQuorumRefusal(m.name);
+        }
         if (noQuorum != null) {
             c.out().completeExceptionally(refusal(c, tries, new NoQuorumException(noQuorum))); // at once: nothing is sent
             return;

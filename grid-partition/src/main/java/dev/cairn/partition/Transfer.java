@@ -61,15 +61,14 @@ final class Transfer {
         synchronized (r) {
             switch (q.mode()) {
                 case QUERY -> {
-                    // with whether members this node has seen are missing, who may hold a fresher copy (defect B)
-                    int missing = engine.missesHolders(t) ? 1 : 0;
-                    if (!r.holdsCopy()) {
-                        return new byte[] {Status.NONE.code(), (byte) missing};
-                    }
+                    // with whether members this node has seen are missing, who may hold a fresher copy (defect B);
                     // the version decides which copy is the freshest; the fences of every copy count (issue 13)
-                    Wire.Out out = new Wire.Out(64).u8(Status.OK.code()).i64(r.version).u8(r.current ? 1 : 0)
-                            .u8(missing);
-                    r.fences.write(out);
+                    Wire.Out out = new Wire.Out(64);
+                    new Messages.QueryAnswer(r.holdsCopy(), r.version, engine.missesHolders(t),
+                            Migration.CopyState.of(r, engine.previousKey)).write(out);
+                    if (r.holdsCopy()) {
+                        r.fences.write(out);
+                    }
                     return out.toArray();
                 }
                 case HOLDS -> {

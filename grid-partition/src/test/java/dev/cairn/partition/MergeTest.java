@@ -166,4 +166,65 @@ class MergeTest {
             assertEquals("after", PartitionTests.s(join(cluster.node(4).service().map("b0-crashed").get(b("k" + k)))));
         }
     }
+    /**
+     * A primary crashing while a new backup rebuilds its copy, with fewer than the expected members left: the old
+     * backup's copy, current until the join and not owned since, holds every acknowledged write, since no write of the
+     * view in which the new backup never completed was acknowledged. Before, no copy counted as current and the
+     * partition waited for the crashed primary (found on CI by the rebuild test in PartitionServiceTest). Deterministic:
+     * the test holds the primary's partition, so the new backup's pull cannot be answered before the crash.
+     */
+    @Test
+    void aPrimaryCrashingBeforeItsNewBackupCompletedLeavesTheOldBackupsCopyServing() throws Exception {
+        try (var cluster = cluster(4)) {
+            cluster.stop(3);
+            cluster.awaitView(0, 1, 2);
+            PartitionTests.awaitSettled(cluster, 1);
+            int partitions = cluster.node(0).service().partitionCount();
+            PartitionTable before = PartitionTable.compute(0, List.of("n0", "n1", "n2"), partitions, 1);
+            PartitionTable after = PartitionTable.compute(0, List.of("n0", "n1", "n2", "n3"), partitions, 1);
+            int p = -1;
+            for (int i = 0; i < partitions && p < 0; i++) {
+                if (before.primary(i).equals("n2") && after.primary(i).equals("n2")
+                        && after.backups(i).equals(List.of("n3"))) {
+                    p = i;
+                }
+            }
+            assertTrue(p >= 0, "a partition whose primary n2 stays while n3 replaces its backup");
+            ByteMap m = cluster.node(0).service().map("rebuilt");
+            List<byte[]> keys = new ArrayList<>();
+            for (int i = 0; keys.size() < 50; i++) {
+                if (cluster.node(0).service().partitionOf(b("k-" + i)) == p) {
+                    keys.add(b("k-" + i));
+                }
+            }
+            for (byte[] k : keys) {
+                join(m.set(k, k));
+            }
+            Replica held = cluster.node(2).service().engine().groups[1].replica(p);
+            java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+            Thread holder = new Thread(() -> {
+                synchronized (held) { // n2 cannot send the partition while this is held
+                    holding.countDown();
+                    await().atMost(cluster.patience()).until(() -> !cluster.membership(0).view().names().contains("n2"));
+                }
+            });
+            holder.start();
+            holding.await();
+            cluster.restart(3);
+            int partition = p;
+            await().atMost(cluster.patience()).until(() -> {
+                Replica r = cluster.node(3).service().engine().groups[1].replica(partition);
+                synchronized (r) {
+                    return r.expectedPush != 0; // asked n2 for it
+                }
+            });
+            cluster.crash(2);
+            holder.join();
+            cluster.awaitView(0, 1, 3);
+            PartitionTests.awaitSettled(cluster, 1);
+            for (byte[] k : keys) {
+                assertEquals(PartitionTests.s(k), PartitionTests.s(join(cluster.node(3).service().map("rebuilt").get(k))));
+            }
+        }
+    }
 }

@@ -330,6 +330,7 @@ class PartitionServiceTest {
             cluster.isolate(2);
             await().atMost(cluster.patience()).until(() -> cluster.membership(2).view().size() == 1
                     && cluster.membership(0).view().size() == 3);
+            PartitionTests.awaitTopology(cluster, 2);
             ByteMap cutOff = cluster.node(2).service().map("quorum");
             java.util.concurrent.ExecutionException refused = assertThrows(java.util.concurrent.ExecutionException.class,
                     () -> cutOff.set(b("k"), b("by an old holder"), new Fence("job", 1)).get(30, TimeUnit.SECONDS));

@@ -65,6 +65,15 @@ final class PartitionTests {
         }
     }
 
+    /**
+     * Waits until node {@code i}'s partition engine has installed the view its membership sees: views reach the engine
+     * on its own thread, so a call made just after the membership changed may still be routed by the view before.
+     */
+    static void awaitTopology(LoopbackCluster<Node> cluster, int i) {
+        await("node " + i + "'s partition table follows its view").atMost(cluster.patience())
+                .until(() -> cluster.node(i).service().table(0).viewId() == cluster.membership(i).view().id());
+    }
+
     /** Waits until every running node holds the data of every partition it owns, for maps with {@code backups}. */
     static void awaitSettled(LoopbackCluster<Node> cluster, int backups) {
         cluster.awaitConverged();

@@ -40,6 +40,9 @@ class QuorumTest {
         cluster.isolate(2);
         await().atMost(cluster.patience()).until(() -> cluster.membership(2).view().size() == 1
                 && cluster.membership(0).view().size() == 2);
+        PartitionTests.awaitTopology(cluster, 2);
+        PartitionTests.awaitTopology(cluster, 0);
+        PartitionTests.awaitTopology(cluster, 1);
     }
 
     /** The refusal of a call that must fail at once, before anything is sent or waited for. */
