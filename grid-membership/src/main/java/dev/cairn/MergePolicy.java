@@ -47,6 +47,16 @@ public interface MergePolicy {
      */
     MergePolicy PASS_THROUGH = (existing, merging) -> merging.removed() ? null : merging;
 
+    /**
+     * The entry read more often wins ({@link MergeEntry#hits}, counted per copy for maps with this policy); on a tie,
+     * the existing one. A tombstone has no hits, so a key removed on one side comes back where the other side's entry
+     * was read at least once, and stays removed where it was not.
+     */
+    MergePolicy HIGHER_HITS = (existing, merging) -> {
+        MergeEntry winner = existing != null && existing.hits() >= merging.hits() ? existing : merging;
+        return winner.removed() ? null : winner;
+    };
+
     /** The merging sides' entries are dropped: the largest side's copy stands as it is. */
     MergePolicy DISCARD = (existing, merging) -> existing == null || existing.removed() ? null : existing;
 }

@@ -90,7 +90,7 @@ final class Engine {
     MapStores map(String name) {
         return maps.computeIfAbsent(name, n -> {
             MapOptions options = settings.optionsFor().apply(n);
-            return new MapStores(n, options, groups[options.backupCount()], partitionCount, metrics);
+            return new MapStores(n, options, groups[options.backupCount()], partitionCount, metrics, clock);
         });
     }
 

@@ -1,6 +1,8 @@
 package dev.cairn.partition;
 
+import dev.cairn.Clock;
 import dev.cairn.MapOptions;
+import dev.cairn.MergePolicy;
 
 /**
  * One named map on this node: its options, the replica group of its backup count, and its store in each partition.
@@ -12,6 +14,11 @@ final class MapStores {
     final ReplicaGroup group;
     final PartitionStore[] stores;
     final PartitionMetrics.MapMetrics metrics;
+    /**
+     * Whether reads and writes keep each entry's {@link Access} record: for a merge policy that may weigh hits
+     * ({@code HIGHER_HITS}, or a user's own). A read then writes the record in place, which costs a query context.
+     */
+    final boolean tracksAccess;
     private final int partitionCount;
     /**
      * Set when the map is destroyed on this node and this object retired (see {@link Engine#retire}): whoever finds it
@@ -19,13 +26,30 @@ final class MapStores {
      */
     volatile boolean destroyed;
 
-    MapStores(String name, MapOptions options, ReplicaGroup group, int partitionCount, PartitionMetrics metrics) {
+    private final Clock clock;
+
+    MapStores(String name, MapOptions options, ReplicaGroup group, int partitionCount, PartitionMetrics metrics,
+              Clock clock) {
         this.name = name;
+        this.clock = clock;
         this.options = options;
         this.group = group;
         this.partitionCount = partitionCount;
         this.stores = new PartitionStore[partitionCount];
         this.metrics = metrics.forMap(name);
+        MergePolicy policy = options.mergePolicy();
+        this.tracksAccess = policy != MergePolicy.LATEST_UPDATE && policy != MergePolicy.PUT_IF_ABSENT
+                && policy != MergePolicy.PASS_THROUGH && policy != MergePolicy.DISCARD;
+    }
+
+    /** The entry under {@code key} in {@code store} as a read finds it, counting the read where the map tracks access. */
+    StoredEntry read(PartitionStore store, byte[] key) {
+        return tracksAccess ? store.getTouched(key, clock.epochMillis()) : store.get(key);
+    }
+
+    /** The access record of a key written at {@code epochMillis} over {@code previous} (null when absent). */
+    long accessAfterWrite(StoredEntry previous, long epochMillis) {
+        return tracksAccess ? Access.touched(previous == null ? 0 : previous.access(), epochMillis, false) : 0;
     }
 
     /** The live store of a partition, created on first write. Call with the partition's monitor held. */
@@ -52,7 +76,7 @@ final class MapStores {
                 return Reply.RETRY;
             }
             PartitionStore store = stores[p];
-            return Reply.ok(op.decide(r.unacknowledged.visibleOr(key, store == null ? null : store.get(key))));
+            return Reply.ok(op.decide(r.unacknowledged.visibleOr(key, store == null ? null : read(store, key))));
         }
     }
 

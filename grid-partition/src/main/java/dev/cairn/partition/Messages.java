@@ -144,7 +144,7 @@ final class Messages {
                     + (returned == null ? 0 : returned.length) + 128).i64(viewKey).str(map).i32(partition).bytes(key);
             writeFence(out, fence).i64(version).i64(changeSeq).u8(kind.ordinal());
             if (kind == BackupKind.WRITE) {
-                out.i64(entry.version()).i64(entry.expiresAt()).i64(entry.writtenAt()).bytes(entry.value());
+                writeEntry(out, entry);
             } else if (kind == BackupKind.REMOVE) {
                 out.i64(entry.writtenAt());
             }
@@ -168,7 +168,7 @@ final class Messages {
             long version = in.i64();
             long changeSeq = in.i64();
             BackupKind kind = enumOf(BackupKind.values(), in.u8(), "backup kind");
-            StoredEntry entry = kind == BackupKind.WRITE ? new StoredEntry(in.i64(), in.i64(), in.i64(), in.bytes())
+            StoredEntry entry = kind == BackupKind.WRITE ? readEntry(in)
                     : kind == BackupKind.REMOVE ? StoredEntry.removal(version, in.i64()) : null;
             Invocation id = readInvocation(in);
             OutcomeMode outcome = OutcomeMode.NONE;
@@ -247,13 +247,14 @@ final class Messages {
     record QueryAnswer(boolean holds, long version, boolean missing, Migration.CopyState copy) {
         void write(Wire.Out out) {
             out.u8((holds ? Status.OK : Status.NONE).code()).i64(version).bool(missing).bool(copy.current())
-                    .bool(copy.currentBefore()).bool(copy.ownedIncomplete()).i64(copy.previousKey());
+                    .bool(copy.currentBefore()).bool(copy.ownedIncomplete()).bool(copy.primaryBefore())
+                    .i64(copy.previousKey());
         }
 
         static QueryAnswer read(Wire.In in) {
             boolean holds = in.u8() == Status.OK.code();
             return new QueryAnswer(holds, in.i64(), in.bool(),
-                    new Migration.CopyState(in.bool(), in.bool(), in.bool(), in.i64()));
+                    new Migration.CopyState(in.bool(), in.bool(), in.bool(), in.bool(), in.i64()));
         }
     }
 
@@ -269,6 +270,17 @@ final class Messages {
         static PushHeader read(Wire.In in) {
             return new PushHeader(enumOf(PushKind.values(), in.u8(), "push kind"), in.u8(), in.i32(), in.i64());
         }
+    }
+
+    /** An entry on the wire (backup writes, snapshots): its header fields, then its value. */
+    static Wire.Out writeEntry(Wire.Out out, StoredEntry entry) {
+        return out.i64(entry.version()).i64(entry.expiresAt()).i64(entry.writtenAt()).i64(entry.access())
+                .bytes(entry.value());
+    }
+
+    /** An entry {@link #writeEntry} wrote. */
+    static StoredEntry readEntry(Wire.In in) {
+        return new StoredEntry(in.i64(), in.i64(), in.i64(), in.i64(), in.bytes());
     }
 
     static <E extends Enum<E>> E enumOf(E[] values, int code, String what) {

@@ -77,6 +77,7 @@ final class Migration {
                     // (a copy that may hold a write its backups refused holds every acknowledged one too)
                     r.currentBefore = r.current;
                     r.ownedIncomplete = wasOwner && r.state != Replica.State.COMPLETE;
+                    r.primaryBefore = !first && previous.isPrimary(g.backups, r.id);
                     r.current = r.state == Replica.State.COMPLETE && (wasOwner || r.handedOff);
                     r.diverged = false;
                     if (first) {
@@ -255,8 +256,10 @@ final class Migration {
                 long ownVersion = r.state == Replica.State.KEPT ? r.version : -1;
                 CopyState own = CopyState.of(r, engine.previousKey);
                 boolean[] current = new boolean[answers.size()];
+                boolean[] served = new boolean[answers.size()];
                 for (int i = 0; i < copies.length; i++) {
                     current[i] = versions[i] >= 0 && CopyState.counts(copies[i], copies, own);
+                    served[i] = copies[i] != null && copies[i].primaryBefore();
                     someCurrent |= current[i];
                 }
                 boolean ownCurrent = ownVersion >= 0 && CopyState.counts(own, copies, own);
@@ -267,7 +270,8 @@ final class Migration {
                 } else if (awaitMissingCopies(t, g, r, someCurrent || ownCurrent, missing)) {
                     r.expectedPush = 0; // asked again on the next tick
                 } else if (t.sides != null && (plan = SplitMerge.plan(t.sides, engine.self, sources,
-                        Member::name, versions, current, ownVersion, ownCurrent)) != null) {
+                        Member::name, new SplitMerge.Copies(versions, current, served),
+                        new SplitMerge.Copy(ownVersion, ownCurrent, own.primaryBefore()))) != null) {
                     // the sides of a healed split each hold a copy: merged key by key (decision 67)
                     transfer.merge.begin(t, g, r, plan);
                     if (plan.base() != null) {
@@ -291,11 +295,13 @@ final class Migration {
      * What a member answered of its copy of a partition, for deciding which copies hold every acknowledged write: its
      * copy is current (complete and owned in the view before), or was current in the view before that
      * ({@code currentBefore}); it owned the partition in the view before without completing its copy
-     * ({@code ownedIncomplete}); and the key of that view before ({@code previousKey}).
+     * ({@code ownedIncomplete}); it was its primary then ({@code primaryBefore}: its copy counts the reads it served);
+     * and the key of that view before ({@code previousKey}).
      */
-    record CopyState(boolean current, boolean currentBefore, boolean ownedIncomplete, long previousKey) {
+    record CopyState(boolean current, boolean currentBefore, boolean ownedIncomplete, boolean primaryBefore,
+                     long previousKey) {
         static CopyState of(Replica r, long previousKey) {
-            return new CopyState(r.current, r.currentBefore, r.ownedIncomplete, previousKey);
+            return new CopyState(r.current, r.currentBefore, r.ownedIncomplete, r.primaryBefore, previousKey);
         }
 
         /**

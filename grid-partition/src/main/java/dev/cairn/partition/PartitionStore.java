@@ -23,8 +23,8 @@ import java.util.function.BiConsumer;
  * The entries of one named map in one partition, held off-heap in an in-memory (not persisted) Chronicle Map keyed
  * by the serialized key bytes.
  *
- * <p>A stored value is a {@value #HEADER_BYTES}-byte header (version, expiresAt, writtenAt: three longs in native byte
- * order) followed by the value bytes. {@link Codec} is the only place that knows this layout; it is Chronicle's
+ * <p>A stored value is a {@value #HEADER_BYTES}-byte header (version, expiresAt, writtenAt, access: four longs in
+ * native byte order) followed by the value bytes. {@link Codec} is the only place that knows this layout; it is Chronicle's
  * value marshaller, so Chronicle hands it the stored bytes and it builds the {@link StoredEntry} in one copy, and a put
  * writes the header and value straight into the store (rather than a {@code byte[]} value copied once more to add or
  * strip the header; see {@link #get} for the figures). The layout never leaves the process: it is neither persisted
@@ -62,8 +62,10 @@ final class PartitionStore implements AutoCloseable {
     /** Stores open in this JVM (created and not yet closed), on every node in it. */
     private static final java.util.concurrent.atomic.AtomicLong OPEN = new java.util.concurrent.atomic.AtomicLong();
 
-    /** Bytes of the header in front of every stored value: version, expiresAt, writtenAt. */
-    static final int HEADER_BYTES = 3 * Long.BYTES;
+    /** Bytes of the header in front of every stored value: version, expiresAt, writtenAt, access. */
+    static final int HEADER_BYTES = 4 * Long.BYTES;
+    /** Where the access record ({@link Access}) sits in the header, the one field a read may write in place. */
+    private static final int ACCESS_OFFSET = 3 * Long.BYTES;
 
     /**
      * Headroom over a partition's even share of the map's expected entries. Chronicle advises configuring
@@ -186,6 +188,33 @@ final class PartitionStore implements AutoCloseable {
         Objects.requireNonNull(key, "key");
         try {
             return open().get(key);
+        } catch (RuntimeException e) {
+            throw translate(e);
+        }
+    }
+
+    /**
+     * The entry stored under {@code key} as a read at {@code epochMillis} leaves it: one more hit and that access time,
+     * written in place into its header (the value is not touched); or {@code null} when there is none. Slower than
+     * {@link #get} (a query context and the segment's update lock), so only maps that track access read this way.
+     */
+    StoredEntry getTouched(byte[] key, long epochMillis) {
+        Objects.requireNonNull(key, "key");
+        try (ExternalMapQueryContext<byte[], StoredEntry, ?> c = open().queryContext(key)) {
+            c.updateLock().lock();
+            MapEntry<byte[], StoredEntry> present = c.entry();
+            if (present == null) {
+                return null;
+            }
+            Data<StoredEntry> stored = present.value();
+            StoredEntry entry = stored.getUsing(null);
+            long access = Access.touched(entry.access(), epochMillis, true);
+            if (stored.bytes() instanceof net.openhft.chronicle.bytes.RandomDataOutput<?> out) {
+                out.writeLong(stored.offset() + ACCESS_OFFSET, access); // in place: the entry's bytes stay where they are
+            } else {
+                c.replaceValue(present, c.wrapValueAsData(entry.withAccess(access)));
+            }
+            return entry.withAccess(access);
         } catch (RuntimeException e) {
             throw translate(e);
         }
@@ -385,8 +414,9 @@ final class PartitionStore implements AutoCloseable {
     }
 
     /**
-     * The stored layout, and the only code that knows it: {@value #HEADER_BYTES} bytes of header (version, expiresAt,
-     * writtenAt as longs in Chronicle's native byte order) followed by the value bytes. As Chronicle's value marshaller
+     * The stored layout, and the only code that knows it (with {@link #ACCESS_OFFSET}): {@value #HEADER_BYTES} bytes of
+     * header (version, expiresAt, writtenAt, access as longs in Chronicle's native byte order) followed by the value
+     * bytes. As Chronicle's value marshaller
      * it writes an entry straight into the store and reads one straight out of it, so the value is copied once each
      * way (DESIGN decision 11). Stateless; Chronicle wants marshallers emulating enums as a final class with one
      * instance and {@code readResolve}, not Java enums.
@@ -407,6 +437,7 @@ final class PartitionStore implements AutoCloseable {
             out.writeLong(entry.version());
             out.writeLong(entry.expiresAt());
             out.writeLong(entry.writtenAt());
+            out.writeLong(entry.access());
             out.write(entry.value());
         }
 
@@ -420,9 +451,10 @@ final class PartitionStore implements AutoCloseable {
             long version = in.readLong();
             long expiresAt = in.readLong();
             long writtenAt = in.readLong();
+            long access = in.readLong();
             byte[] value = new byte[(int) (size - HEADER_BYTES)];
             in.read(value);
-            return new StoredEntry(version, expiresAt, writtenAt, value);
+            return new StoredEntry(version, expiresAt, writtenAt, access, value);
         }
 
         @Override

@@ -120,9 +120,11 @@ final class PrimaryPath {
                     // (view id, count): a write the primary of an older view applied but could not replicate never
                     // ties with one acknowledged in this view, so the freshest copy is the one with the highest version
                     long version = Math.max(r.version, t.view.id() << 32) + 1;
-                    long writtenAt = StoredEntry.writtenAfter(current, engine.clock.epochMillis());
+                    long now = engine.clock.epochMillis();
+                    long writtenAt = StoredEntry.writtenAfter(current, now);
                     StoredEntry entry = d.change() == Op.Change.WRITE
-                            ? new StoredEntry(version, 0, writtenAt, d.value()) : StoredEntry.removal(version, writtenAt);
+                            ? new StoredEntry(version, 0, writtenAt, m.accessAfterWrite(current, now), d.value())
+                            : StoredEntry.removal(version, writtenAt);
                     StoredEntry seen = r.unacknowledged.visibleOr(key, current);
                     Reply refused = apply(m, r, store, op, key, d, entry, version, fence, id);
                     if (refused != null) {

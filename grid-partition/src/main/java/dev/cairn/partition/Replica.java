@@ -63,6 +63,11 @@ final class Replica {
      * that they never completed; found by the rebuild test on CI).
      */
     boolean ownedIncomplete;
+    /**
+     * This node was the partition's primary in the view before the current one: its copy counts the reads it served
+     * there ({@link Access}), which a backup's copy does not; a merge prefers it among copies of the same version.
+     */
+    boolean primaryBefore;
 
     /**
      * The pull this node is waiting on (0 when none), when it last moved (clock nanoseconds: asked, or a piece of the

@@ -36,40 +36,58 @@ final class SplitMerge {
         this.engine = engine;
     }
 
+    /**
+     * What the members asked answered of their copies: the version (-1 where a member holds none), whether it holds
+     * every acknowledged write ({@code current}), and whether its holder was the partition's primary in the view before
+     * ({@code served}: the copy counts the reads served there).
+     */
+    record Copies(long[] versions, boolean[] current, boolean[] served) {
+    }
+
+    /** This node's own copy, as {@link Copies} describes each member's: version -1 when it holds none. */
+    record Copy(long version, boolean current, boolean served) {
+    }
+
     /** Who holds which copy to merge: the base ({@code null} for this node's own) and one source per other side. */
     record Plan<M>(M base, List<M> sources, boolean ownIsSource) {
     }
 
     /**
-     * The merge of a partition whose holders answered {@code versions} (-1 where a member holds none) and whether each
-     * copy is {@code current} (complete and owned in the view before), or null when at most one side holds a copy (then
-     * the freshest copy is the partition, as in any view). Only current copies count when any side holds one: a side
+     * The merge of a partition whose holders answered {@code copies} (see {@link Copies}), or null when at most one
+     * side holds a copy (then the freshest copy is the partition, as in any view). Only current copies count when any side holds one: a side
      * whose copies are all kept from older ownerships served nothing of the partition while split (it waited for the
      * members missing), so it wrote nothing to merge, and its copy may lack writes acknowledged before the split; as
      * the base it would wipe them (issue 13: both owners on the smaller side of a quorum map's split, the larger side
      * holding an old copy, read nulls after the heal).
      */
     static <M> Plan<M> plan(List<Set<String>> sides, String self, List<M> members, Function<M, String> nameOf,
-            long[] versions, boolean[] current, long ownVersion, boolean ownCurrent) {
-        boolean anyCurrent = ownVersion >= 0 && ownCurrent;
+            Copies copies, Copy ownCopy) {
+        long[] versions = copies.versions();
+        long ownVersion = ownCopy.version();
+        boolean anyCurrent = ownVersion >= 0 && ownCopy.current();
         for (int i = 0; i < members.size(); i++) {
-            anyCurrent |= versions[i] >= 0 && current[i];
+            anyCurrent |= versions[i] >= 0 && copies.current()[i];
         }
         List<M> best = new ArrayList<>();
         long[] bestVersion = new long[sides.size()];
         Arrays.fill(bestVersion, -1);
+        boolean[] bestServed = new boolean[sides.size()];
         boolean[] own = new boolean[sides.size()];
         for (int s = 0; s < sides.size(); s++) {
             best.add(null);
             Set<String> side = sides.get(s);
-            if (ownVersion >= 0 && (ownCurrent || !anyCurrent) && side.contains(self)) {
+            if (ownVersion >= 0 && (ownCopy.current() || !anyCurrent) && side.contains(self)) {
                 bestVersion[s] = ownVersion;
+                bestServed[s] = ownCopy.served();
                 own[s] = true;
             }
             for (int i = 0; i < members.size(); i++) {
-                if (side.contains(nameOf.apply(members.get(i))) && (current[i] || !anyCurrent)
-                        && versions[i] > bestVersion[s]) {
+                // the freshest copy; of copies alike, the one of the side's primary, which counted the reads it served
+                boolean fresher = versions[i] > bestVersion[s]
+                        || (versions[i] == bestVersion[s] && versions[i] >= 0 && copies.served()[i] && !bestServed[s]);
+                if (side.contains(nameOf.apply(members.get(i))) && (copies.current()[i] || !anyCurrent) && fresher) {
                     bestVersion[s] = versions[i];
+                    bestServed[s] = copies.served()[i];
                     best.set(s, members.get(i));
                     own[s] = false;
                 }
@@ -197,13 +215,13 @@ final class SplitMerge {
             if (theirs != null) {
                 theirs.forEach((key, entry) -> {
                     if (entry.writtenAt() >= since) {
-                        decide(t, m, r, key, entry.expiresAt(), new MergeEntry(key, entry.value(), entry.writtenAt(), false));
+                        decide(t, m, r, key, entry.expiresAt(), mergeEntry(key, entry));
                     }
                 });
             }
             other.tombstones().forEach(name, (key, at) -> {
                 if (at >= since) {
-                    decide(t, m, r, key, 0, new MergeEntry(key, NO_VALUE, at, true));
+                    decide(t, m, r, key, 0, tombstone(key, at));
                 }
             });
         }
@@ -215,8 +233,7 @@ final class SplitMerge {
         PartitionStore store = m.store(r.id);
         StoredEntry mine = store.get(key);
         long removedAt = mine == null ? r.tombstones.removedAt(m.name, key) : -1;
-        MergeEntry existing = mine != null ? new MergeEntry(key, mine.value(), mine.writtenAt(), false)
-                : removedAt >= 0 ? new MergeEntry(key, NO_VALUE, removedAt, true) : null;
+        MergeEntry existing = mine != null ? mergeEntry(key, mine) : removedAt >= 0 ? tombstone(key, removedAt) : null;
         if (existing == null ? merging.removed() : alike(existing, merging)) {
             return; // removed on their side, never here; or the same on both
         }
@@ -246,7 +263,10 @@ final class SplitMerge {
                 }
                 m.metrics.merged("removed");
             } else {
-                store.put(key, new StoredEntry(version, kept == merging ? expiresAt : 0, kept.writtenAt(), kept.value()));
+                long access = kept.hits() == 0 && kept.lastAccessedAt() == 0 ? 0
+                        : Access.of(kept.hits(), kept.lastAccessedAt());
+                store.put(key, new StoredEntry(version, kept == merging ? expiresAt : 0, kept.writtenAt(), access,
+                        kept.value()));
                 r.tombstones.written(m.name, key);
                 m.metrics.merged(kept == merging ? "merging" : "new");
             }
@@ -262,6 +282,15 @@ final class SplitMerge {
             engine.changes.publish(new MapChange(m.name, r.id, key, mine == null ? null : mine.value(),
                     kept == null || kept.removed() ? null : kept.value(), r.changeSeq));
         }
+    }
+
+    private static MergeEntry mergeEntry(byte[] key, StoredEntry e) {
+        return new MergeEntry(key, e.value(), e.writtenAt(), Access.hits(e.access()), Access.accessedAt(e.access()),
+                false);
+    }
+
+    private static MergeEntry tombstone(byte[] key, long removedAt) {
+        return new MergeEntry(key, NO_VALUE, removedAt, 0, 0, true);
     }
 
     private static boolean alike(MergeEntry a, MergeEntry b) {

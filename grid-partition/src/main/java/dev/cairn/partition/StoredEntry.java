@@ -13,11 +13,22 @@ import java.util.Objects;
  * @param expiresAt absolute expiry in epoch milliseconds, {@code 0} for never
  * @param writtenAt when the key was last written, in epoch milliseconds on a clock that only moves forward per key
  *                  ({@link #writtenAfter}): the order of a key's writes across the sides of a healed split
+ * @param access    the entry's reads and last access ({@link Access}); 0 where the map does not track them
  * @param value     the value bytes, possibly empty, never {@code null}
  */
-record StoredEntry(long version, long expiresAt, long writtenAt, byte[] value) {
+record StoredEntry(long version, long expiresAt, long writtenAt, long access, byte[] value) {
     StoredEntry {
         Objects.requireNonNull(value, "value");
+    }
+
+    /** An entry with no access recorded. */
+    StoredEntry(long version, long expiresAt, long writtenAt, byte[] value) {
+        this(version, expiresAt, writtenAt, 0, value);
+    }
+
+    /** This entry with {@code access} as its access record. */
+    StoredEntry withAccess(long access) {
+        return new StoredEntry(version, expiresAt, writtenAt, access, value);
     }
 
     private static final byte[] NO_VALUE = new byte[0];
@@ -36,17 +47,17 @@ record StoredEntry(long version, long expiresAt, long writtenAt, byte[] value) {
     public boolean equals(Object o) {
         return o instanceof StoredEntry e
                 && version == e.version && expiresAt == e.expiresAt && writtenAt == e.writtenAt
-                && Arrays.equals(value, e.value);
+                && access == e.access && Arrays.equals(value, e.value);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(version, expiresAt, writtenAt, Arrays.hashCode(value));
+        return Objects.hash(version, expiresAt, writtenAt, access, Arrays.hashCode(value));
     }
 
     @Override
     public String toString() {
         return "StoredEntry[version=" + version + ", expiresAt=" + expiresAt + ", writtenAt=" + writtenAt
-                + ", value=" + value.length + " bytes]";
+                + ", hits=" + Access.hits(access) + ", value=" + value.length + " bytes]";
     }
 }

@@ -115,7 +115,7 @@ final class Transfer {
             Wire.Out[] chunk = {chunkHeader.start(CHUNK_BYTES + 1024).str(m.name)};
             long[] total = {0};
             m.stores[p].forEach((key, entry) -> {
-                chunk[0].bytes(key).i64(entry.version()).i64(entry.expiresAt()).i64(entry.writtenAt()).bytes(entry.value());
+                Messages.writeEntry(chunk[0].bytes(key), entry);
                 if (chunk[0].size() >= CHUNK_BYTES) {
                     total[0] += chunk[0].size();
                     sent.add(send(to, chunk[0].toArray()));
@@ -181,7 +181,7 @@ final class Transfer {
                         r.pullMoved = engine.snapshotsMoved; // still arriving: not a stalled pull
                         while (in.more()) {
                             byte[] key = in.bytes();
-                            store.put(key, new StoredEntry(in.i64(), in.i64(), in.i64(), in.bytes()));
+                            store.put(key, Messages.readEntry(in));
                         }
                     }
                 }

@@ -66,6 +66,36 @@ class MergePolicyTest {
     }
 
     /**
+     * The entry read more often on its side wins; on a tie the larger side's. Where the majority read its value more,
+     * it stays even though the minority wrote later (LATEST_UPDATE would take the minority's), and where the minority
+     * read its own more, it wins over the majority's later write; a key one side removed and the other did not touch
+     * since the split stays as the larger side holds it (a tombstone has no hits).
+     */
+    @Test
+    void higherHitsKeepsTheEntryReadMoreOften() {
+        expect("HIGHER_HITS-", Map.of(Group.BOTH_WROTE, "majority", Group.ONLY_MINORITY_WROTE, "minority",
+                Group.MAJORITY_WROTE_LATER, "minority", Group.ONLY_MAJORITY_WROTE, "majority",
+                Group.MAJORITY_REMOVED, "null", Group.MINORITY_REMOVED, "before", Group.MINORITY_ADDED, "minority",
+                Group.MAJORITY_ADDED, "majority"), (keys, majority, minority) -> {
+                    read(majority, keys.get(Group.BOTH_WROTE), 3);
+                    read(minority, keys.get(Group.BOTH_WROTE), 1);
+                    read(minority, keys.get(Group.MAJORITY_WROTE_LATER), 2);
+                    read(minority, keys.get(Group.ONLY_MINORITY_WROTE), 1);
+                });
+    }
+
+    private static void read(ByteMap m, List<String> keys, int times) {
+        for (int i = 0; i < times; i++) {
+            keys.forEach(k -> join(m.get(b(k))));
+        }
+    }
+
+    /** Reads made on each side once both sides have written, before the heal. */
+    private interface SplitReads {
+        void run(Map<Group, List<String>> keys, ByteMap majority, ByteMap minority);
+    }
+
+    /**
      * A node paused past the failure timeout comes back with the view it had, which lists every member, while the rest
      * moved on without it: each member is on one side only, so the primary that holds the freshest copy keeps it as the
      * base instead of also setting it aside as another side's copy (found by FaultMatrixIT: after SIGCONT the merged
@@ -92,17 +122,24 @@ class MergePolicyTest {
         List<String> asked = List.of("n1", "n2", "n4", "n5");
         long[] versions = {90, 90, 40, -1};
 
+        boolean[] served = new boolean[4];
         // n3 merges, holding an old copy too: only the small side is current
-        assertEquals(null, SplitMerge.plan(sides, "n3", asked, n -> n, versions,
-                new boolean[] {true, true, false, false}, 40, false));
+        assertEquals(null, SplitMerge.plan(sides, "n3", asked, n -> n, new SplitMerge.Copies(versions,
+                new boolean[] {true, true, false, false}, served), new SplitMerge.Copy(40, false, false)));
         // both sides current: the larger side is the base, the other merged in
-        SplitMerge.Plan<String> both = SplitMerge.plan(sides, "n3", asked, n -> n, versions,
-                new boolean[] {true, true, true, false}, 40, true);
+        SplitMerge.Plan<String> both = SplitMerge.plan(sides, "n3", asked, n -> n, new SplitMerge.Copies(versions,
+                new boolean[] {true, true, true, false}, served), new SplitMerge.Copy(40, true, false));
         assertEquals(new SplitMerge.Plan<>(null, List.of("n1"), false), both);
         // no copy current (a merge cut short by another view): every copy counts
-        SplitMerge.Plan<String> none = SplitMerge.plan(sides, "n4", List.of("n1", "n3"), n -> n, new long[] {90, -1},
-                new boolean[] {false, false}, 40, false);
+        SplitMerge.Plan<String> none = SplitMerge.plan(sides, "n4", List.of("n1", "n3"), n -> n,
+                new SplitMerge.Copies(new long[] {90, -1}, new boolean[] {false, false}, new boolean[2]),
+                new SplitMerge.Copy(40, false, false));
         assertEquals(new SplitMerge.Plan<>(null, List.of("n1"), false), none);
+        // of a side's copies alike, its primary's, which counted the reads it served (HIGHER_HITS)
+        SplitMerge.Plan<String> primary = SplitMerge.plan(sides, "n3", asked, n -> n, new SplitMerge.Copies(versions,
+                new boolean[] {true, true, true, false}, new boolean[] {false, true, false, false}),
+                new SplitMerge.Copy(40, true, false));
+        assertEquals(new SplitMerge.Plan<>(null, List.of("n2"), false), primary);
     }
 
     /**
@@ -110,6 +147,10 @@ class MergePolicyTest {
      * heal, as {@code expected} says ("null": absent).
      */
     private static void expect(String prefix, Map<Group, String> expected) {
+        expect(prefix, expected, (keys, majority, minority) -> { });
+    }
+
+    private static void expect(String prefix, Map<Group, String> expected, SplitReads reads) {
         String map = prefix + "map";
         try (var cluster = cluster(3)) {
             PartitionTests.awaitSettled(cluster, 1);
@@ -142,6 +183,7 @@ class MergePolicyTest {
             keys.get(Group.ONLY_MAJORITY_WROTE).forEach(k -> join(majority.set(b(k), b("majority"))));
             keys.get(Group.MAJORITY_ADDED).forEach(k -> join(majority.set(b(k), b("majority"))));
             keys.get(Group.MAJORITY_REMOVED).forEach(k -> join(majority.remove(b(k))));
+            reads.run(keys, majority, minority);
 
             cluster.heal(2);
             cluster.awaitConverged();

@@ -34,7 +34,7 @@ record Node(Membership membership, PartitionService service, SimpleMeterRegistry
      * Maps with one backup (none when named b0-*, two when b2-*) and no quorum of their own: these clusters test
      * replication and migration, also with fewer than a majority of their nodes left; {@code QuorumTest} tests quorum.
      * A map merges a healed split {@link dev.cairn.MergePolicy#LATEST_UPDATE LATEST_UPDATE}, or as its name says:
-     * PUT_IF_ABSENT-*, PASS_THROUGH-*, DISCARD-*.
+     * PUT_IF_ABSENT-*, PASS_THROUGH-*, DISCARD-*, HIGHER_HITS-*.
      */
     static Node start(ChannelSettings settings) {
         return start(settings, name -> MapOptions.defaults(name.startsWith("b0-") ? 0 : name.startsWith("b2-") ? 2 : 1)
@@ -48,6 +48,8 @@ record Node(Membership membership, PartitionService service, SimpleMeterRegistry
             return dev.cairn.MergePolicy.PASS_THROUGH;
         } else if (map.startsWith("DISCARD-")) {
             return dev.cairn.MergePolicy.DISCARD;
+        } else if (map.startsWith("HIGHER_HITS-")) {
+            return dev.cairn.MergePolicy.HIGHER_HITS;
         }
         return dev.cairn.MergePolicy.LATEST_UPDATE;
     }

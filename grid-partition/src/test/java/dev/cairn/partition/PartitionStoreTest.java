@@ -90,6 +90,36 @@ class PartitionStoreTest {
     }
 
     @Test
+    void aTouchingReadCountsAHitInPlaceAndLeavesTheRestOfTheEntryAsItWas() {
+        PartitionStore store = defaultStore();
+        long t0 = Access.EPOCH + 5_000;
+        StoredEntry stored = new StoredEntry(7, 11, 13, Access.of(2, t0), value(1, 1, 300));
+        store.put(key(1), stored);
+        assertEquals(stored, store.get(key(1)), "the access record round-trips");
+
+        StoredEntry first = store.getTouched(key(1), t0 + 10);
+        StoredEntry second = store.getTouched(key(1), t0 + 20);
+        StoredEntry read = store.get(key(1));
+
+        assertEquals(3, Access.hits(first.access()));
+        assertEquals(4, Access.hits(read.access()));
+        assertEquals(t0 + 20, Access.accessedAt(read.access()));
+        assertEquals(second, read, "what the read returned is what is stored");
+        assertEquals(stored.withAccess(read.access()), read, "nothing but the access record changed");
+        assertNull(store.getTouched(key(2), t0));
+    }
+
+    @Test
+    void anAccessRecordSaturatesAndNeverGoesBackInTime() {
+        long t = Access.EPOCH + 1_000;
+        long full = Access.of(Access.MAX_HITS, t);
+        assertEquals(Access.MAX_HITS, Access.hits(Access.touched(full, t + 1, true)));
+        assertEquals(t, Access.accessedAt(Access.touched(full, t - 500, false)), "a clock behind does not move it back");
+        assertEquals(0, Access.accessedAt(0));
+        assertEquals(5, Access.hits(Access.touched(Access.of(5, t), t, false)), "a write keeps the hits");
+    }
+
+    @Test
     void anEmptyValueAndExtremeHeaderValuesRoundTrip() {
         PartitionStore store = defaultStore();
         StoredEntry empty = new StoredEntry(Long.MIN_VALUE, 0, Long.MAX_VALUE, new byte[0]);
