@@ -23,8 +23,8 @@ import dev.cairn.grid.GridMap;
  * set of keys and print every operation as it starts and as it ends, so that a checker in another JVM can judge the
  * whole history (nothing here checks anything), plus a dump of every copy this node holds.
  *
- * <p>Lines: {@code HST <id> <op> <key> <arg> <t0>} when an operation starts, and
- * {@code HOP <id> <op> <key> <arg> <t0> <t1> <outcome> <returned> <primary>} when it ends, where {@code id} is unique per
+ * <p>Lines: {@code HST <map> <id> <op> <key> <arg> <t0>} when an operation starts, and
+ * {@code HOP <map> <id> <op> <key> <arg> <t0> <t1> <outcome> <returned> <primary>} when it ends, where {@code id} is unique per
  * operation and is also the value a write writes, {@code op} is {@code set}, {@code pia} (putIfAbsent), {@code cas}
  * (replace if equal to {@code arg}), {@code del} (remove), {@code get} or {@code fset} (set with the fence {@code arg}
  * of lock {@code fence-<key>}), times are {@link System#nanoTime()} (one clock for every JVM of a Linux host),
@@ -32,12 +32,17 @@ import dev.cairn.grid.GridMap;
  * node's side, {@code NoQuorumException}: nothing written, nothing read) or {@code unknown} (failed, may have taken
  * effect), {@code returned} is the value returned ({@code -} for none, {@code null} for absent) or
  * {@code true}/{@code false}, and {@code primary} is the member this node's table named as the key's primary when the
- * operation ended ({@code -} before it had one): where the operation was last routed.
+ * operation ended ({@code -} before it had one): where the operation was last routed. Several maps may each have a
+ * history at once. For every key of such a map that the merge of a healed split decides on this node, it prints
+ * {@code HMG <map> <key> <existing> <kept> <merging> <outcome>}: the larger side's value ({@code removed} for a
+ * tombstone, {@code null} for none), the value kept ({@code null}: removed), the other side's value ({@code removed}
+ * where it removed the key) and the policy's outcome, so that a checker can tell a write the policy discarded from one
+ * that was lost.
  */
 final class HistoryCommands {
     private final Grid grid;
     private final PrintStream out;
-    private History history;
+    private final Map<String, History> histories = new HashMap<>();
 
     HistoryCommands(Grid grid, PrintStream out) {
         this.grid = grid;
@@ -61,7 +66,11 @@ final class HistoryCommands {
                 switch (w[1]) {
                     case "start" -> start(w);
                     case "stop" -> {
-                        long ops = history == null ? 0 : history.stop();
+                        long ops = 0;
+                        for (History h : histories.values()) {
+                            ops += h.stop();
+                        }
+                        histories.clear();
                         out.println("HISTORY stopped ops=" + ops);
                     }
                     case "read" -> read(w);
@@ -92,11 +101,12 @@ final class HistoryCommands {
         if (w.length < 7) {
             throw new IllegalArgumentException("usage: history start <map> <threads> <keys> <fenced-keys> <ops/s>");
         }
-        if (history != null) {
-            history.stop();
+        History before = histories.remove(w[2]);
+        if (before != null) {
+            before.stop();
         }
-        history = new History(grid.map(w[2]), Integer.parseInt(w[3]), Integer.parseInt(w[4]), Integer.parseInt(w[5]),
-                Integer.parseInt(w[6]));
+        histories.put(w[2], new History(grid.map(w[2]), Integer.parseInt(w[3]), Integer.parseInt(w[4]),
+                Integer.parseInt(w[5]), Integer.parseInt(w[6])));
         out.println("HISTORY started");
     }
 
@@ -124,9 +134,13 @@ final class HistoryCommands {
         private final AtomicBoolean stopping = new AtomicBoolean();
         private final AtomicLong ops = new AtomicLong();
         private final List<Thread> threads = new ArrayList<>();
+        private final AutoCloseable merges;
 
         History(GridMap<String, String> map, int threadCount, int keys, int fencedKeys, int rate) {
-            String prefix = grid.localMember().name() + "." + ProcessHandle.current().pid();
+            String prefix = grid.localMember().name() + "." + ProcessHandle.current().pid() + "." + map.name();
+            merges = grid.diagnostics().onMerge(map.name(), e -> print("HMG " + e.map() + " " + e.key() + " "
+                    + (e.existingRemoved() ? "removed" : e.existing()) + " " + e.kept() + " "
+                    + (e.merging() == null ? "removed" : e.merging()) + " " + e.outcome()));
             for (int t = 0; t < threadCount; t++) {
                 String thread = prefix + "." + t;
                 SplittableRandom random = new SplittableRandom(thread.hashCode());
@@ -166,7 +180,7 @@ final class HistoryCommands {
                     arg = Long.toString(token);
                 }
                 long t0 = System.nanoTime();
-                print("HST " + id + " " + op + " " + key + " " + arg + " " + t0);
+                print("HST " + map.name() + " " + id + " " + op + " " + key + " " + arg + " " + t0);
                 String outcome = "ok";
                 String returned = "-";
                 try {
@@ -187,7 +201,7 @@ final class HistoryCommands {
                     outcome = "unknown";
                 }
                 long t1 = System.nanoTime();
-                print("HOP " + id + " " + op + " " + key + " " + arg + " " + t0 + " " + t1 + " " + outcome + " " + returned
+                print("HOP " + map.name() + " " + id + " " + op + " " + key + " " + arg + " " + t0 + " " + t1 + " " + outcome + " " + returned
                         + " " + grid.diagnostics().primaryOf(key, backups));
                 ops.incrementAndGet();
                 if (outcome.equals("ok")) {
@@ -232,6 +246,11 @@ final class HistoryCommands {
 
         long stop() {
             stopping.set(true);
+            try {
+                merges.close();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
             for (Thread t : threads) {
                 try {
                     t.join(TimeUnit.SECONDS.toMillis(60));

@@ -59,7 +59,7 @@ final class NodeCommand {
                                 [--no-console]
                     --map-quorum sets maps' quorum: MODE is one of NONE, WRITES, READS_AND_WRITES, DEFAULT
                     --map-merge sets maps' merge policy after a split heals (for maps with --map-quorum map=NONE):
-                      POLICY is one of LATEST_UPDATE (the default), PUT_IF_ABSENT, PASS_THROUGH, DISCARD
+                      POLICY is one of LATEST_UPDATE (the default), PUT_IF_ABSENT, PASS_THROUGH, DISCARD, HIGHER_HITS
                     console commands: members, ping <member> [count] [bytes], help, quit, and the map commands
                     (put, get, remove, size, partitions, fill, check, writers; type help in the console)
                     With --no-console the node runs until it is killed; otherwise it also quits when its input ends.""");
@@ -117,7 +117,7 @@ final class NodeCommand {
     /** The built-in merge policies by name, as {@code --map-merge} takes them. */
     static final Map<String, MergePolicy> MERGE_POLICIES = Map.of("LATEST_UPDATE", MergePolicy.LATEST_UPDATE,
             "PUT_IF_ABSENT", MergePolicy.PUT_IF_ABSENT, "PASS_THROUGH", MergePolicy.PASS_THROUGH,
-            "DISCARD", MergePolicy.DISCARD);
+            "DISCARD", MergePolicy.DISCARD, "HIGHER_HITS", MergePolicy.HIGHER_HITS);
 
     /**
      * {@code --map-quorum hist=READS_AND_WRITES,other=WRITES}: each named map's {@link Quorum}.

@@ -117,6 +117,37 @@ public final class Diagnostics {
         locks.cutOff(false);
     }
 
+    /**
+     * One key that the merge of a healed split decided on this node (its partition's primary), decoded: the larger
+     * side's value ({@code null} where it had none, and {@code existingRemoved} where it had removed the key), the other
+     * side's ({@code null} where it removed the key), what the map's {@link dev.cairn.MergePolicy} kept ({@code null}:
+     * removed) and how ({@code EXISTING}, {@code MERGING}, {@code NEW}, {@code REMOVED}). Until entry listeners come
+     * (issue 16), this is where what a policy discarded can be seen.
+     */
+    public record MergeEvent(String map, Object key, Object existing, boolean existingRemoved, Object merging,
+                             Object kept, String outcome) {
+    }
+
+    /**
+     * Calls {@code listener} with every key of map {@code map} that a merge decides on this node, on the change feed's
+     * thread, in each partition's order. Closing the handle stops it.
+     */
+    public AutoCloseable onMerge(String map, java.util.function.Consumer<MergeEvent> listener) {
+        java.util.Objects.requireNonNull(map, "map");
+        java.util.Objects.requireNonNull(listener, "listener");
+        return partitions.subscribe(c -> {
+            if (c.merge() != null && c.map().equals(map)) {
+                listener.accept(new MergeEvent(map, codec.decode(c.key()), decodeOrNull(c.oldValue()),
+                        c.merge().existingRemoved(), decodeOrNull(c.merge().mergingValue()), decodeOrNull(c.newValue()),
+                        c.merge().outcome().name()));
+            }
+        });
+    }
+
+    private Object decodeOrNull(byte[] bytes) {
+        return bytes == null ? null : codec.decode(bytes);
+    }
+
     /** Finds a member of the current view by name. */
     public Member member(String name) {
         return membership.members().stream().filter(m -> m.name().equals(name)).findFirst()

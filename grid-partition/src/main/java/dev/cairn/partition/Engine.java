@@ -56,7 +56,9 @@ final class Engine {
      * Since when (epoch milliseconds, less the failure timeout it took to notice, and a second for clock skew) members
      * have been missing; 0 while none are. A merge takes from this side only what it wrote since (decision 67).
      */
-    volatile long splitSince;
+    volatile long splitSince = NO_SPLIT;
+    /** {@link #splitSince} while this node has seen no member missing since its last whole view. */
+    static final long NO_SPLIT = Long.MAX_VALUE;
     /** The key of the view before the current one ({@link Topology#keyOf}), 0 before the second view. */
     volatile long previousKey;
     /**

@@ -12,6 +12,26 @@ package dev.cairn.partition;
  * @param newValue  the value after it, null for a remove
  * @param sequence  the partition's change number: one more for each change, with no gaps, on every copy of the
  *                  partition, so it goes on from where it was when a backup is promoted or the partition moves
+ * @param merge     for a key the merge of a healed split decided, what the other side held and what the map's policy
+ *                  chose; {@code null} for every other change. A merge that kept the existing entry is published too
+ *                  (then {@code oldValue} and {@code newValue} are alike), so that what a policy discarded is always
+ *                  told (decision 67)
  */
-public record MapChange(String map, int partition, byte[] key, byte[] oldValue, byte[] newValue, long sequence) {
+public record MapChange(String map, int partition, byte[] key, byte[] oldValue, byte[] newValue, long sequence,
+                        Merge merge) {
+    /** A change of a write, a remove or a clear ({@code key} null). */
+    public MapChange(String map, int partition, byte[] key, byte[] oldValue, byte[] newValue, long sequence) {
+        this(map, partition, key, oldValue, newValue, sequence, null);
+    }
+
+    /** What the merge policy kept of a key: the larger side's entry, the other side's, one of its own, or neither. */
+    public enum MergeOutcome { EXISTING, MERGING, NEW, REMOVED }
+
+    /**
+     * One key of a healed split's merge: the other side's value ({@code null} where it removed the key), whether the
+     * larger side had removed it ({@code existingRemoved}; {@code oldValue} is then null, as for a key it never held),
+     * and what the policy kept.
+     */
+    public record Merge(byte[] mergingValue, boolean existingRemoved, MergeOutcome outcome) {
+    }
 }

@@ -61,6 +61,12 @@ final class Migration {
         if (missing && !engine.membersMissing) { // kept past the heal: the merge asks for it then
             engine.splitSince = engine.clock.epochMillis() - engine.membership.settings().failureTimeout().toMillis()
                     - 1000;
+        } else if (!missing && !merged) {
+            // a whole view that heals nothing: no split of this node's is left to merge. A node that comes back from a
+            // pause into a merge, having never seen anyone missing since, wrote nothing on a side of its own, and an
+            // older split's time would pass everything written since as that side's (PASS_THROUGH would overwrite the
+            // others' later writes with it)
+            engine.splitSince = Engine.NO_SPLIT;
         }
         engine.membersMissing = missing;
         for (ReplicaGroup g : engine.groups) {

@@ -246,29 +246,24 @@ final class SplitMerge {
             m.metrics.merged("failed");
             return;
         }
-        if (kept == existing && existing != null) {
-            m.metrics.merged("existing");
-            return;
-        }
+        MapChange.MergeOutcome outcome;
         long version = Math.max(r.version, t.view.id() << 32) + 1;
         try {
-            if (kept == null || kept.removed()) {
-                if (mine == null) {
-                    m.metrics.merged("existing"); // absent here already
-                    return;
-                }
+            if ((kept == existing && existing != null) || ((kept == null || kept.removed()) && mine == null)) {
+                outcome = MapChange.MergeOutcome.EXISTING; // (absent here already, for a remove)
+            } else if (kept == null || kept.removed()) {
                 store.remove(key);
                 if (engine.membersMissing) {
                     r.tombstones.removed(m.name, key, StoredEntry.writtenAfter(mine, engine.clock.epochMillis()));
                 }
-                m.metrics.merged("removed");
+                outcome = MapChange.MergeOutcome.REMOVED;
             } else {
                 long access = kept.hits() == 0 && kept.lastAccessedAt() == 0 ? 0
                         : Access.of(kept.hits(), kept.lastAccessedAt());
                 store.put(key, new StoredEntry(version, kept == merging ? expiresAt : 0, kept.writtenAt(), access,
                         kept.value()));
                 r.tombstones.written(m.name, key);
-                m.metrics.merged(kept == merging ? "merging" : "new");
+                outcome = kept == merging ? MapChange.MergeOutcome.MERGING : MapChange.MergeOutcome.NEW;
             }
         } catch (StoreFullException | IllegalArgumentException e) {
             log.error("{}: map '{}' partition {}: a merged entry does not fit: {}", engine.self, m.name, r.id,
@@ -276,11 +271,18 @@ final class SplitMerge {
             m.metrics.merged("failed");
             return;
         }
-        r.version = version;
+        m.metrics.merged(outcome.name().toLowerCase(java.util.Locale.ROOT));
+        if (outcome != MapChange.MergeOutcome.EXISTING) {
+            r.version = version;
+        }
+        // every decision is told, a kept existing entry too: what the policy discarded is the user's to know
         r.changeSeq++;
         if (engine.changes.active()) {
-            engine.changes.publish(new MapChange(m.name, r.id, key, mine == null ? null : mine.value(),
-                    kept == null || kept.removed() ? null : kept.value(), r.changeSeq));
+            byte[] before = mine == null ? null : mine.value();
+            byte[] after = outcome == MapChange.MergeOutcome.EXISTING ? before
+                    : outcome == MapChange.MergeOutcome.REMOVED ? null : kept.value();
+            engine.changes.publish(new MapChange(m.name, r.id, key, before, after, r.changeSeq, new MapChange.Merge(
+                    merging.removed() ? null : merging.value(), mine == null && existing != null, outcome)));
         }
     }
 

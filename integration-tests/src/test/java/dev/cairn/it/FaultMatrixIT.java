@@ -30,39 +30,59 @@ import dev.cairn.examples.launch.ProcessCluster;
 class FaultMatrixIT {
     private static final Duration START = Duration.ofSeconds(60);
     private static final Duration STEP = Duration.ofSeconds(30);
-    private static final String MAP = "hist";
     private static final int KEYS = 60;
-    private static final int FENCED_KEYS = 12;
     /** Operations each phase must add to the history before its fault is undone or the next one begins. */
     private static final int PER_PHASE = 700;
     private static final List<String> NODES = List.of("n1", "n2", "n3", "n4", "n5");
     private static final List<String> MINORITY = List.of("n1", "n2");
     private static final List<String> MAJORITY = List.of("n3", "n4", "n5");
 
-    /** The kinds of map the matrix runs; merge-policy kinds come with the merge policies. */
+    /** The kinds of map the matrix runs, each in a run of its own; a kind may run several maps at once. */
     enum Kind {
         /** Reads and writes need a majority: a minority side serves nothing, so every stale read is a violation. */
-        QUORUM_READS_AND_WRITES("READS_AND_WRITES", false),
+        QUORUM_READS_AND_WRITES(List.of("hist"), 2, 12, 100, "--map-quorum", "hist=READS_AND_WRITES"),
         /** Writes need a majority; a minority side may serve older reads, so only the majority's reads are judged. */
-        QUORUM_WRITES("WRITES", true);
+        QUORUM_WRITES(List.of("hist"), 2, 12, 100, "--map-quorum", "hist=WRITES"),
+        /**
+         * Five maps writable on both sides of a split ({@code Quorum.NONE}), one per built-in merge policy, in one run:
+         * while split, each side reads without the other's writes; an acknowledged write or remove lost at the heal
+         * must be one a merge event says the policy discarded ({@link MergeChecks}). No fenced keys: a fence on a map
+         * both sides write is the lock group's to guard, and this run has none.
+         */
+        MERGE_POLICIES(List.of("latest", "absent", "through", "discard", "hits"), 1, 0, 40,
+                "--map-quorum", "latest=NONE,absent=NONE,through=NONE,discard=NONE,hits=NONE",
+                "--map-merge", "latest=LATEST_UPDATE,absent=PUT_IF_ABSENT,through=PASS_THROUGH,discard=DISCARD,"
+                        + "hits=HIGHER_HITS");
 
-        final String quorum;
-        final boolean minorityReadsMayBeStale;
+        final List<String> maps;
+        final int threads;
+        final int fencedKeys;
+        final int rate;
+        final String[] nodeArgs;
 
-        Kind(String quorum, boolean minorityReadsMayBeStale) {
-            this.quorum = quorum;
-            this.minorityReadsMayBeStale = minorityReadsMayBeStale;
+        Kind(List<String> maps, int threads, int fencedKeys, int rate, String... nodeArgs) {
+            this.maps = maps;
+            this.threads = threads;
+            this.fencedKeys = fencedKeys;
+            this.rate = rate;
+            this.nodeArgs = nodeArgs;
+        }
+
+        boolean merges() {
+            return this == MERGE_POLICIES;
         }
     }
 
     /** The run as it goes: the phases, and which nodes were on a minority side when. */
     private static final class Run {
         final ProcessCluster cluster;
+        final Kind kind;
         final List<ReadChecks.Phase> phases = new ArrayList<>();
         final List<ReadChecks.Window> minority = new ArrayList<>();
 
-        Run(ProcessCluster cluster) {
+        Run(ProcessCluster cluster, Kind kind) {
             this.cluster = cluster;
+            this.kind = kind;
         }
 
         void phase(String name) {
@@ -94,28 +114,33 @@ class FaultMatrixIT {
         }
     }
 
-    private static void startHistory(NodeProcess node) {
-        node.ask("history start " + MAP + " 2 " + KEYS + " " + FENCED_KEYS + " 100", "HISTORY", STEP);
+    private static void startHistory(Kind kind, NodeProcess node) {
+        for (String map : kind.maps) {
+            node.ask("history start " + map + " " + kind.threads + " " + KEYS + " " + kind.fencedKeys + " " + kind.rate,
+                    "HISTORY", STEP);
+        }
     }
 
     private static void restart(Run run, String name) {
         NodeProcess p = run.cluster.startNode(name);
         p.awaitReady(START);
         run.awaitAll();
-        startHistory(p);
+        startHistory(run.kind, p);
     }
 
     @ParameterizedTest
     @EnumSource(Kind.class)
     @Timeout(value = 240, unit = TimeUnit.SECONDS) // each kind takes 125-160 s on 2 cores
     void noAcknowledgedWriteLostNoStaleReadNoResurrectionThroughEveryFault(Kind kind, ProcessCluster cluster) {
-        cluster.withNodeArgs("--expected", "5", "--failure-timeout", "3s", "--map-quorum", MAP + "=" + kind.quorum);
-        Run run = new Run(cluster);
+        List<String> args = new ArrayList<>(List.of("--expected", "5", "--failure-timeout", "3s"));
+        args.addAll(Arrays.asList(kind.nodeArgs));
+        cluster.withNodeArgs(args.toArray(String[]::new));
+        Run run = new Run(cluster, kind);
         cluster.start(NODES.toArray(String[]::new));
         run.awaitAll();
         MapIT.awaitSettled(cluster, START, NODES.toArray(String[]::new));
         run.phase("steady state");
-        NODES.forEach(n -> startHistory(cluster.node(n)));
+        NODES.forEach(n -> startHistory(kind, cluster.node(n)));
         run.more();
 
         // SIGKILL of n2, primary of a fifth of the partitions, with its operations in flight; then it comes back
@@ -179,18 +204,35 @@ class FaultMatrixIT {
         run.phase("after the writers stopped");
         MapIT.awaitSettled(cluster, Duration.ofSeconds(90), NODES.toArray(String[]::new));
 
-        Predicate<MapHistory.Op> excused = kind.minorityReadsMayBeStale
+        Predicate<MapHistory.Op> excused = kind == Kind.QUORUM_WRITES
                 ? o -> run.minority.stream().anyMatch(w -> w.covers(o)) : o -> false;
-        MapHistory.Verdict verdict = MapHistory.judge(cluster, MAP, KEYS, FENCED_KEYS, NODES, 2, run.phases, excused);
-        System.out.println("FaultMatrixIT " + kind + ": " + verdict + "\n" + verdict.table() + examples(verdict, run.phases));
-        assertTrue(verdict.ops() > 5_000, "a history of thousands of operations: " + verdict);
+        MergeChecks.Splits splits = kind.merges() ? new MergeChecks.Splits(run.minority) : null;
         java.util.Map<String, Long> perPhase = MapHistory.of(cluster).stream()
                 .collect(Collectors.groupingBy(o -> ReadChecks.phaseName(o, run.phases), Collectors.counting()));
+        List<String> failures = new ArrayList<>();
+        for (String map : kind.maps) {
+            MapHistory.Verdict verdict = MapHistory.judge(cluster, map, KEYS, kind.fencedKeys, NODES, 2, run.phases,
+                    excused, splits);
+            String merges = kind.merges() ? ", merge events " + MapHistory.merges(cluster, map).stream()
+                    .collect(Collectors.groupingBy(MergeChecks.Merge::outcome, java.util.TreeMap::new,
+                            Collectors.counting())) : "";
+            System.out.println("FaultMatrixIT " + kind + " map " + map + ": " + verdict + merges + "\n"
+                    + verdict.table() + examples(verdict, run.phases));
+            if (verdict.ops() < 5_000) {
+                failures.add(map + ": a history of thousands of operations: " + verdict);
+            }
+            if (kind.merges() && MapHistory.merges(cluster, map).isEmpty()) {
+                failures.add(map + ": no merge event: the splits healed without merging anything this map wrote");
+            }
+            if (!verdict.violations().isEmpty()) {
+                failures.add(map + ": " + verdict.violations().size() + " violations\n" + verdict.table()
+                        + examples(verdict, run.phases));
+            }
+        }
         for (ReadChecks.Phase p : run.phases.subList(0, run.phases.size() - 1)) {
             assertTrue(perPhase.getOrDefault(p.name(), 0L) >= PER_PHASE / 2, "hundreds of operations in each phase: " + perPhase);
         }
-        assertTrue(verdict.violations().isEmpty(), kind + ": " + verdict.violations().size() + " violations\n"
-                + verdict.table() + examples(verdict, run.phases));
+        assertTrue(failures.isEmpty(), kind + ": " + String.join("\n", failures));
     }
 
     /** Up to three findings of each kind, for the report. */

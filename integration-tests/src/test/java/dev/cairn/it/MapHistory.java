@@ -82,22 +82,44 @@ final class MapHistory {
     private MapHistory() {
     }
 
-    /** Every operation printed by any incarnation of any node of {@code cluster}. */
+    /** Every operation printed by any incarnation of any node of {@code cluster}, on any map. */
     static List<Op> of(ProcessCluster cluster) {
+        return of(cluster, null);
+    }
+
+    /** Every operation on {@code map} (every map, for null) printed by any incarnation of any node of {@code cluster}. */
+    static List<Op> of(ProcessCluster cluster, String map) {
         Map<String, Op> byId = new LinkedHashMap<>();
         for (NodeProcess p : cluster.everyIncarnation()) {
             for (String line : p.tail(Integer.MAX_VALUE)) {
                 String[] w = line.split(" ");
-                if (w[0].equals("HST") && w.length == 6) {
-                    byId.putIfAbsent(w[1], new Op(w[1], w[2], w[3], w[4], Long.parseLong(w[5]), Long.MAX_VALUE,
+                if (w.length < 2 || (map != null && !w[1].equals(map))) {
+                    continue;
+                }
+                if (w[0].equals("HST") && w.length == 7) {
+                    byId.putIfAbsent(w[2], new Op(w[2], w[3], w[4], w[5], Long.parseLong(w[6]), Long.MAX_VALUE,
                             "unknown", "-", "-"));
-                } else if (w[0].equals("HOP") && (w.length == 9 || w.length == 10)) {
-                    byId.put(w[1], new Op(w[1], w[2], w[3], w[4], Long.parseLong(w[5]), Long.parseLong(w[6]), w[7], w[8],
-                            w.length == 10 ? w[9] : "-"));
+                } else if (w[0].equals("HOP") && (w.length == 10 || w.length == 11)) {
+                    byId.put(w[2], new Op(w[2], w[3], w[4], w[5], Long.parseLong(w[6]), Long.parseLong(w[7]), w[8], w[9],
+                            w.length == 11 ? w[10] : "-"));
                 }
             }
         }
         return new ArrayList<>(byId.values());
+    }
+
+    /** Every key of {@code map} a merge decided, as the nodes printed it (HMG lines). */
+    static List<MergeChecks.Merge> merges(ProcessCluster cluster, String map) {
+        List<MergeChecks.Merge> merges = new ArrayList<>();
+        for (NodeProcess p : cluster.everyIncarnation()) {
+            for (String line : p.tail(Integer.MAX_VALUE)) {
+                String[] w = line.split(" ");
+                if (w[0].equals("HMG") && w.length == 7 && w[1].equals(map)) {
+                    merges.add(new MergeChecks.Merge(w[2], w[3], w[4], w[5], w[6]));
+                }
+            }
+        }
+        return merges;
     }
 
     /**
@@ -143,6 +165,16 @@ final class MapHistory {
      */
     static Verdict judge(ProcessCluster cluster, String map, int keys, int fencedKeys, List<String> nodes,
                          int expectedCopies, List<ReadChecks.Phase> phases, java.util.function.Predicate<Op> excused) {
+        return judge(cluster, map, keys, fencedKeys, nodes, expectedCopies, phases, excused, null);
+    }
+
+    /**
+     * As above, for a map both sides of a split write ({@code merging} non-null): what its splits and merges explain
+     * is reported, not judged ({@link MergeChecks}).
+     */
+    static Verdict judge(ProcessCluster cluster, String map, int keys, int fencedKeys, List<String> nodes,
+                         int expectedCopies, List<ReadChecks.Phase> phases, java.util.function.Predicate<Op> excused,
+                         MergeChecks.Splits merging) {
         Map<String, String> finals = new HashMap<>();
         for (String line : answer(cluster.node(nodes.get(0)), "history read " + map + " " + keys + " " + fencedKeys,
                 "READ")) {
@@ -163,8 +195,9 @@ final class MapHistory {
                 }
             }
         }
-        List<Op> ops = of(cluster);
-        List<ReadChecks.Finding> findings = findings(ops, finals, copies, expectedCopies, excused);
+        List<Op> ops = of(cluster, map);
+        MergeChecks checks = merging == null ? null : new MergeChecks(merging, merges(cluster, map), ops);
+        List<ReadChecks.Finding> findings = findings(ops, finals, copies, expectedCopies, excused, checks);
         return new Verdict(counts(ops), finals.values().stream().filter(Objects::nonNull).count(), finals.size(),
                 findings.stream().filter(ReadChecks.Finding::violation).map(ReadChecks.Finding::message).toList(),
                 findings, ReadChecks.table(ops, findings, phases));
@@ -203,17 +236,20 @@ final class MapHistory {
      */
     static List<String> check(List<Op> ops, Map<String, String> finals, Map<String, List<String>> copies,
                               int expectedCopies) {
-        return findings(ops, finals, copies, expectedCopies, o -> false).stream().filter(ReadChecks.Finding::violation)
+        return findings(ops, finals, copies, expectedCopies, o -> false, null).stream().filter(ReadChecks.Finding::violation)
                 .map(ReadChecks.Finding::message).toList();
     }
 
     /**
      * Every finding: the checks of {@link #check}, then stale reads and resurrections ({@link ReadChecks}); stale reads
-     * by operations {@code excused} are findings of kind {@code STALE_EXCUSED}, not violations.
+     * by operations {@code excused} are findings of kind {@code STALE_EXCUSED}, not violations; for a map both sides of
+     * a split write ({@code merges} non-null), what a merge's policy discarded is {@code MERGED_AWAY}, and what one side
+     * did not see of the other's writes while split is {@code STALE_EXCUSED}.
      */
     static List<ReadChecks.Finding> findings(List<Op> ops, Map<String, String> finals, Map<String, List<String>> copies,
-                                             int expectedCopies, java.util.function.Predicate<Op> excused) {
-        ReadChecks.Findings violations = new ReadChecks.Findings();
+                                             int expectedCopies, java.util.function.Predicate<Op> excused,
+                                             MergeChecks merges) {
+        ReadChecks.Findings violations = new ReadChecks.Findings(merges);
         Map<String, Op> byId = new HashMap<>();
         Map<String, List<Op>> byKey = new HashMap<>();
         for (Op o : ops) {
@@ -266,11 +302,13 @@ final class MapHistory {
                 }
             }
         }
-        // each value is taken away at most once (a value is written once), and only a value that was written
-        Map<String, Integer> consumed = new HashMap<>();
+        // each value is taken away at most once (a value is written once), and only a value that was written; with
+        // both sides of a split writing, once on each side
+        Map<String, Op> consumed = new HashMap<>();
         for (Op o : ops) {
             String took = o.wrote() && o.op().equals("del") ? o.returned() : o.wrote() && o.op().equals("cas") ? o.arg() : null;
-            if (took != null && consumed.merge(took, 1, Integer::sum) > 1) {
+            Op first = took == null ? null : consumed.putIfAbsent(took, o);
+            if (first != null && (merges == null || !merges.onEachSide(first, o))) {
                 violations.add(ReadChecks.Kind.OTHER, o, "value " + took + " was removed or replaced twice; the second time by " + o);
             }
             boolean returnsValue = o.outcome().equals("ok") && (o.op().equals("get") || o.op().equals("pia")
@@ -312,7 +350,8 @@ final class MapHistory {
                 violations.add(e.getKey() + " holds " + y + ", below the highest acknowledged fence " + highestAcked);
             }
         }
-        ReadChecks.staleReads(ops, byId, byKey, excused, violations);
+        ReadChecks.staleReads(ops, byId, byKey, (g, w) -> excused.test(g) || (merges != null && merges.explains(g, w)),
+                violations);
         return violations.all();
     }
 }

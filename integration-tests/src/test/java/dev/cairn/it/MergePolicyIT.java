@@ -28,7 +28,7 @@ class MergePolicyIT {
     private static final Duration START = Duration.ofSeconds(60);
     private static final Duration STEP = Duration.ofSeconds(30);
     private static final List<String> NODES = List.of("m1", "m2", "m3");
-    private static final List<String> MAPS = List.of("latest", "absent", "through", "discard");
+    private static final List<String> MAPS = List.of("latest", "absent", "through", "discard", "hits");
 
     /** What each side did to a group of keys while m3 was cut off, in the order the test runs them. */
     private enum Group {
@@ -44,13 +44,17 @@ class MergePolicyIT {
             "through", Map.of(Group.MINORITY_WROTE_LATER, "minority", Group.MAJORITY_WROTE_LATER, "minority",
                     Group.MINORITY_ADDED, "minority", Group.MINORITY_REMOVED, "null", Group.MAJORITY_REMOVED, "null"),
             "discard", Map.of(Group.MINORITY_WROTE_LATER, "majority", Group.MAJORITY_WROTE_LATER, "majority-later",
-                    Group.MINORITY_ADDED, "null", Group.MINORITY_REMOVED, "before", Group.MAJORITY_REMOVED, "null"));
+                    Group.MINORITY_ADDED, "null", Group.MINORITY_REMOVED, "before", Group.MAJORITY_REMOVED, "null"),
+            // the minority reads its MINORITY_WROTE_LATER keys twice, nobody reads the others: ties keep the existing
+            "hits", Map.of(Group.MINORITY_WROTE_LATER, "minority", Group.MAJORITY_WROTE_LATER, "majority-later",
+                    Group.MINORITY_ADDED, "minority", Group.MINORITY_REMOVED, "before", Group.MAJORITY_REMOVED, "null"));
 
     @Test
     void eachMapKeepsWhatItsPolicyChoosesWhenACutHeals(ProcessCluster cluster) {
         cluster.withNodeArgs("--expected", "3", "--failure-timeout", "3s",
-                "--map-quorum", "latest=NONE,absent=NONE,through=NONE,discard=NONE",
-                "--map-merge", "latest=LATEST_UPDATE,absent=PUT_IF_ABSENT,through=PASS_THROUGH,discard=DISCARD");
+                "--map-quorum", "latest=NONE,absent=NONE,through=NONE,discard=NONE,hits=NONE",
+                "--map-merge", "latest=LATEST_UPDATE,absent=PUT_IF_ABSENT,through=PASS_THROUGH,discard=DISCARD,"
+                        + "hits=HIGHER_HITS");
         cluster.start(NODES.toArray(String[]::new));
         cluster.awaitView(START, NODES.toArray(String[]::new));
         MapIT.awaitSettled(cluster, START, NODES.toArray(String[]::new));
@@ -83,6 +87,9 @@ class MergePolicyIT {
             write(minority, map, keys.get(Group.MINORITY_REMOVED), null);
             write(majority, map, keys.get(Group.MAJORITY_WROTE_LATER), "majority-later");
             write(majority, map, keys.get(Group.MAJORITY_REMOVED), null);
+        }
+        for (int i = 0; i < 2; i++) {
+            keys.get(Group.MINORITY_WROTE_LATER).forEach(k -> minority.ask("get hits " + k, "VALUE", STEP));
         }
 
         minority.ask("reconnect", "RECONNECTED", STEP);

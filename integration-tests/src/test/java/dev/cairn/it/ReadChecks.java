@@ -5,7 +5,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Predicate;
 
 import dev.cairn.it.MapHistory.Op;
 
@@ -34,6 +33,11 @@ final class ReadChecks {
         RESURRECTED,
         /** A write refused for want of a quorum (definitely not written, it said) whose value was read or kept. */
         REFUSED_VISIBLE,
+        /**
+         * An acknowledged write or remove that the merge of a healed split discarded, as the map's policy chose and a
+         * merge event told (maps both sides write): reported, not a violation.
+         */
+        MERGED_AWAY,
         /** Every other check: copies, refused writes visible, values taken twice, fences. */
         OTHER
     }
@@ -41,20 +45,33 @@ final class ReadChecks {
     /** One thing the checks found, about {@code op} (null when it is about no one operation). */
     record Finding(Kind kind, Op op, String message) {
         boolean violation() {
-            return kind != Kind.STALE_EXCUSED;
+            return kind != Kind.STALE_EXCUSED && kind != Kind.MERGED_AWAY;
         }
     }
 
     /** The findings as they are added. */
     static final class Findings {
         private final List<Finding> all = new ArrayList<>();
+        private final MergeChecks merges;
+
+        Findings() {
+            this(null);
+        }
+
+        /** Findings where a lost write or a resurrection that {@code merges} explains is {@link Kind#MERGED_AWAY}. */
+        Findings(MergeChecks merges) {
+            this.merges = merges;
+        }
 
         void add(String message) {
             all.add(new Finding(Kind.OTHER, null, message));
         }
 
         void add(Kind kind, Op op, String message) {
-            all.add(new Finding(kind, op, message));
+            boolean chosen = merges != null && op != null && (kind == Kind.LOST || kind == Kind.RESURRECTED)
+                    && merges.discarded(op);
+            all.add(chosen ? new Finding(Kind.MERGED_AWAY, op, "by the merge policy's choice: " + message)
+                    : new Finding(kind, op, message));
         }
 
         List<Finding> all() {
@@ -77,8 +94,8 @@ final class ReadChecks {
     }
 
     /** Adds a finding for every stale read and every resurrection among the gets of {@code ops}. */
-    static void staleReads(List<Op> ops, Map<String, Op> byId, Map<String, List<Op>> byKey, Predicate<Op> excused,
-                           Findings out) {
+    static void staleReads(List<Op> ops, Map<String, Op> byId, Map<String, List<Op>> byKey,
+                           java.util.function.BiPredicate<Op, Op> excused, Findings out) {
         for (Op g : ops) {
             if (!g.op().equals("get") || !g.outcome().equals("ok")) {
                 continue;
@@ -115,7 +132,8 @@ final class ReadChecks {
             Op refusedRemove = y != null ? null : onKey.stream().filter(d -> d.op().equals("del") && d.refused()
                     && d.t1() > w.t0() && d.t0() < g.t1()).max(java.util.Comparator.comparingLong(d -> d.t1() - d.t0()))
                     .orElse(null);
-            Kind kind = excused.test(g) ? Kind.STALE_EXCUSED : newest.op().equals("del") ? Kind.RESURRECTED : Kind.STALE;
+            Kind kind = excused.test(g, newest) ? Kind.STALE_EXCUSED
+                    : newest.op().equals("del") ? Kind.RESURRECTED : Kind.STALE;
             out.add(kind, g, (kind == Kind.RESURRECTED ? "resurrection: " : "stale read: ") + g + " on " + g.node()
                     + ", but " + newest + " was acknowledged " + micros(g.t0() - newest.t1()) + " before it began"
                     + (y == null ? "" : "; the value read came from " + y)
@@ -131,11 +149,12 @@ final class ReadChecks {
     /**
      * A table, one row per phase (an operation belongs to the phase it began in; a lost write to the phase it was
      * acknowledged in): operations, acknowledged ({@code ok}), fence-refused, quorum-refused, indeterminate, lost,
-     * stale reads, stale reads excused, resurrections, refused writes seen, other violations.
+     * stale reads, stale reads excused, resurrections, refused writes seen, other violations, and acknowledged writes
+     * a merge policy discarded.
      */
     static String table(List<Op> ops, List<Finding> findings, List<Phase> phases) {
         int n = phases.size();
-        long[][] c = new long[n + 1][11];
+        long[][] c = new long[n + 1][12];
         for (Op o : ops) {
             int p = phaseOf(o, phases);
             c[p][0]++;
@@ -147,22 +166,22 @@ final class ReadChecks {
             }
         }
         Map<Kind, Integer> column = new EnumMap<>(Map.of(Kind.LOST, 5, Kind.STALE, 6, Kind.STALE_EXCUSED, 7,
-                Kind.RESURRECTED, 8, Kind.REFUSED_VISIBLE, 9, Kind.OTHER, 10));
+                Kind.RESURRECTED, 8, Kind.REFUSED_VISIBLE, 9, Kind.OTHER, 10, Kind.MERGED_AWAY, 11));
         for (Finding f : findings) {
             c[f.op() == null ? n - 1 : phaseOf(f.op(), phases)][column.get(f.kind())]++;
         }
         for (int p = 0; p < n; p++) {
-            for (int k = 0; k < 11; k++) {
+            for (int k = 0; k < 12; k++) {
                 c[n][k] += c[p][k];
             }
         }
-        StringBuilder t = new StringBuilder(String.format(Locale.ROOT, "%-28s %7s %7s %6s %7s %7s %5s %6s %7s %6s %6s %6s%n",
-                "phase", "ops", "acked", "fenced", "refused", "unknown", "lost", "stale", "excused", "resurr", "refvis",
-                "other"));
+        StringBuilder t = new StringBuilder(String.format(Locale.ROOT,
+                "%-28s %7s %7s %6s %7s %7s %5s %6s %7s %6s %6s %6s %6s%n", "phase", "ops", "acked", "fenced", "refused",
+                "unknown", "lost", "stale", "excused", "resurr", "refvis", "other", "merged"));
         for (int p = 0; p <= n; p++) {
             t.append(String.format(Locale.ROOT, "%-28s", p == n ? "total" : phases.get(p).name()));
-            int[] widths = {7, 7, 6, 7, 7, 5, 6, 7, 6, 6, 6};
-            for (int k = 0; k < 11; k++) {
+            int[] widths = {7, 7, 6, 7, 7, 5, 6, 7, 6, 6, 6, 6};
+            for (int k = 0; k < 12; k++) {
                 t.append(String.format(Locale.ROOT, " %" + widths[k] + "d", c[p][k]));
             }
             t.append('\n');

@@ -21,7 +21,45 @@ class ReadChecksTest {
         java.util.Map<String, String> finals = new java.util.HashMap<>();
         finals.put("h-1", last);
         Map<String, List<String>> copies = last == null ? Map.of() : Map.of("h-1", List.of(last, last));
-        return MapHistory.findings(ops, finals, copies, 2, excused).stream().map(ReadChecks.Finding::kind).toList();
+        return kinds(ops, last, excused, null);
+    }
+
+    private static List<Kind> kinds(List<Op> ops, String last, java.util.function.Predicate<Op> excused,
+                                    MergeChecks merges) {
+        java.util.Map<String, String> finals = new java.util.HashMap<>();
+        finals.put("h-1", last);
+        Map<String, List<String>> copies = last == null ? Map.of() : Map.of("h-1", List.of(last, last));
+        return MapHistory.findings(ops, finals, copies, 2, excused, merges).stream().map(ReadChecks.Finding::kind)
+                .toList();
+    }
+
+    /** A split from 100 to 200 with node m on the smaller side, and these merge events. */
+    private static MergeChecks split(List<Op> ops, MergeChecks.Merge... merges) {
+        return new MergeChecks(new MergeChecks.Splits(List.of(new ReadChecks.Window("m", 100, 200))), List.of(merges),
+                ops);
+    }
+
+    @Test
+    void aWriteLostAtAHealIsTheUsersChoiceOnlyWhereAMergeEventSaysThePolicyDiscardedIt() {
+        // the larger side wrote a (110), the smaller side wrote m then m2 (120, 130), both acknowledged; DISCARD kept a
+        List<Op> ops = List.of(op("a.1.0.0", "set", "-", 110, 115, "ok", "-"), op("m.1.0.0", "set", "-", 120, 125, "ok", "-"),
+                op("m.1.0.1", "set", "-", 130, 135, "ok", "-"), op("c.1.0.0", "get", "-", 300, 310, "ok", "a.1.0.0"));
+        MergeChecks discarded = split(ops, new MergeChecks.Merge("h-1", "a.1.0.0", "a.1.0.0", "m.1.0.1", "EXISTING"));
+        assertEquals(List.of(Kind.MERGED_AWAY, Kind.STALE_EXCUSED), kinds(ops, "a.1.0.0", o -> false, discarded),
+                "m2 discarded by the policy, and m with it (m2 had replaced it on its side); the read after the heal"
+                        + " does not see them by the same choice");
+        assertEquals(List.of(Kind.LOST, Kind.STALE), kinds(ops, "a.1.0.0", o -> false, split(ops)),
+                "with no merge event the same loss is a violation");
+        // a read of the smaller side during the split that does not see the larger side's write is what the kind allows
+        List<Op> whileSplit = List.of(op("a.1.0.0", "set", "-", 110, 115, "ok", "-"),
+                op("m.1.0.0", "get", "-", 150, 155, "ok", "null"));
+        assertEquals(List.of(Kind.STALE_EXCUSED), kinds(whileSplit, "a.1.0.0", o -> false, split(whileSplit)));
+        // each side may take the same value away once while split, not twice on one side
+        List<Op> twice = List.of(op("a.1.0.0", "set", "-", 10, 20, "ok", "-"), op("b.1.0.0", "del", "-", 120, 125, "ok", "a.1.0.0"),
+                op("m.1.0.0", "del", "-", 120, 125, "ok", "a.1.0.0"));
+        assertEquals(List.of(), kinds(twice, null, o -> false, split(twice)));
+        List<Op> twiceOnOneSide = List.of(twice.get(0), twice.get(1), op("c.1.0.0", "del", "-", 130, 135, "ok", "a.1.0.0"));
+        assertEquals(List.of(Kind.OTHER), kinds(twiceOnOneSide, null, o -> false, split(twiceOnOneSide)));
     }
 
     @Test
