@@ -208,6 +208,17 @@ final class Engine {
         return sides;
     }
 
+    /** The stores of partition {@code p} of every map of group {@code g} here, by map name (a value may be null). */
+    java.util.Map<String, PartitionStore> storesOf(ReplicaGroup g, int p) {
+        java.util.Map<String, PartitionStore> stores = new java.util.HashMap<>();
+        for (MapStores m : maps.values()) {
+            if (m.group == g) {
+                stores.put(m.name, m.stores[p]);
+            }
+        }
+        return stores;
+    }
+
     /** How long a write's outcome is kept for its retries: past the longest a caller retries (its request timeout). */
     long outcomeRetentionNanos() {
         return 2 * timeout.toNanos() + Duration.ofSeconds(1).toNanos();

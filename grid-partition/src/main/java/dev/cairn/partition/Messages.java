@@ -224,18 +224,32 @@ final class Messages {
     /**
      * What a pull asks: {@code QUERY} for the version of any copy held (kept ones too: the freshest copy wins),
      * {@code HOLDS} whether the member holds the partition as an owner that counts (complete, not leaving), {@code SEND}
-     * to push it.
+     * to push it, {@code MERGE} to push what its side wrote since the split (the rest is not merged, decision 67).
      */
-    enum PullMode { QUERY, HOLDS, SEND }
+    enum PullMode { QUERY, HOLDS, SEND, MERGE }
 
-    record PullRequest(PullMode mode, long viewKey, int backups, int partition, long pullId) {
+    /**
+     * A pull; a {@code SEND} from a member that holds a copy already carries that copy's {@link Digests}, and only the
+     * buckets that differ are sent.
+     */
+    record PullRequest(PullMode mode, long viewKey, int backups, int partition, long pullId, long[] digests) {
+        PullRequest(PullMode mode, long viewKey, int backups, int partition, long pullId) {
+            this(mode, viewKey, backups, partition, pullId, null);
+        }
+
         byte[] encode() {
-            return new Wire.Out(40).u8(mode.ordinal()).i64(viewKey).u8(backups).i32(partition).i64(pullId).toArray();
+            Wire.Out out = new Wire.Out(digests == null ? 40 : 40 + 8 * Digests.BUCKETS).u8(mode.ordinal()).i64(viewKey)
+                    .u8(backups).i32(partition).i64(pullId).bool(digests != null);
+            if (digests != null) {
+                Digests.write(out, digests);
+            }
+            return out.toArray();
         }
 
         static PullRequest decode(byte[] payload) {
             Wire.In in = new Wire.In(payload);
-            return new PullRequest(enumOf(PullMode.values(), in.u8(), "pull mode"), in.i64(), in.u8(), in.i32(), in.i64());
+            return new PullRequest(enumOf(PullMode.values(), in.u8(), "pull mode"), in.i64(), in.u8(), in.i32(), in.i64(),
+                    in.bool() ? Digests.read(in) : null);
         }
     }
 

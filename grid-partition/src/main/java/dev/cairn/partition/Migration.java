@@ -195,7 +195,9 @@ final class Migration {
         r.pullMoved = engine.clock.nanoTime();
         r.discardIncoming();
         boolean primary = t.isPrimary(g.backups, r.id);
-        byte[] ask = new Messages.PullRequest(Messages.PullMode.SEND, t.key, g.backups, r.id, pullId).encode();
+        // holding a copy from before, only the buckets that differ from the source's need to move
+        long[] digests = r.state == Replica.State.KEPT ? Digests.of(engine.storesOf(g, r.id)) : null;
+        byte[] ask = new Messages.PullRequest(Messages.PullMode.SEND, t.key, g.backups, r.id, pullId, digests).encode();
         List<Member> sources = new ArrayList<>();
         if (!primary) {
             sources.add(t.primary(g.backups, r.id));

@@ -181,7 +181,7 @@ final class SplitMerge {
         r.expectedPush = pullId;
         r.pullMoved = engine.clock.nanoTime();
         r.mergingFrom = source;
-        byte[] ask = new Messages.PullRequest(Messages.PullMode.SEND, t.key, g.backups, r.id, pullId).encode();
+        byte[] ask = new Messages.PullRequest(Messages.PullMode.MERGE, t.key, g.backups, r.id, pullId).encode();
         engine.membership.request(source, Messages.PULL, ask, engine.timeout).whenComplete((a, e) -> {
             if (e != null || a[0] != dev.cairn.membership.Status.PUSHING.code()) {
                 synchronized (r) {

@@ -88,7 +88,8 @@ final class Transfer {
                 return Status.NONE.reply();
             }
             List<CompletableFuture<byte[]>> sent = new ArrayList<>();
-            long bytes = sendSnapshot(from, g, r, q.pullId(), sent);
+            long bytes = sendSnapshot(from, g, r, q.pullId(), q.digests(),
+                    q.mode() == Messages.PullMode.MERGE ? engine.splitSince : Long.MIN_VALUE, sent);
             CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).whenComplete((ok, e) -> {
                 if (e == null) {
                     engine.metrics.bytesMoved.increment(bytes);
@@ -101,13 +102,26 @@ final class Transfer {
 
     /**
      * Sends a partition's data, every map of its group, as begin, chunks and end, ordered, so that writes this node
-     * sends the receiver later arrive after it. Call with the replica's monitor held. Returns the bytes sent.
+     * sends the receiver later arrive after it. With the receiver's {@code digests} (null for none) only the buckets
+     * that differ from this copy's are sent, and the begin names them with this copy's digests, so the receiver keeps
+     * its own entries of the others; only entries written at or after {@code since} (epoch milliseconds) are sent. Call
+     * with the replica's monitor held. Returns the bytes sent.
      */
-    private long sendSnapshot(Member to, ReplicaGroup g, Replica r, long pushId, List<CompletableFuture<byte[]>> sent) {
+    private long sendSnapshot(Member to, ReplicaGroup g, Replica r, long pushId, long[] digests, long since,
+                              List<CompletableFuture<byte[]>> sent) {
         int p = r.id;
-        sent.add(send(to, new Messages.PushHeader(Messages.PushKind.BEGIN, g.backups, p, pushId).start(32).toArray()));
+        Wire.Out begin = new Messages.PushHeader(Messages.PushKind.BEGIN, g.backups, p, pushId)
+                .start(digests == null ? 32 : 32 + 8 * (Digests.BUCKETS + 1)).bool(digests != null);
+        long send = -1L; // the buckets to send, as a bit mask
+        if (digests != null) {
+            long[] ours = Digests.of(engine.storesOf(g, p));
+            send = Digests.differing(ours, digests);
+            Digests.write(begin.i64(send), ours);
+        }
+        sent.add(send(to, begin.toArray()));
         Messages.PushHeader chunkHeader = new Messages.PushHeader(Messages.PushKind.CHUNK, g.backups, p, pushId);
         long bytes = 0;
+        long buckets = send;
         for (MapStores m : engine.maps.values()) {
             if (m.group != g || m.stores[p] == null) {
                 continue;
@@ -115,6 +129,9 @@ final class Transfer {
             Wire.Out[] chunk = {chunkHeader.start(CHUNK_BYTES + 1024).str(m.name)};
             long[] total = {0};
             m.stores[p].forEach((key, entry) -> {
+                if ((buckets >>> Digests.bucketOf(key) & 1) == 0 || entry.writtenAt() < since) {
+                    return;
+                }
                 Messages.writeEntry(chunk[0].bytes(key), entry);
                 if (chunk[0].size() >= CHUNK_BYTES) {
                     total[0] += chunk[0].size();
@@ -126,6 +143,9 @@ final class Transfer {
             sent.add(send(to, chunk[0].toArray()));
             bytes += total[0];
         }
+        log.debug("{}: partition {}/{} sent to {} (push {}): {} bytes of entries, {} buckets of {}{}", engine.self, p,
+                g.backups, to, pushId, bytes, Long.bitCount(send), Digests.BUCKETS,
+                since == Long.MIN_VALUE ? "" : ", written since " + since);
         Wire.Out end = new Messages.PushHeader(Messages.PushKind.END, g.backups, p, pushId).start(256)
                 .i64(r.version).i64(r.changeSeq);
         r.fences.write(end);
@@ -172,6 +192,10 @@ final class Transfer {
                         if (handoff && r.state != Replica.State.KEPT) {
                             r.state = Replica.State.RECEIVING;
                         }
+                        if (in.bool() && !keepUnchanged(g, r, in.i64(), Digests.read(in))) {
+                            r.discardIncoming(); // this copy changed since it asked: the next tick asks afresh
+                            r.expectedPush = 0;
+                        }
                     }
                 }
                 case CHUNK -> {
@@ -198,6 +222,34 @@ final class Transfer {
             }
         }
         return Status.OK.reply();
+    }
+
+    /**
+     * The start of a snapshot that sends only the buckets in {@code sent}: this node's own entries of every other
+     * bucket (of the copy it asked with) go into the copy being received, where its digest still equals the sender's ({@code theirs}). Returns
+     * false, having copied what it had, if one does not (this copy changed since it asked): the pull must start over.
+     */
+    private boolean keepUnchanged(ReplicaGroup g, Replica r, long sent, long[] theirs) {
+        // (a merge's primary set its own copy aside to merge after the base: that is the copy it asked with)
+        Map<String, PartitionStore> own = r.setAside != null ? r.setAside.stores() : engine.storesOf(g, r.id);
+        long stale = Digests.differing(Digests.of(own), theirs) & ~sent;
+        if (stale != 0) {
+            log.debug("{}: partition {}/{}: this copy changed since it asked for the buckets that differ; asked again",
+                    engine.self, r.id, g.backups);
+            return false;
+        }
+        own.forEach((name, store) -> {
+            if (store == null) {
+                return;
+            }
+            MapStores m = engine.map(name);
+            store.forEach((key, entry) -> {
+                if ((sent >>> Digests.bucketOf(key) & 1) == 0) {
+                    r.incoming.computeIfAbsent(name, n -> m.newStore(r.id)).put(key, entry);
+                }
+            });
+        });
+        return true;
     }
 
     /** The end of another side's copy, pulled to merge (decision 67): merged into the base, then the next is asked. */
@@ -304,7 +356,7 @@ final class Transfer {
                     for (String heir : next.owners(r.id)) {
                         if (!now.owners(r.id).contains(heir)) {
                             long pushId = -ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
-                            sendSnapshot(t.byName.get(heir), g, r, pushId, sent);
+                            sendSnapshot(t.byName.get(heir), g, r, pushId, null, Long.MIN_VALUE, sent);
                         }
                     }
                 }
