@@ -69,14 +69,14 @@ final class MapStores {
     }
 
     /** Serves a read from this node's copy, if it holds the partition complete; else asks the caller to retry. */
-    Reply readLocal(Op op, int p, byte[] key) {
+    Reply readLocal(Topology t, Op op, int p, byte[] key) {
         Replica r = group.replica(p);
         synchronized (r) {
-            if (r.state != Replica.State.COMPLETE || destroyed) {
+            if (r.state != Replica.State.COMPLETE || destroyed || !r.installed(t)) {
                 return Reply.RETRY;
             }
             PartitionStore store = stores[p];
-            return Reply.ok(op.decide(r.unacknowledged.visibleOr(key, store == null ? null : read(store, key))));
+            return Reply.ok(op.decide(r.unacknowledged.visibleOr(name, key, store == null ? null : read(store, key))));
         }
     }
 

@@ -106,6 +106,7 @@ final class Migration {
                         r.expectedPush = 0; // a pull for an older view is void; pull again
                     }
                     r.handedOff = false;
+                    r.installedView = t.key;
                 }
             }
         }

@@ -72,7 +72,7 @@ final class PrimaryPath {
                     t.missingCopiesRefusal(m.name, p, !op.isRead())));
         }
         if (op.isRead()) {
-            return CompletableFuture.completedFuture(m.readLocal(op, p, key));
+            return CompletableFuture.completedFuture(m.readLocal(t, op, p, key));
         }
         List<CompletableFuture<byte[]>> acks = new ArrayList<>();
         Reply answer;
@@ -84,7 +84,8 @@ final class PrimaryPath {
             // checked under the monitor: a new view since the check above may already have sent this partition to its
             // new primary (pulls are served under this monitor), and a hand-off snapshots it under the monitor after
             // setting leaving; a write applied here after either would be acknowledged and then missing on the heirs
-            if (r.state != Replica.State.COMPLETE || engine.topology != t || engine.leaving || m.destroyed) {
+            if (r.state != Replica.State.COMPLETE || engine.topology != t || !r.installed(t) || engine.leaving
+                    || m.destroyed) {
                 return CompletableFuture.completedFuture(Reply.RETRY); // (destroyed: the caller looks the map up anew)
             }
             if (fence != null) {
@@ -103,7 +104,7 @@ final class PrimaryPath {
                 answer = Reply.ok(Op.Decision.keep(prior.returned(), prior.flag()));
                 backup = repair(t, m, r, key, fence, id, prior, store);
                 engine.metrics.retriesDeduplicated.increment();
-                if (hideUntilAcknowledged && r.unacknowledged.resent(key)) {
+                if (hideUntilAcknowledged && r.unacknowledged.resent(m.name, key)) {
                     settles = Long.MAX_VALUE; // the key as it stands now, its latest write: it reads from the store
                 }
             } else {
@@ -125,13 +126,12 @@ final class PrimaryPath {
                     StoredEntry entry = d.change() == Op.Change.WRITE
                             ? new StoredEntry(version, 0, writtenAt, m.accessAfterWrite(current, now), d.value())
                             : StoredEntry.removal(version, writtenAt);
-                    StoredEntry seen = r.unacknowledged.visibleOr(key, current);
                     Reply refused = apply(m, r, store, op, key, d, entry, version, fence, id);
                     if (refused != null) {
                         return CompletableFuture.completedFuture(refused);
                     }
                     if (hideUntilAcknowledged) {
-                        r.unacknowledged.applied(key, seen, version);
+                        r.unacknowledged.applied(m.name, key, current, version);
                         settles = version;
                         settled = d.change() == Op.Change.WRITE ? entry : null; // (null: readers see it removed)
                     }
@@ -151,9 +151,9 @@ final class PrimaryPath {
         return replicated.handle((reply, error) -> {
             // settled before the caller hears, so the caller's own next read sees its write
             if (error == null && reply.status() == Status.OK) {
-                r.unacknowledged.acknowledged(key, version, entry);
+                r.unacknowledged.acknowledged(m.name, key, version, entry);
             } else {
-                r.unacknowledged.failed(key);
+                r.unacknowledged.failed(m.name, key);
                 settleLater(t, m, r, key, 0);
             }
             if (error != null) {
@@ -181,16 +181,16 @@ final class PrimaryPath {
         List<CompletableFuture<byte[]>> acks = new ArrayList<>();
         synchronized (r) {
             if (engine.closed || engine.topology != t || engine.leaving || m.destroyed
-                    || r.state != Replica.State.COMPLETE || !r.unacknowledged.resent(key)) {
+                    || r.state != Replica.State.COMPLETE || !r.unacknowledged.resent(m.name, key)) {
                 return; // settled already (a retry's repair), or the new view's migration forgets the key
             }
             sendToBackups(t, m, r.id, repair(t, m, r, key, null, null, null, m.store(r.id)), acks);
         }
         whenAcknowledged(m, r, acks, Reply.ok(Op.Decision.keep(null, true))).thenAccept(reply -> {
             if (reply.status() == Status.OK) {
-                r.unacknowledged.acknowledged(key, Long.MAX_VALUE, null); // the key as it stands: reads the store
+                r.unacknowledged.acknowledged(m.name, key, Long.MAX_VALUE, null); // the key as it stands: reads the store
             } else {
-                r.unacknowledged.failed(key);
+                r.unacknowledged.failed(m.name, key);
                 settleLater(t, m, r, key, tries + 1);
             }
         });

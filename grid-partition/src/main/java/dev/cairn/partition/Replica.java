@@ -81,6 +81,19 @@ final class Replica {
     /** The highest version and change sequence of the writes applied on top of the snapshot being received. */
     long incomingVersion;
     long incomingChangeSeq;
+    /**
+     * The key of the view whose changes this replica has been through ({@link Migration#onView}). The engine's topology
+     * is published before each replica is: until then this replica's state is the view before's, and it answers nothing
+     * in the new one (found by the fault matrix: a member that had just become primary handed a new backup the copy it
+     * held as a non-owner before it was set aside, and that stale copy later won a merge).
+     */
+    long installedView;
+
+    /** Whether this replica has been through the changes of view {@code t}. */
+    boolean installed(Topology t) {
+        return installedView == t.key;
+    }
+
     /** A clock reading that stands for "not set" below. */
     static final long NEVER = Long.MIN_VALUE;
     /** Clock nanoseconds since this node stopped owning the partition ({@link #NEVER} while it owns it). */

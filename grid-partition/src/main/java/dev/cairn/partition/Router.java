@@ -102,7 +102,7 @@ final class Router {
             result = CompletableFuture.completedFuture(Reply.RETRY);
         } else if (c.op().isRead() && m.options.readBackups() && !t.isPrimary(backups, c.partition())
                 && t.isOwner(backups, c.partition()) && engine.lease.holds(t)) {
-            result = CompletableFuture.completedFuture(m.readLocal(c.op(), c.partition(), c.key()));
+            result = CompletableFuture.completedFuture(m.readLocal(t, c.op(), c.partition(), c.key()));
         } else if (t.isPrimary(backups, c.partition())) {
             result = primary.execute(m, c.op(), c.partition(), c.key(), c.fence(), c.id(), t.key);
         } else {

@@ -59,6 +59,9 @@ final class Transfer {
         ReplicaGroup g = engine.groups[q.backups()];
         long start = engine.clock.nanoTime();
         synchronized (r) {
+            if (!r.installed(t)) {
+                return Status.RETRY.reply(); // its state is still the view before's
+            }
             switch (q.mode()) {
                 case QUERY -> {
                     // with whether members this node has seen are missing, who may hold a fresher copy (defect B);

@@ -22,15 +22,16 @@ final class Unacknowledged {
         int outstanding;
     }
 
-    private record Key(byte[] bytes) {
+    /** A key of one map: the maps of a replica group share this partition's record, not their keys. */
+    private record Key(String map, byte[] bytes) {
         @Override
         public boolean equals(Object o) {
-            return o instanceof Key k && Arrays.equals(bytes, k.bytes);
+            return o instanceof Key k && map.equals(k.map) && Arrays.equals(bytes, k.bytes);
         }
 
         @Override
         public int hashCode() {
-            return Arrays.hashCode(bytes);
+            return map.hashCode() * 31 + Arrays.hashCode(bytes);
         }
     }
 
@@ -38,9 +39,16 @@ final class Unacknowledged {
     /** {@code byKey.size()}, for readers to skip the monitor when nothing is pending. */
     private volatile int pending;
 
-    /** A write of {@code key} at {@code version} was applied; {@code before} is what readers saw until now. */
-    synchronized void applied(byte[] key, StoredEntry before, long version) {
-        Pending p = byKey.computeIfAbsent(new Key(key), k -> {
+    /**
+     * A write of {@code key} at {@code version} was applied over {@code before}, the store's entry just before it.
+     * Readers go on seeing what they saw: the last acknowledged entry while an earlier write still waits, else
+     * {@code before}. Decided here, under this monitor, and not by the writer beforehand: an earlier write's
+     * acknowledgement may settle the key in between, and the writer would then hide this write behind the entry that
+     * earlier write replaced (the fault matrix read a key's removed value back after the remove was acknowledged,
+     * while a set of the same key waited for its backups).
+     */
+    synchronized void applied(String map, byte[] key, StoredEntry before, long version) {
+        Pending p = byKey.computeIfAbsent(new Key(map, key), k -> {
             Pending n = new Pending();
             n.visible = before;
             return n;
@@ -51,8 +59,8 @@ final class Unacknowledged {
     }
 
     /** A retry's repair of {@code key} was sent to the backups: its acknowledgement settles the key. */
-    synchronized boolean resent(byte[] key) {
-        Pending p = byKey.get(new Key(key));
+    synchronized boolean resent(String map, byte[] key) {
+        Pending p = byKey.get(new Key(map, key));
         if (p != null) {
             p.outstanding++;
         }
@@ -64,8 +72,8 @@ final class Unacknowledged {
      * it stands, {@code version} then being the latest). Readers see {@code entry} from now on; once the latest
      * write is acknowledged the key reads from the store again.
      */
-    synchronized void acknowledged(byte[] key, long version, StoredEntry entry) {
-        Key k = new Key(key);
+    synchronized void acknowledged(String map, byte[] key, long version, StoredEntry entry) {
+        Key k = new Key(map, key);
         Pending p = byKey.get(k);
         if (p == null) {
             return;
@@ -80,8 +88,8 @@ final class Unacknowledged {
     }
 
     /** The write (or repair) of {@code key} was not acknowledged by every backup: the key stays as readers saw it. */
-    synchronized void failed(byte[] key) {
-        Pending p = byKey.get(new Key(key));
+    synchronized void failed(String map, byte[] key) {
+        Pending p = byKey.get(new Key(map, key));
         if (p != null) {
             p.outstanding--;
         }
@@ -91,12 +99,12 @@ final class Unacknowledged {
      * The entry readers see of {@code key}: its last acknowledged one (null: absent) while a later write waits for its
      * acknowledgements, else {@code stored}, the store's.
      */
-    StoredEntry visibleOr(byte[] key, StoredEntry stored) {
+    StoredEntry visibleOr(String map, byte[] key, StoredEntry stored) {
         if (pending == 0) {
             return stored;
         }
         synchronized (this) {
-            Pending p = byKey.get(new Key(key));
+            Pending p = byKey.get(new Key(map, key));
             return p == null ? stored : p.visible;
         }
     }
