@@ -303,12 +303,12 @@ final class MapHistory {
             }
         }
         // each value is taken away at most once (a value is written once), and only a value that was written; with
-        // both sides of a split writing, once on each side
+        // both sides of a split writing, once on each side, and again where a merge discarded the first taking
         Map<String, Op> consumed = new HashMap<>();
         for (Op o : ops) {
             String took = o.wrote() && o.op().equals("del") ? o.returned() : o.wrote() && o.op().equals("cas") ? o.arg() : null;
-            Op first = took == null ? null : consumed.putIfAbsent(took, o);
-            if (first != null && (merges == null || !merges.onEachSide(first, o))) {
+            Op first = took == null ? null : consumed.put(took, o);
+            if (first != null && (merges == null || !(merges.onEachSide(first, o) || merges.discarded(first)))) {
                 violations.add(ReadChecks.Kind.OTHER, o, "value " + took + " was removed or replaced twice; the second time by " + o);
             }
             boolean returnsValue = o.outcome().equals("ok") && (o.op().equals("get") || o.op().equals("pia")

@@ -60,6 +60,13 @@ class ReadChecksTest {
         assertEquals(List.of(), kinds(twice, null, o -> false, split(twice)));
         List<Op> twiceOnOneSide = List.of(twice.get(0), twice.get(1), op("c.1.0.0", "del", "-", 130, 135, "ok", "a.1.0.0"));
         assertEquals(List.of(Kind.OTHER), kinds(twiceOnOneSide, null, o -> false, split(twiceOnOneSide)));
+        // a value the smaller side took away while split is back where the merge kept the larger side's entry: it may
+        // be taken again after the heal
+        List<Op> back = List.of(twice.get(0), op("m.1.0.0", "del", "-", 120, 125, "ok", "a.1.0.0"),
+                op("c.1.0.0", "del", "-", 300, 305, "ok", "a.1.0.0"));
+        assertEquals(List.of(), kinds(back, null, o -> false,
+                split(back, new MergeChecks.Merge("h-1", "a.1.0.0", "a.1.0.0", "removed", "EXISTING"))));
+        assertEquals(List.of(Kind.OTHER), kinds(back, null, o -> false, split(back)));
     }
 
     @Test
