@@ -197,15 +197,28 @@ public final class ProcessCluster implements AutoCloseable {
     public static int freePort() {
         for (int attempt = 0; attempt < 500; attempt++) {
             int port = java.util.concurrent.ThreadLocalRandom.current().nextInt(15_000, 31_000);
-            if (HANDED_OUT.contains(port) || !available(port) || !available(port + 100) || !available(port + 1000)) {
-                continue;
-            }
-            if (HANDED_OUT.add(port)) {
-                return port;
+            synchronized (HANDED_OUT) {
+                // a node binds its port, +100 (failure detection), +1000 and +1100 (the lock group's channel and its
+                // failure detection): none may be one another node was handed, which may not be bound yet (LockIT on
+                // CI: a node's port was another's lock port)
+                boolean free = true;
+                for (int offset : NODE_PORT_OFFSETS) {
+                    free &= !HANDED_OUT.contains(port + offset) && available(port + offset);
+                }
+                if (free) {
+                    for (int offset : NODE_PORT_OFFSETS) {
+                        HANDED_OUT.add(port + offset);
+                    }
+                    return port;
+                }
             }
         }
-        throw new IllegalStateException("no free port (with +100 and +1000 free too) found on 127.0.0.1 in 15000-31000");
+        throw new IllegalStateException("no free port (with +100, +1000 and +1100 free too) found on 127.0.0.1 in"
+                + " 15000-31000");
     }
+
+    /** The ports above its own that a node binds. */
+    private static final int[] NODE_PORT_OFFSETS = {0, 100, 1000, 1100};
 
     private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
