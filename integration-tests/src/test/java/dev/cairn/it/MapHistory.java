@@ -308,7 +308,8 @@ final class MapHistory {
         for (Op o : ops) {
             String took = o.wrote() && o.op().equals("del") ? o.returned() : o.wrote() && o.op().equals("cas") ? o.arg() : null;
             Op first = took == null ? null : consumed.put(took, o);
-            if (first != null && (merges == null || !(merges.onEachSide(first, o) || merges.discarded(first)))) {
+            if (first != null && (merges == null
+                    || !(merges.onEachSide(first, o) || merges.discarded(first) || merges.discarded(o)))) {
                 violations.add(ReadChecks.Kind.OTHER, o, "value " + took + " was removed or replaced twice; the second time by " + o);
             }
             boolean returnsValue = o.outcome().equals("ok") && (o.op().equals("get") || o.op().equals("pia")

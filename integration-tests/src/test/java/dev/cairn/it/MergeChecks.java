@@ -69,8 +69,8 @@ final class MergeChecks {
 
     /**
      * Whether what {@code z} wrote (or removed) is gone by a merge's choice: a merge of its key discarded its value, or
-     * a value written after it on its side (which had replaced it there); for a remove, a merge of its key kept a value
-     * over its side's tombstone.
+     * a value written after it on its side (which had replaced it there); for a remove, also where a merge of its key
+     * kept a value over its side's tombstone.
      */
     boolean discarded(Op z) {
         if (!duringSplit(z)) {
@@ -82,7 +82,6 @@ final class MergeChecks {
                 if (ours && !m.kept().equals("null")) {
                     return true;
                 }
-                continue;
             }
             for (String d : m.discardedValues()) {
                 Op w = byId.get(d);

@@ -67,6 +67,13 @@ class ReadChecksTest {
         assertEquals(List.of(), kinds(back, null, o -> false,
                 split(back, new MergeChecks.Merge("h-1", "a.1.0.0", "a.1.0.0", "removed", "EXISTING"))));
         assertEquals(List.of(Kind.OTHER), kinds(back, null, o -> false, split(back)));
+        // the larger side removed a value and wrote another; PASS_THROUGH brought the smaller side's copy of the first
+        // back (written within the split's margin): taking it again after the heal is the policy's doing
+        List<Op> through = List.of(twice.get(0), op("b.1.0.0", "del", "-", 120, 125, "ok", "a.1.0.0"),
+                op("c.1.0.0", "set", "-", 130, 135, "ok", "-"), op("d.1.0.0", "cas", "a.1.0.0", 300, 305, "ok", "true"));
+        assertEquals(List.of(), kinds(through, "d.1.0.0", o -> false,
+                split(through, new MergeChecks.Merge("h-1", "c.1.0.0", "a.1.0.0", "a.1.0.0", "MERGING"))));
+        assertEquals(List.of(Kind.OTHER), kinds(through, "d.1.0.0", o -> false, split(through)));
     }
 
     @Test
