@@ -1,25 +1,32 @@
 package dev.cairn;
 
+import java.time.Duration;
 import java.util.Objects;
 
 /**
  * How one named map is kept. Every node must configure a map alike (through {@code GridConfig}): a node that holds a
  * map's partitions but has no options for it uses {@link #defaults(int)}.
  *
- * @param backupCount  copies beyond the primary, 0 to 3
- * @param asyncBackups true to acknowledge a write once the primary has it, before the backups do (faster; a write
- *                     acknowledged just before the primary crashes can be lost)
- * @param readBackups  true to read a local backup copy when this node holds one, instead of asking the primary
- *                     (faster; may return a value a moment older than the primary's)
- * @param sizing       expected entries and average sizes, which size the off-heap stores
- * @param quorum       which operations need this side of a split to hold a majority of the expected members
- * @param mergePolicy  what is kept of a key both sides of a healed split hold differently (for a map both sides could
- *                     write: with a write quorum the smaller side wrote nothing)
+ * @param backupCount   copies beyond the primary, 0 to 3
+ * @param asyncBackups  true to acknowledge a write once the primary has it, before the backups do (faster; a write
+ *                      acknowledged just before the primary crashes can be lost)
+ * @param readBackups   true to read a local backup copy when this node holds one, instead of asking the primary
+ *                      (faster; may return a value a moment older than the primary's)
+ * @param sizing        expected entries and average sizes, which size the off-heap stores
+ * @param quorum        which operations need this side of a split to hold a majority of the expected members
+ * @param mergePolicy   what is kept of a key both sides of a healed split hold differently (for a map both sides could
+ *                      write: with a write quorum the smaller side wrote nothing)
+ * @param expiry        the default time to live, max idle and jitter of its entries ({@link Expiry#NONE}: none)
+ * @param eviction      its bound on each node and what it evicts ({@link Eviction#NONE}: no bound)
+ * @param compressAbove values whose serialized form is larger than this many bytes are stored and sent compressed
+ *                      (LZ4); 0 for never
  */
 public record MapOptions(int backupCount, boolean asyncBackups, boolean readBackups, StoreSizing sizing, Quorum quorum,
-                         MergePolicy mergePolicy) {
+                         MergePolicy mergePolicy, Expiry expiry, Eviction eviction, int compressAbove) {
     /** The most backups a map may have. */
     public static final int MAX_BACKUP_COUNT = 3;
+    /** The threshold {@link #withCompression()} sets: values above 1 KB. */
+    public static final int DEFAULT_COMPRESS_ABOVE = 1024;
 
     public MapOptions {
         if (backupCount < 0 || backupCount > MAX_BACKUP_COUNT) {
@@ -28,11 +35,17 @@ public record MapOptions(int backupCount, boolean asyncBackups, boolean readBack
         Objects.requireNonNull(sizing, "sizing");
         Objects.requireNonNull(quorum, "quorum");
         Objects.requireNonNull(mergePolicy, "mergePolicy");
+        Objects.requireNonNull(expiry, "expiry");
+        Objects.requireNonNull(eviction, "eviction");
+        if (compressAbove < 0) {
+            throw new IllegalArgumentException("compressAbove must be 0 (never) or positive but was " + compressAbove);
+        }
     }
 
-    /** Options with the {@link Quorum#DEFAULT} quorum and the {@link MergePolicy#LATEST_UPDATE} merge. */
+    /** Options with the {@link Quorum#DEFAULT} quorum, the {@link MergePolicy#LATEST_UPDATE} merge, no expiry or bound. */
     public MapOptions(int backupCount, boolean asyncBackups, boolean readBackups, StoreSizing sizing) {
-        this(backupCount, asyncBackups, readBackups, sizing, Quorum.DEFAULT, MergePolicy.LATEST_UPDATE);
+        this(backupCount, asyncBackups, readBackups, sizing, Quorum.DEFAULT, MergePolicy.LATEST_UPDATE, Expiry.NONE,
+                Eviction.NONE, 0);
     }
 
     /** Synchronous backups, reads from the primary, default sizing, the default quorum. */
@@ -41,26 +54,77 @@ public record MapOptions(int backupCount, boolean asyncBackups, boolean readBack
     }
 
     public MapOptions withBackupCount(int v) {
-        return new MapOptions(v, asyncBackups, readBackups, sizing, quorum, mergePolicy);
+        return new MapOptions(v, asyncBackups, readBackups, sizing, quorum, mergePolicy, expiry, eviction, compressAbove);
     }
 
     public MapOptions withAsyncBackups(boolean v) {
-        return new MapOptions(backupCount, v, readBackups, sizing, quorum, mergePolicy);
+        return new MapOptions(backupCount, v, readBackups, sizing, quorum, mergePolicy, expiry, eviction, compressAbove);
     }
 
     public MapOptions withReadBackups(boolean v) {
-        return new MapOptions(backupCount, asyncBackups, v, sizing, quorum, mergePolicy);
+        return new MapOptions(backupCount, asyncBackups, v, sizing, quorum, mergePolicy, expiry, eviction, compressAbove);
     }
 
     public MapOptions withSizing(StoreSizing v) {
-        return new MapOptions(backupCount, asyncBackups, readBackups, v, quorum, mergePolicy);
+        return new MapOptions(backupCount, asyncBackups, readBackups, v, quorum, mergePolicy, expiry, eviction,
+                compressAbove);
     }
 
     public MapOptions withQuorum(Quorum v) {
-        return new MapOptions(backupCount, asyncBackups, readBackups, sizing, v, mergePolicy);
+        return new MapOptions(backupCount, asyncBackups, readBackups, sizing, v, mergePolicy, expiry, eviction,
+                compressAbove);
     }
 
     public MapOptions withMergePolicy(MergePolicy v) {
-        return new MapOptions(backupCount, asyncBackups, readBackups, sizing, quorum, v);
+        return new MapOptions(backupCount, asyncBackups, readBackups, sizing, quorum, v, expiry, eviction, compressAbove);
+    }
+
+    public MapOptions withExpiry(Expiry v) {
+        return new MapOptions(backupCount, asyncBackups, readBackups, sizing, quorum, mergePolicy, v, eviction,
+                compressAbove);
+    }
+
+    /** Entries live {@code v} from their last write unless a write says otherwise ({@link Duration#ZERO}: for ever). */
+    public MapOptions withTimeToLive(Duration v) {
+        return withExpiry(expiry.withTimeToLive(v));
+    }
+
+    /** Entries not read or written for {@code v} expire ({@link Duration#ZERO}: never). */
+    public MapOptions withMaxIdle(Duration v) {
+        return withExpiry(expiry.withMaxIdle(v));
+    }
+
+    /** Each entry's time to live is spread at random by up to this fraction, up or down (0 to 0.5). */
+    public MapOptions withTtlJitter(double v) {
+        return withExpiry(expiry.withJitter(v));
+    }
+
+    public MapOptions withEviction(Eviction v) {
+        return new MapOptions(backupCount, asyncBackups, readBackups, sizing, quorum, mergePolicy, expiry, v,
+                compressAbove);
+    }
+
+    /** At most {@code v} entries of this map on each node (see {@link Eviction}); {@link EvictionPolicy#LRU} unless set. */
+    public MapOptions withMaxEntries(long v) {
+        return withEviction(eviction.withMaxEntries(v));
+    }
+
+    /** At most {@code v} off-heap bytes of this map's entries on each node (see {@link Eviction}). */
+    public MapOptions withMaxBytes(long v) {
+        return withEviction(eviction.withMaxBytes(v));
+    }
+
+    public MapOptions withEvictionPolicy(EvictionPolicy v) {
+        return withEviction(eviction.withPolicy(v));
+    }
+
+    /** Values larger than {@value #DEFAULT_COMPRESS_ABOVE} bytes serialized are stored and sent LZ4-compressed. */
+    public MapOptions withCompression() {
+        return withCompressionAbove(DEFAULT_COMPRESS_ABOVE);
+    }
+
+    /** Values larger than {@code v} bytes serialized are stored and sent LZ4-compressed; 0 for never. */
+    public MapOptions withCompressionAbove(int v) {
+        return new MapOptions(backupCount, asyncBackups, readBackups, sizing, quorum, mergePolicy, expiry, eviction, v);
     }
 }

@@ -81,6 +81,7 @@ final class BackupPath {
                     }
                 } else {
                     target.put(w.key(), w.entry());
+                    m.stored(w.entry());
                     r.tombstones.written(m.name, w.key());
                 }
             } catch (StoreFullException | IllegalArgumentException e) {

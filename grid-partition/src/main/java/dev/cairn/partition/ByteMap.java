@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
+import dev.cairn.EntryOptions;
 import dev.cairn.Fence;
 import dev.cairn.MapOptions;
 import dev.cairn.StaleFenceException;
@@ -54,6 +55,42 @@ public final class ByteMap {
     /** Stores the value if the key is absent; the value already there, or null when this call stored it. */
     public CompletableFuture<byte[]> putIfAbsent(byte[] key, byte[] value) {
         return op(new Op.PutIfAbsent(value(value)), key, null).thenApply(Op.Decision::returned);
+    }
+
+    /** {@link #put(byte[], byte[])} with the entry's time to live and priority. */
+    public CompletableFuture<byte[]> put(byte[] key, byte[] value, EntryOptions options) {
+        return op(new Op.Put(value(value), Objects.requireNonNull(options, "options")), key, null)
+                .thenApply(Op.Decision::returned);
+    }
+
+    /** {@link #set(byte[], byte[])} with the entry's time to live and priority. */
+    public CompletableFuture<Void> set(byte[] key, byte[] value, EntryOptions options) {
+        return op(new Op.Set(value(value), Objects.requireNonNull(options, "options")), key, null).thenApply(d -> null);
+    }
+
+    /** {@link #putIfAbsent(byte[], byte[])} with the time to live and priority of the entry it stores. */
+    public CompletableFuture<byte[]> putIfAbsent(byte[] key, byte[] value, EntryOptions options) {
+        return op(new Op.PutIfAbsent(value(value), Objects.requireNonNull(options, "options")), key, null)
+                .thenApply(Op.Decision::returned);
+    }
+
+    /**
+     * Makes the entry live {@code ttlMillis} from now (more than 0), or for ever (0); whether the key was present.
+     *
+     * @throws IllegalArgumentException for a negative time
+     */
+    public CompletableFuture<Boolean> expire(byte[] key, long ttlMillis) {
+        if (ttlMillis < 0) {
+            throw new IllegalArgumentException("map '" + state.name + "': a time to live must be 0 (for ever) or"
+                    + " positive, was " + ttlMillis + " ms");
+        }
+        return op(new Op.Expire(ttlMillis), key, null).thenApply(Op.Decision::flag);
+    }
+
+    /** When the entry expires, in the clock's epoch milliseconds: 0 for never, null when absent. */
+    public CompletableFuture<Long> expiresAt(byte[] key) {
+        return op(Op.ExpiresAt.INSTANCE, key, null)
+                .thenApply(d -> d.returned() == null ? null : java.nio.ByteBuffer.wrap(d.returned()).getLong());
     }
 
     /** Replaces the value if the key is present; the previous value, or null when absent (nothing stored). */

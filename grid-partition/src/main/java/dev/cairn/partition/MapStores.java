@@ -15,10 +15,18 @@ final class MapStores {
     final PartitionStore[] stores;
     final PartitionMetrics.MapMetrics metrics;
     /**
-     * Whether reads and writes keep each entry's {@link Access} record: for a merge policy that may weigh hits
-     * ({@code HIGHER_HITS}, or a user's own). A read then writes the record in place, which costs a query context.
+     * Whether reads and writes keep each entry's {@link Access} times and hits: for a merge policy that may weigh hits
+     * ({@code HIGHER_HITS}, or a user's own), max idle, and LRU or LFU eviction. A read then writes the record in place,
+     * which costs a query context.
      */
     final boolean tracksAccess;
+    /** Max idle in milliseconds, 0 for none. */
+    final long maxIdleMillis;
+    /**
+     * Whether an entry of this map may expire: it has a default time to live or max idle, or an entry with an expiry was
+     * stored here. The sweep ({@link Expirer}) looks only at such maps.
+     */
+    volatile boolean expiring;
     private final int partitionCount;
     /**
      * Set when the map is destroyed on this node and this object retired (see {@link Engine#retire}): whoever finds it
@@ -38,18 +46,43 @@ final class MapStores {
         this.stores = new PartitionStore[partitionCount];
         this.metrics = metrics.forMap(name);
         MergePolicy policy = options.mergePolicy();
-        this.tracksAccess = policy != MergePolicy.LATEST_UPDATE && policy != MergePolicy.PUT_IF_ABSENT
-                && policy != MergePolicy.PASS_THROUGH && policy != MergePolicy.DISCARD;
+        this.maxIdleMillis = options.expiry().maxIdle().toMillis();
+        this.tracksAccess = (policy != MergePolicy.LATEST_UPDATE && policy != MergePolicy.PUT_IF_ABSENT
+                && policy != MergePolicy.PASS_THROUGH && policy != MergePolicy.DISCARD) || maxIdleMillis > 0
+                || (options.eviction().bounded() && options.eviction().policy() != dev.cairn.EvictionPolicy.NONE);
+        this.expiring = !options.expiry().timeToLive().isZero() || maxIdleMillis > 0;
     }
 
-    /** The entry under {@code key} in {@code store} as a read finds it, counting the read where the map tracks access. */
+    /**
+     * The entry under {@code key} in {@code store} as a read finds it: null when absent or expired; the read counted
+     * where the map tracks access.
+     */
     StoredEntry read(PartitionStore store, byte[] key) {
-        return tracksAccess ? store.getTouched(key, clock.epochMillis()) : store.get(key);
+        long now = clock.epochMillis();
+        StoredEntry e = tracksAccess ? store.getTouched(key, now, maxIdleMillis) : store.get(key);
+        return live(e, now);
     }
 
-    /** The access record of a key written at {@code epochMillis} over {@code previous} (null when absent). */
-    long accessAfterWrite(StoredEntry previous, long epochMillis) {
-        return tracksAccess ? Access.touched(previous == null ? 0 : previous.access(), epochMillis, false) : 0;
+    /** {@code e}, or null when it is absent or has expired at {@code now}. */
+    StoredEntry live(StoredEntry e, long now) {
+        return e == null || Expiration.expired(e, now, maxIdleMillis) ? null : e;
+    }
+
+    /**
+     * The access record of a key written at {@code epochMillis} over {@code previous} (null when absent) with
+     * {@code priority} (null: the previous entry's, or normal).
+     */
+    long accessAfterWrite(StoredEntry previous, long epochMillis, dev.cairn.Priority priority) {
+        long before = previous == null ? 0 : previous.access();
+        long access = tracksAccess ? Access.touched(before, epochMillis, false) : Access.withPriority(0, Access.priority(before));
+        return priority == null ? access : Access.withPriority(access, priority);
+    }
+
+    /** Notes that an entry with an expiry is stored here: the sweep must look at this map from now on. */
+    void stored(StoredEntry e) {
+        if (e != null && e.expiresAt() != 0 && !expiring) {
+            expiring = true;
+        }
     }
 
     /** The live store of a partition, created on first write. Call with the partition's monitor held. */

@@ -2,6 +2,8 @@ package dev.cairn.partition;
 
 import java.util.Arrays;
 
+import dev.cairn.EntryOptions;
+import dev.cairn.Priority;
 import dev.cairn.membership.Wire;
 
 /**
@@ -39,6 +41,19 @@ sealed interface Op {
         return null;
     }
 
+    /**
+     * The time to live a write gives its entry, in milliseconds: -1 for the map's default ({@link dev.cairn.Expiry}),
+     * 0 for never.
+     */
+    default long ttlMillis() {
+        return -1;
+    }
+
+    /** The priority a write gives its entry, or null to keep the entry's own ({@link Priority#NORMAL} for a new one). */
+    default Priority priority() {
+        return null;
+    }
+
     record Get() implements Op {
         static final Get INSTANCE = new Get();
 
@@ -67,7 +82,11 @@ sealed interface Op {
     }
 
     /** Stores the value; returns the previous one. */
-    record Put(byte[] value) implements Op {
+    record Put(byte[] value, EntryOptions options) implements Op {
+        Put(byte[] value) {
+            this(value, EntryOptions.DEFAULT);
+        }
+
         @Override
         public boolean returnsPrevious() { return true; }
 
@@ -78,11 +97,21 @@ sealed interface Op {
         }
 
         @Override
-        public void writeFields(Wire.Out out) { out.bytes(value); }
+        public long ttlMillis() { return options.ttlMillis(); }
+
+        @Override
+        public Priority priority() { return options.priority(); }
+
+        @Override
+        public void writeFields(Wire.Out out) { writeOptions(out.bytes(value), options); }
     }
 
     /** Stores the value; returns nothing. */
-    record Set(byte[] value) implements Op {
+    record Set(byte[] value, EntryOptions options) implements Op {
+        Set(byte[] value) {
+            this(value, EntryOptions.DEFAULT);
+        }
+
         public int tag() { return 3; }
 
         public Decision decide(StoredEntry current) {
@@ -90,11 +119,21 @@ sealed interface Op {
         }
 
         @Override
-        public void writeFields(Wire.Out out) { out.bytes(value); }
+        public long ttlMillis() { return options.ttlMillis(); }
+
+        @Override
+        public Priority priority() { return options.priority(); }
+
+        @Override
+        public void writeFields(Wire.Out out) { writeOptions(out.bytes(value), options); }
     }
 
     /** Stores the value if the key is absent; returns the value already there, or null when it stored it. */
-    record PutIfAbsent(byte[] value) implements Op {
+    record PutIfAbsent(byte[] value, EntryOptions options) implements Op {
+        PutIfAbsent(byte[] value) {
+            this(value, EntryOptions.DEFAULT);
+        }
+
         public int tag() { return 4; }
 
         public Decision decide(StoredEntry current) {
@@ -102,7 +141,13 @@ sealed interface Op {
         }
 
         @Override
-        public void writeFields(Wire.Out out) { out.bytes(value); }
+        public long ttlMillis() { return options.ttlMillis(); }
+
+        @Override
+        public Priority priority() { return options.priority(); }
+
+        @Override
+        public void writeFields(Wire.Out out) { writeOptions(out.bytes(value), options); }
     }
 
     /** Replaces the value if the key is present; returns the previous value, or null when absent. */
@@ -160,6 +205,49 @@ sealed interface Op {
         public void writeFields(Wire.Out out) { out.bytes(expected); }
     }
 
+    /**
+     * Sets the time to live of an entry that is present: {@code ttlMillis} from now, or 0 to make it live for ever
+     * (persist); the flag says whether the key was present. Its value and priority stay as they are.
+     */
+    record Expire(long ttlMillis) implements Op {
+        public int tag() { return 9; }
+
+        public Decision decide(StoredEntry current) {
+            return current != null ? Decision.write(null, true, current.value()) : Decision.keep(null, false);
+        }
+
+        @Override
+        public void writeFields(Wire.Out out) { out.i64(ttlMillis); }
+    }
+
+    /** Reads when an entry expires: its expiry in epoch milliseconds as 8 bytes (0 for never), or null when absent. */
+    record ExpiresAt() implements Op {
+        static final ExpiresAt INSTANCE = new ExpiresAt();
+
+        public int tag() { return 10; }
+
+        @Override
+        public boolean isRead() { return true; }
+
+        public Decision decide(StoredEntry current) {
+            return current == null ? Decision.keep(null, false)
+                    : Decision.keep(java.nio.ByteBuffer.allocate(Long.BYTES).putLong(current.expiresAt()).array(), true);
+        }
+    }
+
+    private static Wire.Out writeOptions(Wire.Out out, EntryOptions options) {
+        return out.i64(options.ttlMillis()).u8(options.priority().ordinal());
+    }
+
+    private static EntryOptions readOptions(Wire.In in) {
+        long ttl = in.i64();
+        Priority priority = Messages.enumOf(Priority.values(), in.u8(), "priority");
+        if (ttl < -1) {
+            throw new IllegalArgumentException("malformed message: a time to live of " + ttl + " ms");
+        }
+        return new EntryOptions(ttl < 0 ? null : java.time.Duration.ofMillis(ttl), priority);
+    }
+
     /** Writes the tag and the fields of {@code op}. */
     static Wire.Out write(Wire.Out out, Op op) {
         out.u8(op.tag());
@@ -173,13 +261,21 @@ sealed interface Op {
         return switch (tag) {
             case 0 -> Get.INSTANCE;
             case 1 -> Contains.INSTANCE;
-            case 2 -> new Put(in.bytes());
-            case 3 -> new Set(in.bytes());
-            case 4 -> new PutIfAbsent(in.bytes());
+            case 2 -> new Put(in.bytes(), readOptions(in));
+            case 3 -> new Set(in.bytes(), readOptions(in));
+            case 4 -> new PutIfAbsent(in.bytes(), readOptions(in));
             case 5 -> new Replace(in.bytes());
             case 6 -> new ReplaceIfEquals(in.bytes(), in.bytes());
             case 7 -> Remove.INSTANCE;
             case 8 -> new RemoveIfEquals(in.bytes());
+            case 9 -> {
+                long ttl = in.i64();
+                if (ttl < 0) {
+                    throw new IllegalArgumentException("malformed message: a time to live of " + ttl + " ms");
+                }
+                yield new Expire(ttl);
+            }
+            case 10 -> ExpiresAt.INSTANCE;
             default -> throw new IllegalArgumentException("unknown map operation tag " + tag);
         };
     }

@@ -78,6 +78,8 @@ final class PartitionMetrics {
         private final Counter removes;
         private final Counter hits;
         private final Counter misses;
+        private final Counter expirations;
+        private final Counter evictions;
         private final Timer latency;
         /** Keys merged after a split healed, by what was kept: existing, merging, new, removed, failed. */
         private final java.util.Map<String, Counter> merges = new java.util.HashMap<>();
@@ -89,6 +91,8 @@ final class PartitionMetrics {
             removes = own(counter("cairn.map.removes", tags));
             hits = own(counter("cairn.map.hits", tags));
             misses = own(counter("cairn.map.misses", tags));
+            expirations = own(counter("cairn.map.expirations", tags));
+            evictions = own(counter("cairn.map.evictions", tags));
             for (String outcome : List.of("existing", "merging", "new", "removed", "failed")) {
                 merges.put(outcome, own(add(Counter.builder("cairn.map.merges").tags(tags.and("outcome", outcome))
                         .description("Keys both sides of a healed split held differently, by what the merge kept")
@@ -113,6 +117,16 @@ final class PartitionMetrics {
                 meters.removeAll(own);
             }
             own.forEach(registry::remove);
+        }
+
+        /** An expired entry reclaimed by this node's sweep, as its primary. */
+        void expired() {
+            expirations.increment();
+        }
+
+        /** Entries this node evicted, as their primary, to keep the map within its bound. */
+        void evicted(int n) {
+            evictions.increment(n);
         }
 
         /** A key merged after a split healed, by what was kept (see {@link #merges}). */

@@ -49,6 +49,7 @@ public final class PartitionService implements AutoCloseable {
     private final Transfer transfer;
     private final Migration migration;
     private final WholeMap wholeMap;
+    private final Expirer expirer;
     private final CountDownLatch firstTable = new CountDownLatch(1);
     private final int defaultBackups;
 
@@ -60,6 +61,7 @@ public final class PartitionService implements AutoCloseable {
         this.transfer = new Transfer(engine);
         this.migration = new Migration(engine, transfer);
         this.wholeMap = new WholeMap(engine, primary);
+        this.expirer = new Expirer(engine, primary);
         this.defaultBackups = settings.defaultBackups();
         engine.metrics.ownership(() -> ownedCount(true), () -> ownedCount(false));
     }
@@ -105,6 +107,7 @@ public final class PartitionService implements AutoCloseable {
             }
         });
         e.timer.scheduleWithFixedDelay(s.migration::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
+        e.timer.scheduleWithFixedDelay(s.expirer::step, Expirer.STEP_MILLIS, Expirer.STEP_MILLIS, TimeUnit.MILLISECONDS);
         long renew = e.lease.renewEvery().toMillis();
         e.timer.scheduleWithFixedDelay(e.lease::renew, renew, renew, TimeUnit.MILLISECONDS);
         warmUpStoreCode();

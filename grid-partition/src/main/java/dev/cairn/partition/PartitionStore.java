@@ -103,6 +103,11 @@ final class PartitionStore implements AutoCloseable {
     private final int partition;
     private final ChronicleMap<byte[], StoredEntry> map;
     private volatile boolean closed;
+    /**
+     * Bytes of the entries stored (keys, headers and values), kept as entries are stored and removed: what a map's byte
+     * bound counts. Written under each segment's update lock, which different segments do not share, so atomic.
+     */
+    private final java.util.concurrent.atomic.AtomicLong entryBytes = new java.util.concurrent.atomic.AtomicLong();
 
     private PartitionStore(String mapName, int partition, ChronicleMap<byte[], StoredEntry> map) {
         this.mapName = mapName;
@@ -195,10 +200,11 @@ final class PartitionStore implements AutoCloseable {
 
     /**
      * The entry stored under {@code key} as a read at {@code epochMillis} leaves it: one more hit and that access time,
-     * written in place into its header (the value is not touched); or {@code null} when there is none. Slower than
+     * written in place into its header (the value is not touched), unless it has expired (returned as it is); or
+     * {@code null} when there is none. Slower than
      * {@link #get} (a query context and the segment's update lock), so only maps that track access read this way.
      */
-    StoredEntry getTouched(byte[] key, long epochMillis) {
+    StoredEntry getTouched(byte[] key, long epochMillis, long maxIdleMillis) {
         Objects.requireNonNull(key, "key");
         try (ExternalMapQueryContext<byte[], StoredEntry, ?> c = open().queryContext(key)) {
             c.updateLock().lock();
@@ -208,6 +214,9 @@ final class PartitionStore implements AutoCloseable {
             }
             Data<StoredEntry> stored = present.value();
             StoredEntry entry = stored.getUsing(null);
+            if (Expiration.expired(entry, epochMillis, maxIdleMillis)) {
+                return entry; // expired: not read, so not touched (the caller sees it absent)
+            }
             long access = Access.touched(entry.access(), epochMillis, true);
             if (stored.bytes() instanceof net.openhft.chronicle.bytes.RandomDataOutput<?> out) {
                 out.writeLong(stored.offset() + ACCESS_OFFSET, access); // in place: the entry's bytes stay where they are
@@ -235,11 +244,16 @@ final class PartitionStore implements AutoCloseable {
             Data<StoredEntry> value = c.wrapValueAsData(entry); // written by Codec straight into the store
             if (present == null) {
                 c.insert(c.absentEntry(), value); // fails before it changes anything
-            } else if (value.size() <= present.value().size()) {
+                entryBytes.addAndGet(key.length + value.size());
+                return;
+            }
+            long before = present.value().size();
+            if (value.size() <= before) {
                 c.replaceValue(present, value); // in place: allocates nothing
             } else {
                 grow(c, present, value);
             }
+            entryBytes.addAndGet(value.size() - before);
         } catch (RuntimeException e) {
             throw translate(e);
         }
@@ -278,7 +292,9 @@ final class PartitionStore implements AutoCloseable {
                 return null;
             }
             StoredEntry removed = e.value().getUsing(null);
+            long bytes = key.length + e.value().size();
             c.remove(e);
+            entryBytes.addAndGet(-bytes);
             return removed;
         } catch (RuntimeException e) {
             throw translate(e);
@@ -345,6 +361,43 @@ final class PartitionStore implements AutoCloseable {
     void clear() {
         try {
             open().clear();
+            entryBytes.set(0);
+        } catch (RuntimeException e) {
+            throw translate(e);
+        }
+    }
+
+    /** Bytes of the entries stored: keys, headers and values (what a byte bound counts), not Chronicle's reservation. */
+    long entryBytes() {
+        return entryBytes.get();
+    }
+
+    /** What {@link #forEachHeader} hands over of one entry: its key, header fields and size, not its value. */
+    interface HeaderVisitor {
+        void visit(byte[] key, long expiresAt, long writtenAt, long access, int bytes);
+    }
+
+    /**
+     * Calls {@code visitor} with every entry's key and header, reading the header in place and never copying the value:
+     * the sweep and the eviction rank a partition this way. Weakly consistent, as {@link #forEach}; each segment is read
+     * under its update lock and the visitor runs with it held, so it must be quick and must not touch this store.
+     */
+    void forEachHeader(HeaderVisitor visitor) {
+        Objects.requireNonNull(visitor, "visitor");
+        try {
+            ChronicleMap<byte[], StoredEntry> m = open();
+            for (int s = 0, n = m.segments(); s < n; s++) {
+                try (MapSegmentContext<byte[], StoredEntry, ?> c = m.segmentContext(s)) {
+                    c.forEachSegmentEntry(e -> {
+                        Data<StoredEntry> v = e.value();
+                        net.openhft.chronicle.bytes.RandomDataInput in = v.bytes();
+                        long at = v.offset();
+                        byte[] key = e.key().getUsing(null);
+                        visitor.visit(key, in.readLong(at + Long.BYTES), in.readLong(at + 2 * Long.BYTES),
+                                in.readLong(at + ACCESS_OFFSET), (int) (key.length + v.size()));
+                    });
+                }
+            }
         } catch (RuntimeException e) {
             throw translate(e);
         }

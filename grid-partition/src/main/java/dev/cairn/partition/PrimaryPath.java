@@ -22,9 +22,60 @@ import dev.cairn.membership.Status;
  */
 final class PrimaryPath {
     private final Engine engine;
+    private final Evictor evictor;
 
     PrimaryPath(Engine engine) {
         this.engine = engine;
+        this.evictor = new Evictor(engine, this);
+    }
+
+    /**
+     * Removes {@code key} from partition {@code r} of {@code m} as its primary, for the engine's own reason (it expired,
+     * or it is evicted): applied, published to the change feed with its cause, and sent to the backups in order, their
+     * acknowledgements added to {@code acks}. Returns the entry removed, or null when there was none. Call with the
+     * replica's monitor held, as the partition's primary in {@code t}.
+     */
+    StoredEntry removeOwn(Topology t, MapStores m, Replica r, PartitionStore store, byte[] key, MapChange.Cause cause,
+                          List<CompletableFuture<byte[]>> acks) {
+        StoredEntry old = store.remove(key);
+        if (old == null) {
+            return null;
+        }
+        long version = Math.max(r.version, t.view.id() << 32) + 1;
+        r.version = version;
+        r.changeSeq++;
+        if (engine.changes.active()) {
+            engine.changes.publish(new MapChange(m.name, r.id, key, old.value(), null, r.changeSeq, cause, null));
+        }
+        StoredEntry removal = StoredEntry.removal(version, StoredEntry.writtenAfter(old, engine.clock.epochMillis()));
+        sendToBackups(t, m, r.id, new Messages.BackupWrite(t.key, m.name, r.id, key, null, version, r.changeSeq,
+                Messages.BackupKind.REMOVE, removal, null, Messages.OutcomeMode.NONE, false, null), acks);
+        return old;
+    }
+
+    /**
+     * The sweep's removal of an expired key ({@link Expirer}): under the partition's monitor, if this node is still its
+     * primary in the current view and the entry is still expired, it is removed as {@link #removeOwn} does. Returns
+     * whether it was.
+     */
+    boolean expire(MapStores m, int p, byte[] key) {
+        Topology t = engine.topology;
+        Replica r = m.group.replica(p);
+        List<CompletableFuture<byte[]>> acks = new ArrayList<>();
+        synchronized (r) {
+            if (t == null || r.state != Replica.State.COMPLETE || !r.installed(t) || engine.leaving || m.destroyed
+                    || !t.isPrimary(m.group.backups, p) || m.stores[p] == null) {
+                return false;
+            }
+            PartitionStore store = m.stores[p];
+            StoredEntry e = store.get(key);
+            if (e == null || m.live(e, engine.clock.epochMillis()) != null) {
+                return false;
+            }
+            removeOwn(t, m, r, store, key, MapChange.Cause.EXPIRED, acks);
+        }
+        m.metrics.expired();
+        return true;
     }
 
     /** A MAP_OP request from another member. */
@@ -108,7 +159,9 @@ final class PrimaryPath {
                     settles = Long.MAX_VALUE; // the key as it stands now, its latest write: it reads from the store
                 }
             } else {
-                StoredEntry current = store.get(key);
+                long now = engine.clock.epochMillis();
+                StoredEntry stored = store.get(key);
+                StoredEntry current = m.live(stored, now); // an expired entry is absent to every operation
                 Op.Decision d = op.decide(current);
                 answer = Reply.ok(d);
                 if (d.change() == Op.Change.NONE) {
@@ -118,14 +171,24 @@ final class PrimaryPath {
                             fence, r.version, r.changeSeq, Messages.BackupKind.FENCE_ONLY, null, null,
                             Messages.OutcomeMode.NONE, false, null) : null;
                 } else {
+                    long writtenAt = StoredEntry.writtenAfter(stored, now);
+                    StoredEntry entry = d.change() == Op.Change.WRITE
+                            ? new StoredEntry(0, Expiration.expiresAt(now, op.ttlMillis(), m.options.expiry(),
+                                    !(op instanceof Op.Expire)), writtenAt, m.accessAfterWrite(current, now,
+                                    op.priority()), d.value())
+                            : StoredEntry.removal(0, writtenAt);
+                    if (current == null && d.change() == Op.Change.WRITE && m.options.eviction().bounded()) {
+                        // a new key of a bounded map: room is made first (or the write is refused, nothing written)
+                        Reply full = evictor.makeRoom(t, m, r, store, key, entry, now, acks);
+                        if (full != null) {
+                            return CompletableFuture.completedFuture(full);
+                        }
+                    }
                     // (view id, count): a write the primary of an older view applied but could not replicate never
                     // ties with one acknowledged in this view, so the freshest copy is the one with the highest version
                     long version = Math.max(r.version, t.view.id() << 32) + 1;
-                    long now = engine.clock.epochMillis();
-                    long writtenAt = StoredEntry.writtenAfter(current, now);
-                    StoredEntry entry = d.change() == Op.Change.WRITE
-                            ? new StoredEntry(version, 0, writtenAt, m.accessAfterWrite(current, now), d.value())
-                            : StoredEntry.removal(version, writtenAt);
+                    entry = entry.withVersion(version);
+                    m.stored(entry);
                     Reply refused = apply(m, r, store, op, key, d, entry, version, fence, id);
                     if (refused != null) {
                         return CompletableFuture.completedFuture(refused);
@@ -135,7 +198,7 @@ final class PrimaryPath {
                         settles = version;
                         settled = d.change() == Op.Change.WRITE ? entry : null; // (null: readers see it removed)
                     }
-                    backup = changeFor(t, m, r, op, key, current, d, entry, fence, id);
+                    backup = changeFor(t, m, r, op, key, current, d, entry, fence, id, stored != current);
                 }
             }
             if (backup != null) {
@@ -218,7 +281,7 @@ final class PrimaryPath {
         if (m.options.asyncBackups()) {
             List<Member> backups = t.backups(m.group.backups, p);
             for (int i = 0; i < acks.size(); i++) {
-                Member b = backups.get(i);
+                Member b = backups.get(i % backups.size()); // (each message went to every backup in turn)
                 acks.get(i).whenComplete((reply, error) -> {
                     if (error != null ? !Router.retryable(error) : reply[0] != Status.OK.code()) {
                         resync(t, m.group.backups, p, b);
@@ -324,13 +387,15 @@ final class PrimaryPath {
 
     /** The backup message of an applied change, published to the change feed on the way. */
     private Messages.BackupWrite changeFor(Topology t, MapStores m, Replica r, Op op, byte[] key, StoredEntry current,
-                                           Op.Decision d, StoredEntry entry, Fence fence, Invocation id) {
+                                           Op.Decision d, StoredEntry entry, Fence fence, Invocation id,
+                                           boolean overExpired) {
         if (engine.changes.active()) {
             engine.changes.publish(new MapChange(m.name, r.id, key, current == null ? null : current.value(), d.value(),
                     r.changeSeq));
         }
-        Messages.OutcomeMode mode = id == null ? Messages.OutcomeMode.NONE
-                : op.returnsPrevious() ? Messages.OutcomeMode.PREVIOUS_VALUE : Messages.OutcomeMode.NO_VALUE;
+        // over an expired entry the backups' copies still hold it: they are sent what this primary returned (nothing)
+        Messages.OutcomeMode mode = id == null ? Messages.OutcomeMode.NONE : !op.returnsPrevious()
+                ? Messages.OutcomeMode.NO_VALUE : overExpired ? Messages.OutcomeMode.SENT : Messages.OutcomeMode.PREVIOUS_VALUE;
         return new Messages.BackupWrite(t.key, m.name, r.id, key, fence, r.version, r.changeSeq,
                 d.change() == Op.Change.WRITE ? Messages.BackupKind.WRITE : Messages.BackupKind.REMOVE, entry, id, mode,
                 d.flag(), null);

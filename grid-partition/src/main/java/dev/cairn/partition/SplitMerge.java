@@ -215,13 +215,13 @@ final class SplitMerge {
             if (theirs != null) {
                 theirs.forEach((key, entry) -> {
                     if (entry.writtenAt() >= since) {
-                        decide(t, m, r, key, entry.expiresAt(), mergeEntry(key, entry));
+                        decide(t, m, r, key, entry, mergeEntry(key, entry));
                     }
                 });
             }
             other.tombstones().forEach(name, (key, at) -> {
                 if (at >= since) {
-                    decide(t, m, r, key, 0, tombstone(key, at));
+                    decide(t, m, r, key, null, tombstone(key, at));
                 }
             });
         }
@@ -229,7 +229,7 @@ final class SplitMerge {
     }
 
     /** Applies the map's policy to one key of the merging side, as a write of this primary. */
-    private void decide(Topology t, MapStores m, Replica r, byte[] key, long expiresAt, MergeEntry merging) {
+    private void decide(Topology t, MapStores m, Replica r, byte[] key, StoredEntry theirs, MergeEntry merging) {
         PartitionStore store = m.store(r.id);
         StoredEntry mine = store.get(key);
         long removedAt = mine == null ? r.tombstones.removedAt(m.name, key) : -1;
@@ -258,10 +258,10 @@ final class SplitMerge {
                 }
                 outcome = MapChange.MergeOutcome.REMOVED;
             } else {
-                long access = kept.hits() == 0 && kept.lastAccessedAt() == 0 ? 0
-                        : Access.of(kept.hits(), kept.lastAccessedAt());
-                store.put(key, new StoredEntry(version, kept == merging ? expiresAt : 0, kept.writtenAt(), access,
-                        kept.value()));
+                // the other side's entry keeps its expiry, priority and hits; one of the policy's making has none
+                store.put(key, kept == merging ? new StoredEntry(version, theirs.expiresAt(), kept.writtenAt(),
+                        theirs.access(), kept.value()) : new StoredEntry(version, 0, kept.writtenAt(),
+                        Access.of(kept.hits(), kept.lastAccessedAt()), kept.value()));
                 r.tombstones.written(m.name, key);
                 outcome = kept == merging ? MapChange.MergeOutcome.MERGING : MapChange.MergeOutcome.NEW;
             }
@@ -281,8 +281,9 @@ final class SplitMerge {
             byte[] before = mine == null ? null : mine.value();
             byte[] after = outcome == MapChange.MergeOutcome.EXISTING ? before
                     : outcome == MapChange.MergeOutcome.REMOVED ? null : kept.value();
-            engine.changes.publish(new MapChange(m.name, r.id, key, before, after, r.changeSeq, new MapChange.Merge(
-                    merging.removed() ? null : merging.value(), mine == null && existing != null, outcome)));
+            engine.changes.publish(new MapChange(m.name, r.id, key, before, after, r.changeSeq, MapChange.Cause.MERGE,
+                    new MapChange.Merge(merging.removed() ? null : merging.value(), mine == null && existing != null,
+                            outcome)));
         }
     }
 

@@ -26,6 +26,11 @@ record StoredEntry(long version, long expiresAt, long writtenAt, long access, by
         this(version, expiresAt, writtenAt, 0, value);
     }
 
+    /** This entry at {@code version}. */
+    StoredEntry withVersion(long version) {
+        return new StoredEntry(version, expiresAt, writtenAt, access, value);
+    }
+
     /** This entry with {@code access} as its access record. */
     StoredEntry withAccess(long access) {
         return new StoredEntry(version, expiresAt, writtenAt, access, value);

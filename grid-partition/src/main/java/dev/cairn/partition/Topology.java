@@ -60,6 +60,21 @@ final class Topology {
         return tables[backups];
     }
 
+    /** The most partitions any member holds, primaries and backups together, for maps with {@code backups} backups. */
+    int mostHeld(int backups) {
+        int most = mostHeld[backups];
+        if (most == 0) {
+            for (String name : byName.keySet()) {
+                most = Math.max(most, tables[backups].partitionsOwnedBy(name).size()
+                        + tables[backups].backupsHeldBy(name).size());
+            }
+            mostHeld[backups] = Math.max(1, most); // (racing threads compute the same figure)
+        }
+        return mostHeld[backups];
+    }
+
+    private final int[] mostHeld = new int[PartitionTable.MAX_BACKUP_COUNT + 1];
+
     /**
      * Whether the member named {@code name} in this view is this node's incarnation. Ownership is by name, so a node
      * paused, replaced under its name and then resumed would otherwise take itself for the owner the others route to.

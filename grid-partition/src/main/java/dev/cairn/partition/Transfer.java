@@ -208,7 +208,9 @@ final class Transfer {
                         r.pullMoved = engine.snapshotsMoved; // still arriving: not a stalled pull
                         while (in.more()) {
                             byte[] key = in.bytes();
-                            store.put(key, Messages.readEntry(in));
+                            StoredEntry entry = Messages.readEntry(in);
+                            store.put(key, entry);
+                            m.stored(entry);
                         }
                     }
                 }

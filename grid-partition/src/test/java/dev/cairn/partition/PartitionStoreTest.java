@@ -97,8 +97,8 @@ class PartitionStoreTest {
         store.put(key(1), stored);
         assertEquals(stored, store.get(key(1)), "the access record round-trips");
 
-        StoredEntry first = store.getTouched(key(1), t0 + 10);
-        StoredEntry second = store.getTouched(key(1), t0 + 20);
+        StoredEntry first = store.getTouched(key(1), t0 + 10, 0);
+        StoredEntry second = store.getTouched(key(1), t0 + 20, 0);
         StoredEntry read = store.get(key(1));
 
         assertEquals(3, Access.hits(first.access()));
@@ -106,7 +106,7 @@ class PartitionStoreTest {
         assertEquals(t0 + 20, Access.accessedAt(read.access()));
         assertEquals(second, read, "what the read returned is what is stored");
         assertEquals(stored.withAccess(read.access()), read, "nothing but the access record changed");
-        assertNull(store.getTouched(key(2), t0));
+        assertNull(store.getTouched(key(2), t0, 0));
     }
 
     @Test

@@ -1,0 +1,84 @@
+package dev.cairn.partition;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.cairn.GridClosedException;
+
+/**
+ * Reclaims expired entries in small steps (issue 15): on each step a node looks through the next few partitions it is
+ * primary for, of the maps whose entries may expire ({@link MapStores#expiring}), reading headers only and without the
+ * partition's monitor, then removes each expired key under the monitor, as a write of its own that its backups apply
+ * (so a backup never sweeps, and holds what its primary holds). Expired entries are absent to every reader before this
+ * reclaims them ({@link Expiration}); this only frees their room. Runs on the partition thread.
+ */
+final class Expirer {
+    private static final Logger log = LoggerFactory.getLogger(Expirer.class);
+    /** Entries read per step, at most (a partition is always read whole). */
+    static final int ENTRIES_PER_STEP = 4_096;
+    /** How often a step runs. */
+    static final long STEP_MILLIS = 100;
+
+    private final Engine engine;
+    private final PrimaryPath primary;
+    /** Where the next step starts: a partition number, over every replica group in turn. */
+    private int cursor;
+
+    Expirer(Engine engine, PrimaryPath primary) {
+        this.engine = engine;
+        this.primary = primary;
+    }
+
+    /** One step of the sweep. */
+    void step() {
+        Topology t = engine.topology;
+        if (t == null || engine.closed || engine.leaving) {
+            return;
+        }
+        List<MapStores> maps = new ArrayList<>();
+        for (MapStores m : engine.maps.values()) {
+            if (m.expiring && !m.destroyed) {
+                maps.add(m);
+            }
+        }
+        if (maps.isEmpty()) {
+            return;
+        }
+        long now = engine.clock.epochMillis();
+        int read = 0;
+        for (int seen = 0; seen < engine.partitionCount && read < ENTRIES_PER_STEP; seen++) {
+            int p = cursor;
+            cursor = (cursor + 1) % engine.partitionCount;
+            for (MapStores m : maps) {
+                PartitionStore store = m.stores[p];
+                if (store == null || !t.isPrimary(m.group.backups, p)) {
+                    continue;
+                }
+                List<byte[]> expired = new ArrayList<>();
+                int[] entries = {0};
+                try {
+                    store.forEachHeader((key, expiresAt, writtenAt, access, bytes) -> {
+                        entries[0]++;
+                        if ((expiresAt != 0 && expiresAt <= now) || (m.maxIdleMillis > 0
+                                && Math.max(Access.accessedAt(access), writtenAt) + m.maxIdleMillis <= now)) {
+                            expired.add(key);
+                        }
+                    });
+                } catch (GridClosedException e) {
+                    continue; // the store moved or the map was destroyed meanwhile: its new primary sweeps it
+                }
+                read += entries[0];
+                for (byte[] key : expired) {
+                    primary.expire(m, p, key);
+                }
+                if (!expired.isEmpty()) {
+                    log.debug("{}: partition {} of map '{}': {} expired entries reclaimed", engine.self, p, m.name,
+                            expired.size());
+                }
+            }
+        }
+    }
+}
