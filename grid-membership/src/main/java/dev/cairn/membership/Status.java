@@ -25,7 +25,9 @@ public enum Status {
     /** No answer within the time the request allowed; a message follows. */
     TIMEOUT,
     /** The handler failed; a message follows. */
-    FAILED;
+    FAILED,
+    /** A bounded map is full and its policy may evict nothing; a message follows. Nothing was written. */
+    MAP_FULL;
 
     private static final Status[] ALL = values();
 
@@ -44,7 +46,7 @@ public enum Status {
 
     /** Whether a message string follows the status. */
     public boolean carriesMessage() {
-        return this == FULL || this == STALE_FENCE || this == NO_QUORUM || this == TOO_LARGE || this == MALFORMED
+        return this == FULL || this == MAP_FULL || this == STALE_FENCE || this == NO_QUORUM || this == TOO_LARGE || this == MALFORMED
                 || this == TIMEOUT || this == FAILED;
     }
 }

@@ -86,7 +86,7 @@ final class Evictor {
         if (left + 1 <= maxEntries && leftBytes + adding <= maxBytes) {
             return null;
         }
-        return Reply.refused(Status.FULL, "map '" + m.name + "' is full: its bound is " + describe(bound) + " per node ("
+        return Reply.refused(Status.MAP_FULL, "map '" + m.name + "' is full: its bound is " + describe(bound) + " per node ("
                 + (maxEntries == Long.MAX_VALUE ? "" : maxEntries + " entries") + (maxEntries != Long.MAX_VALUE
                 && maxBytes != Long.MAX_VALUE ? " and " : "") + (maxBytes == Long.MAX_VALUE ? "" : maxBytes + " bytes")
                 + " in partition " + r.id + ", which holds " + left + " entries of " + leftBytes + " bytes), and its"

@@ -27,6 +27,7 @@ record Reply(Status status, Op.Decision decision, String message) {
     RuntimeException error() {
         return switch (status) {
             case FULL -> new StoreFullException(message, null);
+            case MAP_FULL -> new dev.cairn.MapFullException(message);
             case STALE_FENCE -> new StaleFenceException(message);
             case NO_QUORUM -> new NoQuorumException(message);
             case TOO_LARGE -> new IllegalArgumentException(message);
