@@ -40,6 +40,15 @@ final class Demo {
             System.out.println("The node logs in " + logs.toAbsolutePath() + " show what each node saw.");
             return 1;
         }
+        try (ProcessCluster cluster = ProcessCluster.builder().logs(logs.resolve("cache")).clusterName("cairn-demo-cache")
+                .nodeArgs("--map-idle", "sessions=3s", "--map-bound", "cache=2000").build()) {
+            chapterCache(cluster);
+        } catch (IllegalStateException e) {
+            System.out.println();
+            System.out.println("DEMO FAILED: " + e.getMessage());
+            System.out.println("The node logs in " + logs.toAbsolutePath() + " show what each node saw.");
+            return 1;
+        }
         Path lockDir = Files.createTempDirectory("cairn-demo-locks");
         try (ProcessCluster cluster = ProcessCluster.builder().logs(logs.resolve("locks")).clusterName("cairn-demo-locks")
                 .nodeArgs("--lock-group", "l1,l2,l3", "--lock-dir", lockDir.toString(), "--session-timeout", "3s",
@@ -121,6 +130,51 @@ final class Demo {
         say("n4 reads every key back: " + ask(cluster.node("n4"), "check demo 0 20000 100", "CHECKED"));
     }
 
+    private static void chapterCache(ProcessCluster cluster) {
+        chapter("6. A cache: sessions that expire when idle, a bounded map under load");
+        cluster.start("c1", "c2", "c3");
+        cluster.awaitView(STEP, "c1", "c2", "c3");
+        say("Three new JVMs; the map 'sessions' expires an entry 3 s after it was last read or written, the map 'cache'"
+                + " holds at most 2,000 entries on each node (LRU).");
+        NodeProcess c1 = cluster.node("c1");
+        NodeProcess c2 = cluster.node("c2");
+        ask(c1, "putx sessions alice cart:2 -", "PREVIOUS");
+        ask(c1, "putx sessions bob cart:5 -", "PREVIOUS");
+        say("c1 stores the sessions of alice and bob. For 5 s c2 reads alice's every half second; nobody reads bob's.");
+        long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (System.nanoTime() < until) {
+            ask(c2, "get sessions alice", "VALUE");
+            c2.awaitIdle(Duration.ofMillis(500));
+        }
+        for (String n : List.of("c1", "c2", "c3")) {
+            say(n + ": alice " + ask(cluster.node(n), "get sessions alice", "VALUE").substring(6) + ", bob "
+                    + ask(cluster.node(n), "get sessions bob", "VALUE").substring(6)
+                    + "  (bob's idle session expired on every node)");
+        }
+        say("Every node runs a cache-aside load on 'cache' for 8 s: a zipfian read over 100,000 keys, a write on a miss.");
+        java.util.Map<String, Integer> marks = new java.util.HashMap<>();
+        for (String n : List.of("c1", "c2", "c3")) {
+            marks.put(n, cluster.node(n).mark());
+            ask(cluster.node(n), "cacheload cache 2 8 100000 100", "CACHELOADING");
+        }
+        for (String n : List.of("c1", "c2", "c3")) {
+            String done = cluster.node(n).awaitLine(marks.get(n), t -> t.startsWith("CACHELOAD "), STEP).text();
+            String stats = ask(cluster.node(n), "stats cache", "STATS");
+            say(String.format(Locale.ROOT, "%s: %s; holds %s + %s backup entries (bound 2,000), evicted %s", n,
+                    done.substring(done.indexOf("hit-rate=")).split(" ")[0], field(stats, "entries"),
+                    field(stats, "backup-entries"), field(stats, "evictions")));
+        }
+    }
+
+    private static String field(String line, String name) {
+        for (String w : line.split(" ")) {
+            if (w.startsWith(name + "=")) {
+                return w.substring(name.length() + 1);
+            }
+        }
+        return "?";
+    }
+
     /** Polls every node's partitions command until each says it holds all it owns. */
     private static void awaitSettled(ProcessCluster cluster, String... names) {
         long deadline = System.nanoTime() + STEP.toNanos();
@@ -159,7 +213,7 @@ final class Demo {
     }
 
     private static void chapterDeadlock(ProcessCluster cluster) {
-        chapter("6. Locks: a deadlock between two nodes, detected and broken");
+        chapter("7. Locks: a deadlock between two nodes, detected and broken");
         cluster.start("l1", "l2", "l3");
         cluster.awaitView(STEP, "l1", "l2", "l3");
         say("A new cluster of three JVMs, l1-l3, which also run the lock group (Raft, fsynced log); sessions last 3 s.");
@@ -177,7 +231,7 @@ final class Demo {
     }
 
     private static void chapterFencedLeader(ProcessCluster cluster) {
-        chapter("7. Leader with fenced writes: a paused leader loses, and its late write is rejected");
+        chapter("8. Leader with fenced writes: a paused leader loses, and its late write is rejected");
         List<String> names = List.of("l1", "l2", "l3");
         for (String n : names) {
             ask(cluster.node(n), "leader start job jobs owner 300", "LEADERSHIP");

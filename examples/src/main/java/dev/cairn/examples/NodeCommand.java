@@ -37,8 +37,8 @@ final class NodeCommand {
             "failure-timeout", "cairn.failure.timeout", "expected", "cairn.cluster.size", "lock-group", "cairn.lock.group",
             "lock-dir", "cairn.lock.dir", "session-timeout", "cairn.lock.session.timeout");
     private static final Set<String> OPTIONS = Set.of("name", "port", "seeds", "cluster", "bind", "failure-timeout",
-            "expected", "lock-group", "lock-dir", "session-timeout", "map-quorum", "map-merge", "no-console",
-            "help");
+            "expected", "lock-group", "lock-dir", "session-timeout", "map-quorum", "map-merge", "map-ttl", "map-idle",
+            "map-bound", "map-compress", "prometheus", "no-console", "help");
 
     private NodeCommand() {
     }
@@ -56,10 +56,16 @@ final class NodeCommand {
                     usage: node [--name N] [--port P] [--seeds host:port,...] [--cluster C] [--bind ADDR]
                                 [--failure-timeout 8s] [--expected SIZE] [--lock-group a,b,c] [--lock-dir DIR]
                                 [--session-timeout 10s] [--map-quorum map=MODE,...] [--map-merge map=POLICY,...]
-                                [--no-console]
+                                [--map-ttl map=30s,...] [--map-idle map=10m,...] [--map-bound map=ENTRIES[/POLICY],...]
+                                [--map-compress map=BYTES,...] [--prometheus PORT] [--no-console]
                     --map-quorum sets maps' quorum: MODE is one of NONE, WRITES, READS_AND_WRITES, DEFAULT
                     --map-merge sets maps' merge policy after a split heals (for maps with --map-quorum map=NONE):
                       POLICY is one of LATEST_UPDATE (the default), PUT_IF_ABSENT, PASS_THROUGH, DISCARD, HIGHER_HITS
+                    --map-ttl, --map-idle: a map's default time to live and max idle (expiry)
+                    --map-bound: at most ENTRIES of the map on each node, evicting by POLICY: LRU (the default), LFU,
+                      VOLATILE_LRU, VOLATILE_LFU or NONE (refuse writes past it)
+                    --map-compress: values above BYTES serialized are stored and sent LZ4-compressed
+                    --prometheus PORT: serve the node's metrics for Prometheus at http://<bind>:PORT/metrics
                     console commands: members, ping <member> [count] [bytes], help, quit, and the map commands
                     (put, get, remove, size, partitions, fill, check, writers; type help in the console)
                     With --no-console the node runs until it is killed; otherwise it also quits when its input ends.""");
@@ -67,6 +73,7 @@ final class NodeCommand {
         }
         PrintStream out = System.out;
         GridConfig config;
+        Prometheus prometheus = null;
         try {
             // Options are the cairn.* properties by shorter names, so GridConfig parses and checks them all alike.
             Properties props = new Properties();
@@ -80,13 +87,20 @@ final class NodeCommand {
             GridConfig.Builder builder = GridConfig.builder(props);
             Map<String, Quorum> quorums = mapQuorums(o.get("map-quorum", ""));
             Map<String, MergePolicy> merges = mapMergePolicies(o.get("map-merge", ""));
+            MapSettings cache = MapSettings.parse(o.get("map-ttl", ""), o.get("map-idle", ""), o.get("map-bound", ""),
+                    o.get("map-compress", ""));
             Set<String> maps = new java.util.TreeSet<>(quorums.keySet());
             maps.addAll(merges.keySet());
+            maps.addAll(cache.maps());
             for (String map : maps) {
                 MapOptions options = base.mapOptions(map);
                 options = quorums.containsKey(map) ? options.withQuorum(quorums.get(map)) : options;
                 options = merges.containsKey(map) ? options.withMergePolicy(merges.get(map)) : options;
-                builder.map(map, options);
+                builder.map(map, cache.apply(map, options));
+            }
+            if (o.has("prometheus")) {
+                prometheus = new Prometheus(Integer.parseInt(o.get("prometheus", "")));
+                builder.meterRegistry(prometheus.registry());
             }
             config = builder.build();
         } catch (RuntimeException e) {
@@ -100,7 +114,10 @@ final class NodeCommand {
             out.println("ERROR " + e.getMessage());
             return 1;
         }
-        try (grid) {
+        try (grid; Prometheus scrape = prometheus) {
+            if (scrape != null) {
+                out.println("PROMETHEUS " + scrape.start(config.bindAddress()));
+            }
             Printer printer = new Printer(out);
             grid.addMembershipListener(printer);
             out.printf(Locale.ROOT, "READY %s %s first-view-ms=%.1f%n", grid.localMember().name(),
@@ -164,6 +181,7 @@ final class NodeCommand {
         MapCommands maps = new MapCommands(grid, out);
         LockCommands locks = new LockCommands(grid, out);
         HistoryCommands history = new HistoryCommands(grid, out);
+        CacheCommands cache = new CacheCommands(grid, out);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         boolean interactive = System.console() != null;
         if (interactive) {
@@ -185,13 +203,14 @@ final class NodeCommand {
                     case "members" -> members(grid, out);
                     case "ping" -> ping(grid, out, words);
                     case "help" -> out.println("commands: members, ping <member> [count] [bytes] [inline], help, quit\n"
-                            + MapCommands.help() + "\n" + HistoryCommands.help() + "\n" + LockCommands.help());
+                            + MapCommands.help() + "\n" + CacheCommands.help() + "\n" + HistoryCommands.help() + "\n"
+                            + LockCommands.help());
                     case "quit", "exit" -> {
                         out.println("BYE");
                         return 0;
                     }
                     default -> {
-                        if (!maps.run(words) && !history.run(words) && !locks.run(words)) {
+                        if (!maps.run(words) && !cache.run(words) && !history.run(words) && !locks.run(words)) {
                             out.println("ERROR unknown command '" + words[0] + "'; type help");
                         }
                     }

@@ -137,15 +137,15 @@ public final class Diagnostics {
         java.util.Objects.requireNonNull(listener, "listener");
         return partitions.subscribe(c -> {
             if (c.merge() != null && c.map().equals(map)) {
-                listener.accept(new MergeEvent(map, codec.decode(c.key()), decodeOrNull(c.oldValue()),
-                        c.merge().existingRemoved(), decodeOrNull(c.merge().mergingValue()), decodeOrNull(c.newValue()),
-                        c.merge().outcome().name()));
+                listener.accept(new MergeEvent(map, codec.decode(c.key()), decodeOrNull(map, c.oldValue()),
+                        c.merge().existingRemoved(), decodeOrNull(map, c.merge().mergingValue()),
+                        decodeOrNull(map, c.newValue()), c.merge().outcome().name()));
             }
         });
     }
 
-    private Object decodeOrNull(byte[] bytes) {
-        return bytes == null ? null : codec.decode(bytes);
+    private Object decodeOrNull(String map, byte[] stored) {
+        return stored == null ? null : codec.decode(partitions.readable(map, stored));
     }
 
     /** Finds a member of the current view by name. */

@@ -12,9 +12,11 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import dev.cairn.EntryOptions;
 import dev.cairn.GridClosedException;
 import dev.cairn.GridException;
 import dev.cairn.GridTimeoutException;
+import dev.cairn.MapStats;
 import dev.cairn.partition.ByteMap;
 import dev.cairn.Fence;
 
@@ -298,6 +300,129 @@ public final class GridMap<K, V> {
     public CompletableFuture<Void> destroyAsync() {
         check();
         return bytes.destroy();
+    }
+
+    // -- statistics (issue 15) -----------------------------------------------------------------------------------------
+
+    /**
+     * This node's statistics of the map: entries and off-heap bytes it holds, reads, hits and misses called here, hit
+     * rate, writes, evictions and expirations it made as primary, hit and miss latency percentiles, compression. The
+     * same figures are Micrometer meters in the grid's registry ({@code cairn.map.*}, tagged with the map).
+     */
+    public MapStats stats() {
+        check();
+        return bytes.stats();
+    }
+
+    /** Every member's statistics of the map, summed (latency percentiles of the merged distributions). */
+    public MapStats clusterStats() {
+        return await(clusterStatsAsync());
+    }
+
+    public CompletableFuture<MapStats> clusterStatsAsync() {
+        check();
+        return bytes.clusterStats();
+    }
+
+    /** Clears this node's counts and latencies of the map; the Micrometer meters run on. */
+    public void resetStats() {
+        check();
+        bytes.resetStats();
+    }
+
+    // -- expiry (issue 15): a write's time to live and priority, and an entry's expiry afterwards --------------------
+
+    /**
+     * {@link #put} that makes the entry live {@code ttl} from now (then it is absent everywhere and reclaimed).
+     *
+     * @throws IllegalArgumentException for a time to live that is not positive (for never, use
+     *                                  {@code EntryOptions.ttl(Duration.ZERO)} or {@link #persist})
+     */
+    public V put(K key, V value, Duration ttl) {
+        return put(key, value, EntryOptions.ttl(positive(ttl)));
+    }
+
+    /** {@link #put} with the entry's time to live and priority ({@link EntryOptions}). */
+    public V put(K key, V value, EntryOptions options) {
+        return await(putAsync(key, value, options));
+    }
+
+    public CompletableFuture<V> putAsync(K key, V value, EntryOptions options) {
+        return bytes.put(key(key), val(value), options(options)).thenApply(this::value);
+    }
+
+    /** {@link #set} for {@code ttl} from now (positive; see {@link #put(Object, Object, Duration)}). */
+    public void set(K key, V value, Duration ttl) {
+        set(key, value, EntryOptions.ttl(positive(ttl)));
+    }
+
+    public void set(K key, V value, EntryOptions options) {
+        await(setAsync(key, value, options));
+    }
+
+    public CompletableFuture<Void> setAsync(K key, V value, EntryOptions options) {
+        return bytes.set(key(key), val(value), options(options));
+    }
+
+    /**
+     * {@link #putIfAbsent} whose entry, if it stores one, lives {@code ttl} from now: the SETNX-with-expiry idiom
+     * (positive; see {@link #put(Object, Object, Duration)}).
+     */
+    public V putIfAbsent(K key, V value, Duration ttl) {
+        return putIfAbsent(key, value, EntryOptions.ttl(positive(ttl)));
+    }
+
+    public V putIfAbsent(K key, V value, EntryOptions options) {
+        return await(putIfAbsentAsync(key, value, options));
+    }
+
+    public CompletableFuture<V> putIfAbsentAsync(K key, V value, EntryOptions options) {
+        return bytes.putIfAbsent(key(key), val(value), options(options)).thenApply(this::value);
+    }
+
+    /**
+     * Makes the entry live {@code ttl} from now, whatever it had; whether the key was present.
+     *
+     * @throws IllegalArgumentException for a time to live that is not positive (use {@link #persist} for never)
+     */
+    public boolean expire(K key, Duration ttl) {
+        return await(expireAsync(key, ttl));
+    }
+
+    public CompletableFuture<Boolean> expireAsync(K key, Duration ttl) {
+        return bytes.expire(key(key), Math.max(1, positive(ttl).toMillis()));
+    }
+
+    /** The time the entry has left; empty when it has no time to live or is absent. */
+    public java.util.Optional<Duration> ttl(K key) {
+        return await(ttlAsync(key));
+    }
+
+    public CompletableFuture<java.util.Optional<Duration>> ttlAsync(K key) {
+        return bytes.expiresAt(key(key)).thenApply(at -> at == null || at == 0 ? java.util.Optional.empty()
+                : java.util.Optional.of(Duration.ofMillis(Math.max(0, at - grid.config().clock().epochMillis()))));
+    }
+
+    /** Makes the entry live for ever (drops its time to live); whether the key was present. */
+    public boolean persist(K key) {
+        return await(persistAsync(key));
+    }
+
+    public CompletableFuture<Boolean> persistAsync(K key) {
+        return bytes.expire(key(key), 0);
+    }
+
+    private Duration positive(Duration ttl) {
+        Objects.requireNonNull(ttl, () -> "ttl must not be null (map '" + name() + "')");
+        if (ttl.isNegative() || ttl.isZero()) {
+            throw new IllegalArgumentException("ttl must be positive (map '" + name() + "'), was " + ttl
+                    + "; for an entry that never expires use persist, or EntryOptions.ttl(Duration.ZERO)");
+        }
+        return ttl;
+    }
+
+    private EntryOptions options(EntryOptions options) {
+        return Objects.requireNonNull(options, () -> "options must not be null (map '" + name() + "')");
     }
 
     private byte[] key(K key) {

@@ -107,7 +107,7 @@ class GridLockTest {
             expected.remove("k5");
             expected.remove("k6");
             assertEquals(expected, new java.util.TreeMap<>(byOld.getAll(entries.keySet())), "no stale write took effect");
-            NullPointerException npe = assertThrows(NullPointerException.class, () -> byOld.set("k1", "x", null));
+            NullPointerException npe = assertThrows(NullPointerException.class, () -> byOld.set("k1", "x", (dev.cairn.Fence) null));
             assertTrue(npe.getMessage().contains("fence"), npe.getMessage());
             assertEquals(48, byNew.removeAll(entries.keySet(), current));
         }

@@ -35,7 +35,7 @@ public final class ByteMap {
 
     /** The value, or null when absent. */
     public CompletableFuture<byte[]> get(byte[] key) {
-        return op(Op.Get.INSTANCE, key, null).thenApply(Op.Decision::returned);
+        return op(Op.Get.INSTANCE, key, null).thenApply(this::returned);
     }
 
     public CompletableFuture<Boolean> containsKey(byte[] key) {
@@ -44,7 +44,7 @@ public final class ByteMap {
 
     /** Stores the value; the previous value, or null. */
     public CompletableFuture<byte[]> put(byte[] key, byte[] value) {
-        return op(new Op.Put(value(value)), key, null).thenApply(Op.Decision::returned);
+        return op(new Op.Put(value(value)), key, null).thenApply(this::returned);
     }
 
     /** Stores the value without returning the previous one. */
@@ -54,13 +54,13 @@ public final class ByteMap {
 
     /** Stores the value if the key is absent; the value already there, or null when this call stored it. */
     public CompletableFuture<byte[]> putIfAbsent(byte[] key, byte[] value) {
-        return op(new Op.PutIfAbsent(value(value)), key, null).thenApply(Op.Decision::returned);
+        return op(new Op.PutIfAbsent(value(value)), key, null).thenApply(this::returned);
     }
 
     /** {@link #put(byte[], byte[])} with the entry's time to live and priority. */
     public CompletableFuture<byte[]> put(byte[] key, byte[] value, EntryOptions options) {
         return op(new Op.Put(value(value), Objects.requireNonNull(options, "options")), key, null)
-                .thenApply(Op.Decision::returned);
+                .thenApply(this::returned);
     }
 
     /** {@link #set(byte[], byte[])} with the entry's time to live and priority. */
@@ -71,7 +71,7 @@ public final class ByteMap {
     /** {@link #putIfAbsent(byte[], byte[])} with the time to live and priority of the entry it stores. */
     public CompletableFuture<byte[]> putIfAbsent(byte[] key, byte[] value, EntryOptions options) {
         return op(new Op.PutIfAbsent(value(value), Objects.requireNonNull(options, "options")), key, null)
-                .thenApply(Op.Decision::returned);
+                .thenApply(this::returned);
     }
 
     /**
@@ -95,29 +95,29 @@ public final class ByteMap {
 
     /** Replaces the value if the key is present; the previous value, or null when absent (nothing stored). */
     public CompletableFuture<byte[]> replace(byte[] key, byte[] value) {
-        return op(new Op.Replace(value(value)), key, null).thenApply(Op.Decision::returned);
+        return op(new Op.Replace(value(value)), key, null).thenApply(this::returned);
     }
 
     /** Replaces the value if it equals {@code expected} byte for byte; whether it did. */
     public CompletableFuture<Boolean> replace(byte[] key, byte[] expected, byte[] value) {
         Objects.requireNonNull(expected, "expected");
-        return op(new Op.ReplaceIfEquals(expected, value(value)), key, null).thenApply(Op.Decision::flag);
+        return op(new Op.ReplaceIfEquals(value(expected), value(value)), key, null).thenApply(Op.Decision::flag);
     }
 
     /** Removes the key; the previous value, or null. */
     public CompletableFuture<byte[]> remove(byte[] key) {
-        return op(Op.Remove.INSTANCE, key, null).thenApply(Op.Decision::returned);
+        return op(Op.Remove.INSTANCE, key, null).thenApply(this::returned);
     }
 
     /** Removes the key if its value equals {@code expected} byte for byte; whether it did. */
     public CompletableFuture<Boolean> remove(byte[] key, byte[] expected) {
         Objects.requireNonNull(expected, "expected");
-        return op(new Op.RemoveIfEquals(expected), key, null).thenApply(Op.Decision::flag);
+        return op(new Op.RemoveIfEquals(value(expected)), key, null).thenApply(Op.Decision::flag);
     }
 
     /** {@link #put} that carries a lock's fence; fails with {@link StaleFenceException} if a higher one was seen. */
     public CompletableFuture<byte[]> put(byte[] key, byte[] value, Fence fence) {
-        return fenced(new Op.Put(value(value)), key, fence).thenApply(Op.Decision::returned);
+        return fenced(new Op.Put(value(value)), key, fence).thenApply(this::returned);
     }
 
     /** {@link #set} that carries a lock's fence. */
@@ -127,29 +127,29 @@ public final class ByteMap {
 
     /** {@link #putIfAbsent} that carries a lock's fence (raised even when the key was present). */
     public CompletableFuture<byte[]> putIfAbsent(byte[] key, byte[] value, Fence fence) {
-        return fenced(new Op.PutIfAbsent(value(value)), key, fence).thenApply(Op.Decision::returned);
+        return fenced(new Op.PutIfAbsent(value(value)), key, fence).thenApply(this::returned);
     }
 
     /** {@link #replace(byte[], byte[])} that carries a lock's fence. */
     public CompletableFuture<byte[]> replace(byte[] key, byte[] value, Fence fence) {
-        return fenced(new Op.Replace(value(value)), key, fence).thenApply(Op.Decision::returned);
+        return fenced(new Op.Replace(value(value)), key, fence).thenApply(this::returned);
     }
 
     /** {@link #replace(byte[], byte[], byte[])} that carries a lock's fence. */
     public CompletableFuture<Boolean> replace(byte[] key, byte[] expected, byte[] value, Fence fence) {
         Objects.requireNonNull(expected, "expected");
-        return fenced(new Op.ReplaceIfEquals(expected, value(value)), key, fence).thenApply(Op.Decision::flag);
+        return fenced(new Op.ReplaceIfEquals(value(expected), value(value)), key, fence).thenApply(Op.Decision::flag);
     }
 
     /** {@link #remove(byte[])} that carries a lock's fence. */
     public CompletableFuture<byte[]> remove(byte[] key, Fence fence) {
-        return fenced(Op.Remove.INSTANCE, key, fence).thenApply(Op.Decision::returned);
+        return fenced(Op.Remove.INSTANCE, key, fence).thenApply(this::returned);
     }
 
     /** {@link #remove(byte[], byte[])} that carries a lock's fence. */
     public CompletableFuture<Boolean> remove(byte[] key, byte[] expected, Fence fence) {
         Objects.requireNonNull(expected, "expected");
-        return fenced(new Op.RemoveIfEquals(expected), key, fence).thenApply(Op.Decision::flag);
+        return fenced(new Op.RemoveIfEquals(value(expected)), key, fence).thenApply(Op.Decision::flag);
     }
 
     private CompletableFuture<Op.Decision> fenced(Op op, byte[] key, Fence fence) {
@@ -160,7 +160,7 @@ public final class ByteMap {
     public CompletableFuture<List<byte[]>> getAll(List<byte[]> keys) {
         keys.forEach(k -> Objects.requireNonNull(k, "key"));
         return router.invokeAll(state, keys, java.util.Collections.nCopies(keys.size(), Op.Get.INSTANCE), null)
-                .thenApply(ds -> ds.stream().map(Op.Decision::returned).toList());
+                .thenApply(ds -> ds.stream().map(this::returned).toList());
     }
 
     /** Stores many entries, one request per primary. */
@@ -179,8 +179,7 @@ public final class ByteMap {
                     + values.size() + " values");
         }
         keys.forEach(k -> Objects.requireNonNull(k, "key"));
-        values.forEach(ByteMap::value);
-        List<Op> ops = values.stream().<Op>map(Op.Set::new).toList();
+        List<Op> ops = values.stream().<Op>map(v -> new Op.Set(value(v))).toList();
         return router.invokeAll(state, keys, ops, fence).thenApply(ds -> null);
     }
 
@@ -194,6 +193,21 @@ public final class ByteMap {
         keys.forEach(k -> Objects.requireNonNull(k, "key"));
         return router.invokeAll(state, keys, java.util.Collections.nCopies(keys.size(), Op.Remove.INSTANCE), fence)
                 .thenApply(ds -> (int) ds.stream().filter(Op.Decision::flag).count());
+    }
+
+    /** This node's statistics of the map (issue 15). */
+    public dev.cairn.MapStats stats() {
+        return wholeMap.localStats(state);
+    }
+
+    /** Every member's statistics of the map, summed; latencies merged. */
+    public CompletableFuture<dev.cairn.MapStats> clusterStats() {
+        return wholeMap.clusterStats(state);
+    }
+
+    /** Clears this node's counts and latencies of the map (entries and bytes are as they stand). */
+    public void resetStats() {
+        state.metrics.reset();
     }
 
     /** Entries in the whole map, summed over the members' primaries; approximate while partitions move. */
@@ -220,7 +234,14 @@ public final class ByteMap {
         return router.invoke(state, op, key, fence);
     }
 
-    private static byte[] value(byte[] value) {
-        return Objects.requireNonNull(value, "value");
+    /** A value as it is sent: checked, and packed for a map that compresses ({@link Compression}). */
+    private byte[] value(byte[] value) {
+        Objects.requireNonNull(value, "value");
+        return state.compression == null ? value : state.compression.pack(value);
+    }
+
+    /** A value as the caller gets it back. */
+    private byte[] returned(Op.Decision d) {
+        return state.compression == null ? d.returned() : state.compression.unpack(d.returned());
     }
 }

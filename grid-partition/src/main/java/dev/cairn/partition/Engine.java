@@ -292,6 +292,29 @@ final class Engine {
         return n;
     }
 
+    /**
+     * This node's complete copies of {@code map}: entries of the partitions it is primary for, entries of the others,
+     * and the bytes of all of them (keys, headers, values).
+     */
+    long[] heldEntries(String map) {
+        MapStores m = maps.get(map);
+        Topology t = topology;
+        long[] held = new long[3];
+        if (m == null || t == null) {
+            return held;
+        }
+        for (Replica r : m.group.replicas) {
+            synchronized (r) {
+                PartitionStore store = m.stores[r.id];
+                if (r.state == Replica.State.COMPLETE && store != null) {
+                    held[t.isPrimary(m.group.backups, r.id) ? 0 : 1] += store.size();
+                    held[2] += store.entryBytes();
+                }
+            }
+        }
+        return held;
+    }
+
     /** Partition stores of a map open on this node: the copies it holds, and those it is receiving. */
     int storesHeld(String map) {
         MapStores m = maps.get(map);

@@ -27,6 +27,8 @@ final class MapStores {
      * stored here. The sweep ({@link Expirer}) looks only at such maps.
      */
     volatile boolean expiring;
+    /** How values are packed on the calling node, or null when the map does not compress. */
+    final Compression compression;
     private final int partitionCount;
     /**
      * Set when the map is destroyed on this node and this object retired (see {@link Engine#retire}): whoever finds it
@@ -51,6 +53,7 @@ final class MapStores {
                 && policy != MergePolicy.PASS_THROUGH && policy != MergePolicy.DISCARD) || maxIdleMillis > 0
                 || (options.eviction().bounded() && options.eviction().policy() != dev.cairn.EvictionPolicy.NONE);
         this.expiring = !options.expiry().timeToLive().isZero() || maxIdleMillis > 0;
+        this.compression = options.compressAbove() > 0 ? new Compression(options.compressAbove(), this.metrics) : null;
     }
 
     /**
@@ -98,7 +101,7 @@ final class MapStores {
 
     /** A new, empty store for partition {@code p} of this map (a snapshot being received fills one). */
     PartitionStore newStore(int p) {
-        return PartitionStore.create(name, p, partitionCount, options.sizing());
+        return PartitionStore.create(name, p, partitionCount, options.sizing(), options.eviction().bounded());
     }
 
     /** Serves a read from this node's copy, if it holds the partition complete; else asks the caller to retry. */

@@ -84,6 +84,25 @@ final class PartitionMetrics {
         /** Keys merged after a split healed, by what was kept: existing, merging, new, removed, failed. */
         private final java.util.Map<String, Counter> merges = new java.util.HashMap<>();
 
+        /**
+         * What {@code stats()} reports (issue 15): counts that {@link #reset} clears (the Micrometer meters above run on
+         * from the start, as scrapers expect), and the hit and miss latencies, mergeable across members.
+         */
+        private final java.util.concurrent.atomic.LongAdder statGets = new java.util.concurrent.atomic.LongAdder();
+        private final java.util.concurrent.atomic.LongAdder statHits = new java.util.concurrent.atomic.LongAdder();
+        private final java.util.concurrent.atomic.LongAdder statPuts = new java.util.concurrent.atomic.LongAdder();
+        private final java.util.concurrent.atomic.LongAdder statRemoves = new java.util.concurrent.atomic.LongAdder();
+        private final java.util.concurrent.atomic.LongAdder statEvictions = new java.util.concurrent.atomic.LongAdder();
+        private final java.util.concurrent.atomic.LongAdder statExpirations = new java.util.concurrent.atomic.LongAdder();
+        private final java.util.concurrent.atomic.LongAdder compressed = new java.util.concurrent.atomic.LongAdder();
+        private final java.util.concurrent.atomic.LongAdder bytesBefore = new java.util.concurrent.atomic.LongAdder();
+        private final java.util.concurrent.atomic.LongAdder bytesAfter = new java.util.concurrent.atomic.LongAdder();
+        /** Microseconds, up to an hour, 2 significant digits: about 10 KB each. */
+        private final org.HdrHistogram.ConcurrentHistogram hitMicros = new org.HdrHistogram.ConcurrentHistogram(
+                TimeUnit.HOURS.toMicros(1), 2);
+        private final org.HdrHistogram.ConcurrentHistogram missMicros = new org.HdrHistogram.ConcurrentHistogram(
+                TimeUnit.HOURS.toMicros(1), 2);
+
         private MapMetrics(String map) {
             Tags tags = Tags.of("node", node, "map", map);
             gets = own(counter("cairn.map.gets", tags));
@@ -122,11 +141,49 @@ final class PartitionMetrics {
         /** An expired entry reclaimed by this node's sweep, as its primary. */
         void expired() {
             expirations.increment();
+            statExpirations.increment();
         }
 
         /** Entries this node evicted, as their primary, to keep the map within its bound. */
         void evicted(int n) {
-            evictions.increment(n);
+            if (n > 0) {
+                evictions.increment(n);
+                statEvictions.add(n);
+            }
+        }
+
+        /** A value compressed before it was sent: its bytes before and after. */
+        void compressed(int before, int after) {
+            compressed.increment();
+            bytesBefore.add(before);
+            bytesAfter.add(after);
+        }
+
+        /** Clears the counts and latencies {@link #stats} reports. */
+        void reset() {
+            for (java.util.concurrent.atomic.LongAdder a : List.of(statGets, statHits, statPuts, statRemoves,
+                    statEvictions, statExpirations, compressed, bytesBefore, bytesAfter)) {
+                a.reset();
+            }
+            hitMicros.reset();
+            missMicros.reset();
+        }
+
+        /**
+         * This node's counts and latencies, on the wire: what {@code clusterStats()} sums over the members (entries and
+         * bytes come with them).
+         */
+        void writeStats(dev.cairn.membership.Wire.Out out) {
+            long gets = statGets.sum();
+            long hits = statHits.sum();
+            out.i64(gets).i64(hits).i64(gets - hits).i64(statPuts.sum()).i64(statRemoves.sum())
+                    .i64(statEvictions.sum()).i64(statExpirations.sum()).i64(compressed.sum()).i64(bytesBefore.sum())
+                    .i64(bytesAfter.sum());
+            for (org.HdrHistogram.Histogram h : List.of(hitMicros, missMicros)) {
+                java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(h.getNeededByteBufferCapacity());
+                int n = h.encodeIntoCompressedByteBuffer(buf);
+                out.bytes(java.util.Arrays.copyOf(buf.array(), n));
+            }
         }
 
         /** A key merged after a split healed, by what was kept (see {@link #merges}). */
@@ -138,11 +195,18 @@ final class PartitionMetrics {
             latency.record(nanos, TimeUnit.NANOSECONDS);
             if (op.isRead()) {
                 gets.increment();
+                statGets.increment();
                 (flag ? hits : misses).increment();
+                if (flag) {
+                    statHits.increment();
+                }
+                (flag ? hitMicros : missMicros).recordValue(Math.min(TimeUnit.HOURS.toMicros(1), nanos / 1_000));
             } else if (op instanceof Op.Remove || op instanceof Op.RemoveIfEquals) {
                 removes.increment();
-            } else {
+                statRemoves.increment();
+            } else if (!(op instanceof Op.Expire)) {
                 puts.increment();
+                statPuts.increment();
             }
         }
     }

@@ -244,8 +244,17 @@ public final class PartitionService implements AutoCloseable {
                     m.stores[r.id].forEach((k, e) -> entries.add(new byte[][] {k, e.value()}));
                 }
             }
-            entries.forEach(e -> action.accept(e[0], e[1]));
+            entries.forEach(e -> action.accept(e[0], readable(map, e[1])));
         }
+    }
+
+    /**
+     * A value of {@code map} as stored and published on the change feed, as a caller would read it: unpacked for a map
+     * that compresses its values (null for null).
+     */
+    public byte[] readable(String map, byte[] stored) {
+        MapStores m = engine.maps.get(map);
+        return m == null || m.compression == null ? stored : m.compression.unpack(stored);
     }
 
     /** How many partition stores of {@code map} this node has open (copies it owns, receives or keeps). */

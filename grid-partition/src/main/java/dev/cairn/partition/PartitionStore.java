@@ -101,18 +101,27 @@ final class PartitionStore implements AutoCloseable {
 
     private final String mapName;
     private final int partition;
-    private final ChronicleMap<byte[], StoredEntry> map;
+    /** The Chronicle store; replaced by a larger one when a growable store fills ({@link #grow}). */
+    private volatile ChronicleMap<byte[], StoredEntry> map;
     private volatile boolean closed;
+    /** Its sizing, and how many entries its Chronicle store is sized for now. */
+    private final StoreSizing sizing;
+    private long entries;
+    /** Whether a full store grows rather than refuse: a bounded map's, which its bound keeps in check (issue 15). */
+    private final boolean growable;
     /**
      * Bytes of the entries stored (keys, headers and values), kept as entries are stored and removed: what a map's byte
      * bound counts. Written under each segment's update lock, which different segments do not share, so atomic.
      */
     private final java.util.concurrent.atomic.AtomicLong entryBytes = new java.util.concurrent.atomic.AtomicLong();
 
-    private PartitionStore(String mapName, int partition, ChronicleMap<byte[], StoredEntry> map) {
+    private PartitionStore(String mapName, int partition, StoreSizing sizing, long entries, boolean growable) {
         this.mapName = mapName;
         this.partition = partition;
-        this.map = map;
+        this.sizing = sizing;
+        this.entries = entries;
+        this.growable = growable;
+        this.map = build(mapName, partition, entries, sizing);
     }
 
     /**
@@ -122,6 +131,12 @@ final class PartitionStore implements AutoCloseable {
      *                                  {@code partitionCount} is less than 1
      */
     static PartitionStore create(String mapName, int partition, int partitionCount, StoreSizing sizing) {
+        return create(mapName, partition, partitionCount, sizing, false);
+    }
+
+    /** {@link #create(String, int, int, StoreSizing)}, growing when full if {@code growable}. */
+    static PartitionStore create(String mapName, int partition, int partitionCount, StoreSizing sizing,
+                                 boolean growable) {
         Objects.requireNonNull(mapName, "mapName");
         Objects.requireNonNull(sizing, "sizing");
         if (partitionCount < 1) {
@@ -131,9 +146,16 @@ final class PartitionStore implements AutoCloseable {
             throw new IllegalArgumentException(
                     "partition must be in 0.." + (partitionCount - 1) + ", was " + partition);
         }
-        long entries = entriesPerPartition(sizing.expectedEntries(), partitionCount);
+        PartitionStore store = new PartitionStore(mapName, partition, sizing,
+                entriesPerPartition(sizing.expectedEntries(), partitionCount), growable);
+        OPEN.incrementAndGet();
+        return store;
+    }
+
+    private static ChronicleMap<byte[], StoredEntry> build(String mapName, int partition, long entries,
+                                                           StoreSizing sizing) {
         double averageValueBytes = HEADER_BYTES + (double) sizing.averageValueBytes();
-        ChronicleMap<byte[], StoredEntry> map = ChronicleMap.of(byte[].class, StoredEntry.class)
+        return ChronicleMap.of(byte[].class, StoredEntry.class)
                 .name(mapName + "#" + partition)
                 .entries(entries)
                 .averageKeySize(sizing.averageKeyBytes())
@@ -142,8 +164,31 @@ final class PartitionStore implements AutoCloseable {
                 .actualSegments(segmentsFor(entries, sizing.averageKeyBytes() + averageValueBytes))
                 .maxBloatFactor(MAX_BLOAT_FACTOR)
                 .create();
-        OPEN.incrementAndGet();
-        return new PartitionStore(mapName, partition, map);
+    }
+
+    /**
+     * Moves every entry into a Chronicle store sized for twice as many, and frees the old one (issue 15: a bounded
+     * map's store that fills grows rather than refuse while the map is within its bound). Called by a writer, which
+     * holds the partition's monitor as every writer does; a reader without it (the sweep) that meets the old store
+     * closed skips it.
+     */
+    private synchronized void grow() {
+        ChronicleMap<byte[], StoredEntry> old = map;
+        long bigger = entries * 2;
+        ChronicleMap<byte[], StoredEntry> grown = build(mapName, partition, bigger, sizing);
+        try {
+            for (int s = 0, n = old.segments(); s < n; s++) {
+                try (MapSegmentContext<byte[], StoredEntry, ?> c = old.segmentContext(s)) {
+                    c.forEachSegmentEntry(e -> grown.put(e.key().getUsing(null), e.value().getUsing(null)));
+                }
+            }
+        } catch (RuntimeException e) {
+            grown.close();
+            throw e;
+        }
+        entries = bigger;
+        map = grown;
+        old.close();
     }
 
     /** Stores open in this JVM, on every node in it: a leak check for tests and operators. */
@@ -238,6 +283,18 @@ final class PartitionStore implements AutoCloseable {
     void put(byte[] key, StoredEntry entry) {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(entry, "entry");
+        try {
+            putOnce(key, entry);
+        } catch (StoreFullException full) {
+            if (!growable || closed) {
+                throw full;
+            }
+            grow();
+            putOnce(key, entry);
+        }
+    }
+
+    private void putOnce(byte[] key, StoredEntry entry) {
         try (ExternalMapQueryContext<byte[], StoredEntry, ?> c = open().queryContext(key)) {
             c.updateLock().lock();
             MapEntry<byte[], StoredEntry> present = c.entry();
@@ -413,7 +470,9 @@ final class PartitionStore implements AutoCloseable {
             closed = true;
         }
         OPEN.decrementAndGet();
-        map.close();
+        synchronized (this) { // (not while it grows)
+            map.close();
+        }
     }
 
     @Override

@@ -132,8 +132,67 @@ final class WholeMap {
         });
     }
 
+    /** A MAP_SIZE request: this member's primary entries, or with a trailing 1, its statistics of the map. */
     byte[] onSize(byte[] payload) {
-        return new Wire.Out(16).i64(engine.localEntries(new Wire.In(payload).str(), true)).toArray();
+        Wire.In in = new Wire.In(payload);
+        String map = in.str();
+        if (in.more() && in.u8() == 1) {
+            return statsOf(engine.map(map));
+        }
+        return new Wire.Out(16).i64(engine.localEntries(map, true)).toArray();
+    }
+
+    /** This node's statistics of {@code m} (issue 15). */
+    dev.cairn.MapStats localStats(MapStores m) {
+        return Stats.sum(List.of(statsOf(m)));
+    }
+
+    /** Every member's statistics of {@code m}, summed (latencies merged). */
+    CompletableFuture<dev.cairn.MapStats> clusterStats(MapStores m) {
+        return allMembers(Messages.MAP_SIZE, new Wire.Out(64).str(m.name).u8(1).toArray()).thenApply(Stats::sum);
+    }
+
+    private byte[] statsOf(MapStores m) {
+        long[] held = engine.heldEntries(m.name);
+        Wire.Out out = new Wire.Out(256).i64(held[0]).i64(held[1]).i64(held[2]);
+        m.metrics.writeStats(out);
+        return out.toArray();
+    }
+
+    /** Members' statistics, as {@link #statsOf} writes them, summed. */
+    static final class Stats {
+        private Stats() {
+        }
+
+        static dev.cairn.MapStats sum(List<byte[]> replies) {
+            long[] sums = new long[13];
+            org.HdrHistogram.Histogram hits = new org.HdrHistogram.Histogram(2);
+            org.HdrHistogram.Histogram misses = new org.HdrHistogram.Histogram(2);
+            hits.setAutoResize(true);
+            misses.setAutoResize(true);
+            for (byte[] r : replies) {
+                Wire.In in = new Wire.In(r);
+                for (int i = 0; i < sums.length; i++) {
+                    sums[i] += in.i64();
+                }
+                for (org.HdrHistogram.Histogram into : List.of(hits, misses)) {
+                    try {
+                        into.add(org.HdrHistogram.Histogram.decodeFromCompressedByteBuffer(
+                                java.nio.ByteBuffer.wrap(in.bytes()), 0));
+                    } catch (java.util.zip.DataFormatException e) {
+                        throw new GridException("a member's statistics could not be read: " + e.getMessage(), e);
+                    }
+                }
+            }
+            return new dev.cairn.MapStats(sums[0], sums[1], sums[2], sums[3], sums[4], sums[5], sums[6], sums[7],
+                    sums[8], sums[9], latency(hits), latency(misses), sums[10], sums[11], sums[12]);
+        }
+
+        private static dev.cairn.MapStats.Latency latency(org.HdrHistogram.Histogram h) {
+            return h.getTotalCount() == 0 ? dev.cairn.MapStats.Latency.NONE : new dev.cairn.MapStats.Latency(
+                    h.getTotalCount(), h.getValueAtPercentile(50), h.getValueAtPercentile(99),
+                    h.getValueAtPercentile(99.9), h.getMaxValue());
+        }
     }
 
     /** Why this node's side may not run a whole-map read (or write) of {@code m} now, or null. */

@@ -122,10 +122,14 @@ class ExpiryTest {
             }
             assertTrue(min >= before + 90_000 && max <= after + 110_000, "within 100 s ± 10%: " + min + ".." + max);
             assertTrue(max - min > 10_000, "spread over more than half the range: " + (max - min) + " ms");
-            // an explicit time to live is the caller's own, not spread
-            join(m.set(b("exact"), b("v"), EntryOptions.ttl(Duration.ofSeconds(50))));
-            long at = join(m.expiresAt(b("exact")));
-            assertTrue(at >= before + 50_000 && at <= clock.epochMillis() + 50_000, "exactly 50 s: " + (at - before));
+            // a write's own time to live is spread too; an expire is exact
+            join(m.set(b("own"), b("v"), EntryOptions.ttl(Duration.ofSeconds(50))));
+            long own = join(m.expiresAt(b("own")));
+            assertTrue(own >= before + 45_000 && own <= clock.epochMillis() + 55_000, "50 s ± 10%: " + (own - before));
+            long asked = clock.epochMillis();
+            join(m.expire(b("own"), 50_000));
+            long at = join(m.expiresAt(b("own")));
+            assertTrue(at >= asked + 50_000 && at <= clock.epochMillis() + 50_000, "exactly 50 s: " + (at - asked));
         }
     }
 

@@ -89,11 +89,42 @@ class PartitionStoreTest {
         assertNull(store.get(key(2)));
     }
 
+    /**
+     * Issue 15: a bounded map's store that fills its Chronicle capacity grows (a store sized for twice as many, every
+     * entry moved) instead of refusing, and keeps every entry and its byte count; an unbounded map's still refuses.
+     */
+    @Test
+    void aGrowableStoreGrowsPastItsCapacityKeepingEveryEntry() {
+        PartitionStore growable = PartitionStore.create("grows", 0, 1, TINY, true);
+        opened.add(growable);
+        PartitionStore fixed = store("fixed", 0, 1, TINY);
+        int n = 0;
+        while (true) {
+            try {
+                fixed.put(key(n), entry(n, 1, 16));
+                n++;
+            } catch (StoreFullException full) {
+                break;
+            }
+        }
+        int beyond = n * 4;
+        long bytes = 0;
+        for (int i = 0; i < beyond; i++) {
+            growable.put(key(i), entry(i, 1, 16));
+            bytes += key(i).length + PartitionStore.HEADER_BYTES + 16;
+        }
+        assertEquals(beyond, growable.size(), "four times what the fixed store took (" + n + ")");
+        for (int i = 0; i < beyond; i++) {
+            assertEquals(entry(i, 1, 16), growable.get(key(i)), "entry " + i);
+        }
+        assertEquals(bytes, growable.entryBytes());
+    }
+
     @Test
     void aTouchingReadCountsAHitInPlaceAndLeavesTheRestOfTheEntryAsItWas() {
         PartitionStore store = defaultStore();
         long t0 = Access.EPOCH + 5_000;
-        StoredEntry stored = new StoredEntry(7, 11, 13, Access.of(2, t0), value(1, 1, 300));
+        StoredEntry stored = new StoredEntry(7, 0, 13, Access.of(2, t0), value(1, 1, 300));
         store.put(key(1), stored);
         assertEquals(stored, store.get(key(1)), "the access record round-trips");
 
