@@ -91,7 +91,7 @@ final class SideBySide {
     /** Everything a run is set to do. */
     record Plan(boolean quick, List<String> systems, String design, List<Workload> workloads, double seconds, double warmup,
                 int keys, String heap, String bigHeap, int entries, double lockSeconds, Set<String> skip, Path jfr, Path logs,
-                Path benchJar, Path cairnJar) {
+                Path benchJar, Path cairnJar, List<String> cairnArgs) {
         boolean runs(String step) {
             return !skip.contains(step);
         }
@@ -129,7 +129,8 @@ final class SideBySide {
                 heap, o.getOrDefault("big-heap", quick ? heap : "3g"), Integer.parseInt(o.getOrDefault("entries", quick ? "100000" : "2000000")),
                 Double.parseDouble(o.getOrDefault("lock-seconds", quick ? "3" : "9")), skip,
                 o.containsKey("jfr") ? Path.of(o.get("jfr")) : null, logs, benchJar,
-                Path.of(o.getOrDefault("cairn-jar", defaultCairnJar(benchJar).toString())));
+                Path.of(o.getOrDefault("cairn-jar", defaultCairnJar(benchJar).toString())),
+                o.containsKey("cairn-args") ? List.of(o.get("cairn-args").trim().split("\\s+")) : List.of());
         Path csv = Path.of(o.getOrDefault("csv", benchJar.getParent().resolve("side-by-side.csv").toString()));
 
         String header = header(plan);
@@ -273,7 +274,7 @@ final class SideBySide {
                 "-Xlog:gc:file=" + logs.resolve("gc-%p.log"), "-Dchronicle.analytics.disable=true", "-Dcairn.map.entries=" + entries,
                 "-Dcairn.map.key.bytes=16", "-Dcairn.map.value.bytes=1024");
         if (system.equals("cairn")) {
-            List<String> args = new ArrayList<>();
+            List<String> args = new ArrayList<>(p.cairnArgs()); // e.g. --map-ttl bench=1h: the base row with expiry on
             if (lockGroup) {
                 args.addAll(List.of("--lock-group", String.join(",", NODES), "--lock-dir", logs.resolve("lock-data").toString()));
             }

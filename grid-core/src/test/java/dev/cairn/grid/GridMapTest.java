@@ -105,6 +105,18 @@ class GridMapTest {
             assertThrows(SerializationException.class, () -> m.set(new Unregistered(), "v"));
             assertEquals("safe", m.get("kept"), "a refused write changes nothing");
             assertThrows(IllegalArgumentException.class, () -> cluster.node(0).map(""));
+            // issue 15: a time to live that is not positive, where one must be
+            IllegalArgumentException zero = assertThrows(IllegalArgumentException.class,
+                    () -> m.set("kept", "x", java.time.Duration.ZERO));
+            assertTrue(zero.getMessage().contains("ttl must be positive (map 'bad'), was PT0S"), zero.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> m.put("kept", "x", java.time.Duration.ofSeconds(-1)));
+            assertThrows(IllegalArgumentException.class, () -> m.expire("kept", java.time.Duration.ZERO));
+            assertEquals("safe", m.get("kept"));
+            assertTrue(m.ttl("kept").isEmpty(), "no time to live");
+            m.set("kept", "safe", java.time.Duration.ofMinutes(5));
+            assertTrue(m.ttl("kept").orElseThrow().compareTo(java.time.Duration.ofMinutes(5)) <= 0);
+            assertTrue(m.persist("kept"));
+            assertTrue(m.ttl("kept").isEmpty());
         }
     }
 
