@@ -15,7 +15,8 @@ final class Args {
                 throw new IllegalArgumentException("unexpected argument '" + args[i] + "'");
             }
             String key = args[i].substring(2);
-            if (i + 1 < args.length && !args[i + 1].startsWith("--")) {
+            // --cairn-args takes node options, which start with -- themselves
+            if (i + 1 < args.length && (!args[i + 1].startsWith("--") || key.equals("cairn-args"))) {
                 out.put(key, args[++i]);
             } else {
                 out.put(key, "true");

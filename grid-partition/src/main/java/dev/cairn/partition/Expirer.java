@@ -32,6 +32,10 @@ final class Expirer {
         this.primary = primary;
     }
 
+    private static long lastRead(MapStores m, int p) {
+        return m.sweptAt[p];
+    }
+
     /** One step of the sweep. */
     void step() {
         Topology t = engine.topology;
@@ -57,18 +61,33 @@ final class Expirer {
                 if (store == null || !t.isPrimary(m.group.backups, p)) {
                     continue;
                 }
+                // nothing here can have expired yet: no expiry has come, and no entry can have idled out since the
+                // last read of the store (a max-idle map's stores are read every half of its max idle)
+                long earliest = store.earliestExpiry();
+                long writes = store.expiringWrites();
+                boolean idleDue = m.maxIdleMillis > 0 && now - lastRead(m, p) >= m.maxIdleMillis / 2;
+                if (earliest > now && !idleDue) {
+                    continue;
+                }
                 List<byte[]> expired = new ArrayList<>();
                 int[] entries = {0};
+                long[] next = {Long.MAX_VALUE};
                 try {
                     store.forEachHeader((key, expiresAt, writtenAt, access, bytes) -> {
                         entries[0]++;
                         if ((expiresAt != 0 && expiresAt <= now) || (m.maxIdleMillis > 0
                                 && Math.max(Access.accessedAt(access), writtenAt) + m.maxIdleMillis <= now)) {
                             expired.add(key);
+                        } else if (expiresAt != 0) {
+                            next[0] = Math.min(next[0], expiresAt);
                         }
                     });
                 } catch (GridClosedException e) {
                     continue; // the store moved or the map was destroyed meanwhile: its new primary sweeps it
+                }
+                store.sweptTo(earliest, writes, next[0]);
+                if (m.maxIdleMillis > 0) {
+                    m.sweptAt[p] = now;
                 }
                 read += entries[0];
                 for (byte[] key : expired) {

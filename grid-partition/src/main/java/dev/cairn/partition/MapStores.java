@@ -27,6 +27,8 @@ final class MapStores {
      * stored here. The sweep ({@link Expirer}) looks only at such maps.
      */
     volatile boolean expiring;
+    /** When the sweep last read each partition's store, for a max-idle map (epoch milliseconds; its own thread's). */
+    final long[] sweptAt;
     /** How values are packed on the calling node, or null when the map does not compress. */
     final Compression compression;
     private final int partitionCount;
@@ -46,6 +48,7 @@ final class MapStores {
         this.group = group;
         this.partitionCount = partitionCount;
         this.stores = new PartitionStore[partitionCount];
+        this.sweptAt = new long[partitionCount];
         this.metrics = metrics.forMap(name);
         MergePolicy policy = options.mergePolicy();
         this.maxIdleMillis = options.expiry().maxIdle().toMillis();

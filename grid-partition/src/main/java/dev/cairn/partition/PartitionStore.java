@@ -114,6 +114,15 @@ final class PartitionStore implements AutoCloseable {
      * bound counts. Written under each segment's update lock, which different segments do not share, so atomic.
      */
     private final java.util.concurrent.atomic.AtomicLong entryBytes = new java.util.concurrent.atomic.AtomicLong();
+    /**
+     * No entry here expires before this (epoch milliseconds; {@link Long#MAX_VALUE} for none known): lowered by every
+     * put of an entry with an expiry, raised by the sweep once it has read the store, so that the sweep reads only
+     * stores where something may have expired (issue 15: reading every store in turn cost a tenth of the base load).
+     */
+    private final java.util.concurrent.atomic.AtomicLong earliestExpiry = new java.util.concurrent.atomic.AtomicLong(
+            Long.MAX_VALUE);
+    /** Puts of entries with an expiry so far: a sweep that raced one keeps the earliest expiry as it is. */
+    private final java.util.concurrent.atomic.AtomicLong expiringWrites = new java.util.concurrent.atomic.AtomicLong();
 
     private PartitionStore(String mapName, int partition, StoreSizing sizing, long entries, boolean growable) {
         this.mapName = mapName;
@@ -295,6 +304,10 @@ final class PartitionStore implements AutoCloseable {
     }
 
     private void putOnce(byte[] key, StoredEntry entry) {
+        if (entry.expiresAt() != 0) {
+            expiringWrites.incrementAndGet();
+            earliestExpiry.accumulateAndGet(entry.expiresAt(), Math::min);
+        }
         try (ExternalMapQueryContext<byte[], StoredEntry, ?> c = open().queryContext(key)) {
             c.updateLock().lock();
             MapEntry<byte[], StoredEntry> present = c.entry();
@@ -427,6 +440,27 @@ final class PartitionStore implements AutoCloseable {
     /** Bytes of the entries stored: keys, headers and values (what a byte bound counts), not Chronicle's reservation. */
     long entryBytes() {
         return entryBytes.get();
+    }
+
+    /** No entry here expires before this (epoch milliseconds); {@link Long#MAX_VALUE} when none has an expiry. */
+    long earliestExpiry() {
+        return earliestExpiry.get();
+    }
+
+    /** Puts of entries with an expiry so far (see {@link #sweptTo}). */
+    long expiringWrites() {
+        return expiringWrites.get();
+    }
+
+    /**
+     * The sweep read this store whole, having seen {@code earliestExpiry()} at {@code seen} and
+     * {@code expiringWrites()} at {@code writes} before it began: the earliest expiry of the entries it left is
+     * {@code next}. Left as it is when an entry with an expiry was put meanwhile (the sweep may have missed it).
+     */
+    void sweptTo(long seen, long writes, long next) {
+        if (expiringWrites.get() == writes) {
+            earliestExpiry.compareAndSet(seen, next);
+        }
     }
 
     /** What {@link #forEachHeader} hands over of one entry: its key, header fields and size, not its value. */
