@@ -9,7 +9,10 @@ import java.util.Objects;
  * extends them; an expired entry is never returned, from any node, and is reclaimed by a background sweep.
  *
  * @param timeToLive how long an entry lives from its last write; {@link Duration#ZERO} for never
- * @param maxIdle    how long an entry lives without being read or written; {@link Duration#ZERO} for ever
+ * @param maxIdle    how long an entry lives without being read or written; {@link Duration#ZERO} for ever. Reads are
+ *                   counted by the key's primary (a map with max idle never reads a backup copy), which sends its
+ *                   backups the reads every half of the max idle: an entry read more often than that lives on through a
+ *                   failover; one read less often may expire on a promoted backup up to half its max idle early
  * @param jitter     the fraction (0 to 0.5) by which each entry's time to live is spread at random, up or down, so that
  *                   entries written together do not all expire together (0.1: ±10%)
  */

@@ -11,7 +11,8 @@ import java.util.Objects;
  * @param asyncBackups  true to acknowledge a write once the primary has it, before the backups do (faster; a write
  *                      acknowledged just before the primary crashes can be lost)
  * @param readBackups   true to read a local backup copy when this node holds one, instead of asking the primary
- *                      (faster; may return a value a moment older than the primary's)
+ *                      (faster; may return a value a moment older than the primary's); a map with max idle reads
+ *                      from the primary regardless, whose copy counts the reads that keep its entries alive
  * @param sizing        expected entries and average sizes, which size the off-heap stores
  * @param quorum        which operations need this side of a split to hold a majority of the expected members
  * @param mergePolicy   what is kept of a key both sides of a healed split hold differently (for a map both sides could

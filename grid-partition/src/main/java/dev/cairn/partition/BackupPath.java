@@ -74,6 +74,8 @@ final class BackupPath {
                     }
                 } else if (w.kind() == Messages.BackupKind.CLEAR) {
                     target.clear();
+                } else if (w.kind() == Messages.BackupKind.ACCESS) {
+                    target.touch(w.key(), w.entry().access());
                 } else if (w.kind() == Messages.BackupKind.REMOVE) {
                     target.remove(w.key());
                     if (engine.membersMissing) {

@@ -13,7 +13,10 @@ import dev.cairn.GridClosedException;
  * primary for, of the maps whose entries may expire ({@link MapStores#expiring}), reading headers only and without the
  * partition's monitor, then removes each expired key under the monitor, as a write of its own that its backups apply
  * (so a backup never sweeps, and holds what its primary holds). Expired entries are absent to every reader before this
- * reclaims them ({@link Expiration}); this only frees their room. Runs on the partition thread.
+ * reclaims them ({@link Expiration}); this only frees their room. In a map with max idle, whose stores it reads every
+ * half of the max idle, it also sends the backups the access record of each key read since its last look
+ * ({@link PrimaryPath#touch}): a backup's copy is then at most that far behind its primary's, so an entry read more
+ * often than every half of its max idle lives on through a failover. Runs on the partition thread.
  */
 final class Expirer {
     private static final Logger log = LoggerFactory.getLogger(Expirer.class);
@@ -52,8 +55,8 @@ final class Expirer {
             return;
         }
         long now = engine.clock.epochMillis();
-        int read = 0;
-        for (int seen = 0; seen < engine.partitionCount && read < ENTRIES_PER_STEP; seen++) {
+        int scanned = 0;
+        for (int seen = 0; seen < engine.partitionCount && scanned < ENTRIES_PER_STEP; seen++) {
             int p = cursor;
             cursor = (cursor + 1) % engine.partitionCount;
             for (MapStores m : maps) {
@@ -70,16 +73,26 @@ final class Expirer {
                     continue;
                 }
                 List<byte[]> expired = new ArrayList<>();
+                List<byte[]> read = new ArrayList<>();
+                List<Long> reads = new ArrayList<>();
+                long since = lastRead(m, p); // (a read in the very millisecond of the last look is sent again: harmless)
                 int[] entries = {0};
                 long[] next = {Long.MAX_VALUE};
                 try {
                     store.forEachHeader((key, expiresAt, writtenAt, access, bytes) -> {
                         entries[0]++;
+                        long accessedAt = Access.accessedAt(access);
                         if ((expiresAt != 0 && expiresAt <= now) || (m.maxIdleMillis > 0
-                                && Math.max(Access.accessedAt(access), writtenAt) + m.maxIdleMillis <= now)) {
+                                && Math.max(accessedAt, writtenAt) + m.maxIdleMillis <= now)) {
                             expired.add(key);
-                        } else if (expiresAt != 0) {
+                            return;
+                        }
+                        if (expiresAt != 0) {
                             next[0] = Math.min(next[0], expiresAt);
+                        }
+                        if (m.maxIdleMillis > 0 && accessedAt > writtenAt && accessedAt >= since) {
+                            read.add(key); // read since the last look: the backups hear of it
+                            reads.add(access);
                         }
                     });
                 } catch (GridClosedException e) {
@@ -89,9 +102,12 @@ final class Expirer {
                 if (m.maxIdleMillis > 0) {
                     m.sweptAt[p] = now;
                 }
-                read += entries[0];
+                scanned += entries[0];
                 for (byte[] key : expired) {
                     primary.expire(m, p, key);
+                }
+                for (int i = 0; i < read.size(); i++) {
+                    primary.touch(m, p, read.get(i), reads.get(i));
                 }
                 if (!expired.isEmpty()) {
                     log.debug("{}: partition {} of map '{}': {} expired entries reclaimed", engine.self, p, m.name,

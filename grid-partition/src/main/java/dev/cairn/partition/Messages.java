@@ -121,7 +121,8 @@ final class Messages {
      * What a backup applies: the entry as the primary now holds it, removed, only a raised fence, every entry removed,
      * or every entry removed and the store freed (a map being destroyed).
      */
-    enum BackupKind { REMOVE, WRITE, FENCE_ONLY, CLEAR, FREE }
+    /** What a backup write does; {@code ACCESS} merges the primary's access record of a key read since it was written. */
+    enum BackupKind { REMOVE, WRITE, FENCE_ONLY, CLEAR, FREE, ACCESS }
 
     /** How a backup records the write's outcome: none, derived from its own copy, or as sent. */
     enum OutcomeMode { NONE, PREVIOUS_VALUE, NO_VALUE, SENT }
@@ -147,6 +148,8 @@ final class Messages {
                 writeEntry(out, entry);
             } else if (kind == BackupKind.REMOVE) {
                 out.i64(entry.writtenAt());
+            } else if (kind == BackupKind.ACCESS) {
+                out.i64(entry.access());
             }
             writeInvocation(out, id);
             if (id != null) {
@@ -169,7 +172,8 @@ final class Messages {
             long changeSeq = in.i64();
             BackupKind kind = enumOf(BackupKind.values(), in.u8(), "backup kind");
             StoredEntry entry = kind == BackupKind.WRITE ? readEntry(in)
-                    : kind == BackupKind.REMOVE ? StoredEntry.removal(version, in.i64()) : null;
+                    : kind == BackupKind.REMOVE ? StoredEntry.removal(version, in.i64())
+                    : kind == BackupKind.ACCESS ? StoredEntry.accessOnly(in.i64()) : null;
             Invocation id = readInvocation(in);
             OutcomeMode outcome = OutcomeMode.NONE;
             boolean flag = false;

@@ -272,14 +272,45 @@ final class PartitionStore implements AutoCloseable {
                 return entry; // expired: not read, so not touched (the caller sees it absent)
             }
             long access = Access.touched(entry.access(), epochMillis, true);
-            if (stored.bytes() instanceof net.openhft.chronicle.bytes.RandomDataOutput<?> out) {
-                out.writeLong(stored.offset() + ACCESS_OFFSET, access); // in place: the entry's bytes stay where they are
-            } else {
-                c.replaceValue(present, c.wrapValueAsData(entry.withAccess(access)));
-            }
+            writeAccess(c, present, entry, access);
             return entry.withAccess(access);
         } catch (RuntimeException e) {
             throw translate(e);
+        }
+    }
+
+    /**
+     * Merges the access record {@code access} (its primary's, sent to this backup copy) into the entry under
+     * {@code key}, if there is one: the later access time and the larger count of hits, the entry's own priority.
+     */
+    void touch(byte[] key, long access) {
+        Objects.requireNonNull(key, "key");
+        try (ExternalMapQueryContext<byte[], StoredEntry, ?> c = open().queryContext(key)) {
+            c.updateLock().lock();
+            MapEntry<byte[], StoredEntry> present = c.entry();
+            if (present == null) {
+                return;
+            }
+            StoredEntry entry = present.value().getUsing(null);
+            long own = entry.access();
+            long merged = Access.of(Math.max(Access.hits(own), Access.hits(access)),
+                    Math.max(Access.accessedAt(own), Access.accessedAt(access)), Access.priority(own));
+            if (merged != own) {
+                writeAccess(c, present, entry, merged);
+            }
+        } catch (RuntimeException e) {
+            throw translate(e);
+        }
+    }
+
+    /** Writes {@code access} into the header of {@code present} ({@code entry}), in place where the bytes allow. */
+    private static void writeAccess(ExternalMapQueryContext<byte[], StoredEntry, ?> c,
+                                    MapEntry<byte[], StoredEntry> present, StoredEntry entry, long access) {
+        Data<StoredEntry> stored = present.value();
+        if (stored.bytes() instanceof net.openhft.chronicle.bytes.RandomDataOutput<?> out) {
+            out.writeLong(stored.offset() + ACCESS_OFFSET, access); // in place: the entry's bytes stay where they are
+        } else {
+            c.replaceValue(present, c.wrapValueAsData(entry.withAccess(access)));
         }
     }
 

@@ -78,6 +78,25 @@ final class PrimaryPath {
         return true;
     }
 
+    /**
+     * Sends the backups of {@code key} its access record {@code access} from this primary's copy (the sweep's, for a key
+     * of a max-idle map read since it last looked; {@link Expirer}), so a promoted backup does not expire an entry that
+     * was being read. Not acknowledged: a backup that misses one has the next, or the next write.
+     */
+    void touch(MapStores m, int p, byte[] key, long access) {
+        Topology t = engine.topology;
+        Replica r = m.group.replica(p);
+        synchronized (r) {
+            if (t == null || r.state != Replica.State.COMPLETE || !r.installed(t) || engine.leaving || m.destroyed
+                    || !t.isPrimary(m.group.backups, p)) {
+                return;
+            }
+            sendToBackups(t, m, p, new Messages.BackupWrite(t.key, m.name, p, key, null, r.version, r.changeSeq,
+                    Messages.BackupKind.ACCESS, StoredEntry.accessOnly(access), null, Messages.OutcomeMode.NONE, false,
+                    null), new ArrayList<>());
+        }
+    }
+
     /** A MAP_OP request from another member. */
     CompletableFuture<byte[]> onMapOp(byte[] payload) {
         Messages.OpRequest r;

@@ -100,7 +100,8 @@ final class Router {
         }
         if (t == null) {
             result = CompletableFuture.completedFuture(Reply.RETRY);
-        } else if (c.op().isRead() && m.options.readBackups() && !t.isPrimary(backups, c.partition())
+        } else if (c.op().isRead() && m.options.readBackups() && m.maxIdleMillis == 0 // (the primary counts idle reads)
+                && !t.isPrimary(backups, c.partition())
                 && t.isOwner(backups, c.partition()) && engine.lease.holds(t)) {
             result = CompletableFuture.completedFuture(m.readLocal(t, c.op(), c.partition(), c.key()));
         } else if (t.isPrimary(backups, c.partition())) {

@@ -43,6 +43,11 @@ record StoredEntry(long version, long expiresAt, long writtenAt, long access, by
         return new StoredEntry(version, 0, removedAt, NO_VALUE);
     }
 
+    /** What a backup is sent for a touch ({@link Messages.BackupKind#ACCESS}): the primary's access record only. */
+    static StoredEntry accessOnly(long access) {
+        return new StoredEntry(0, 0, 0, access, NO_VALUE);
+    }
+
     /** The write time of a key's next write at {@code now}: later than {@code previous}'s, whatever the clocks say. */
     static long writtenAfter(StoredEntry previous, long now) {
         return previous == null ? now : Math.max(now, previous.writtenAt + 1);

@@ -104,6 +104,36 @@ class ExpiryTest {
     }
 
     @Test
+    void readsOnThePrimaryReachItsBackupSoAFailoverKeepsAnEntryThatWasBeingRead() {
+        ManualClock clock = new ManualClock();
+        try (var cluster = cluster(3, clock)) {
+            PartitionTests.awaitSettled(cluster, 1);
+            byte[] k = MagicKeys.ownedBy(cluster.node(0).service(), 1, "n1", "n2", "idle-");
+            ByteMap m = cluster.node(0).service().map("idle");
+            join(m.set(k, b("v")));
+            clock.advance(Duration.ofSeconds(6));
+            long readAt = clock.epochMillis();
+            assertEquals("v", s(join(m.get(k)))); // served, and counted, by its primary n1
+            clock.advance(Duration.ofSeconds(5)); // written 11 s ago, read 5 s ago: alive with a max idle of 10 s
+            MapStores backup = cluster.node(2).service().mapState("idle");
+            await("n2's copy hears of the read").atMost(Duration.ofSeconds(10)).until(() -> {
+                for (PartitionStore store : backup.stores) {
+                    StoredEntry e = store == null ? null : store.get(k);
+                    if (e != null) {
+                        return Access.accessedAt(e.access()) >= readAt;
+                    }
+                }
+                return false;
+            });
+            cluster.crash(1);
+            cluster.awaitView(0, 2);
+            assertEquals("v", s(join(m.get(k))), "the promoted backup keeps the entry read 5 s ago");
+            clock.advance(Duration.ofSeconds(11));
+            assertNull(join(m.get(k)), "unread for 11 s now");
+        }
+    }
+
+    @Test
     void jitterSpreadsExpiryTimesWithinItsRange() {
         ManualClock clock = new ManualClock();
         try (var cluster = cluster(2, clock)) {
