@@ -21,13 +21,21 @@ import java.util.Objects;
  * @param eviction      its bound on each node and what it evicts ({@link Eviction#NONE}: no bound)
  * @param compressAbove values whose serialized form is larger than this many bytes are stored and sent compressed
  *                      (LZ4); 0 for never
+ * @param maxValueBytes the largest serialized value the map takes, 1 byte to {@value #MAX_VALUE_BYTES_LIMIT}
+ *                      ({@value #DEFAULT_MAX_VALUE_BYTES} by default); a larger one fails with
+ *                      {@link ValueTooLargeException} before anything is sent
  */
 public record MapOptions(int backupCount, boolean asyncBackups, boolean readBackups, StoreSizing sizing, Quorum quorum,
-                         MergePolicy mergePolicy, Expiry expiry, Eviction eviction, int compressAbove) {
+                         MergePolicy mergePolicy, Expiry expiry, Eviction eviction, int compressAbove,
+                         int maxValueBytes) {
     /** The most backups a map may have. */
     public static final int MAX_BACKUP_COUNT = 3;
     /** The threshold {@link #withCompression()} sets: values above 1 KB. */
     public static final int DEFAULT_COMPRESS_ABOVE = 1024;
+    /** The largest value a map takes unless told otherwise: 16 MB (issue 22). */
+    public static final int DEFAULT_MAX_VALUE_BYTES = 16 * 1024 * 1024;
+    /** The most {@link #maxValueBytes} may be: 1 GB. */
+    public static final int MAX_VALUE_BYTES_LIMIT = 1024 * 1024 * 1024;
 
     public MapOptions {
         if (backupCount < 0 || backupCount > MAX_BACKUP_COUNT) {
@@ -41,12 +49,16 @@ public record MapOptions(int backupCount, boolean asyncBackups, boolean readBack
         if (compressAbove < 0) {
             throw new IllegalArgumentException("compressAbove must be 0 (never) or positive but was " + compressAbove);
         }
+        if (maxValueBytes < 1 || maxValueBytes > MAX_VALUE_BYTES_LIMIT) {
+            throw new IllegalArgumentException("maxValueBytes must be between 1 and " + MAX_VALUE_BYTES_LIMIT
+                    + " but was " + maxValueBytes);
+        }
     }
 
     /** Options with the {@link Quorum#DEFAULT} quorum, the {@link MergePolicy#LATEST_UPDATE} merge, no expiry or bound. */
     public MapOptions(int backupCount, boolean asyncBackups, boolean readBackups, StoreSizing sizing) {
         this(backupCount, asyncBackups, readBackups, sizing, Quorum.DEFAULT, MergePolicy.LATEST_UPDATE, Expiry.NONE,
-                Eviction.NONE, 0);
+                Eviction.NONE, 0, DEFAULT_MAX_VALUE_BYTES);
     }
 
     /** Synchronous backups, reads from the primary, default sizing, the default quorum. */
@@ -55,34 +67,38 @@ public record MapOptions(int backupCount, boolean asyncBackups, boolean readBack
     }
 
     public MapOptions withBackupCount(int v) {
-        return new MapOptions(v, asyncBackups, readBackups, sizing, quorum, mergePolicy, expiry, eviction, compressAbove);
+        return new MapOptions(v, asyncBackups, readBackups, sizing, quorum, mergePolicy, expiry, eviction,
+                compressAbove, maxValueBytes);
     }
 
     public MapOptions withAsyncBackups(boolean v) {
-        return new MapOptions(backupCount, v, readBackups, sizing, quorum, mergePolicy, expiry, eviction, compressAbove);
+        return new MapOptions(backupCount, v, readBackups, sizing, quorum, mergePolicy, expiry, eviction,
+                compressAbove, maxValueBytes);
     }
 
     public MapOptions withReadBackups(boolean v) {
-        return new MapOptions(backupCount, asyncBackups, v, sizing, quorum, mergePolicy, expiry, eviction, compressAbove);
+        return new MapOptions(backupCount, asyncBackups, v, sizing, quorum, mergePolicy, expiry, eviction,
+                compressAbove, maxValueBytes);
     }
 
     public MapOptions withSizing(StoreSizing v) {
         return new MapOptions(backupCount, asyncBackups, readBackups, v, quorum, mergePolicy, expiry, eviction,
-                compressAbove);
+                compressAbove, maxValueBytes);
     }
 
     public MapOptions withQuorum(Quorum v) {
         return new MapOptions(backupCount, asyncBackups, readBackups, sizing, v, mergePolicy, expiry, eviction,
-                compressAbove);
+                compressAbove, maxValueBytes);
     }
 
     public MapOptions withMergePolicy(MergePolicy v) {
-        return new MapOptions(backupCount, asyncBackups, readBackups, sizing, quorum, v, expiry, eviction, compressAbove);
+        return new MapOptions(backupCount, asyncBackups, readBackups, sizing, quorum, v, expiry, eviction,
+                compressAbove, maxValueBytes);
     }
 
     public MapOptions withExpiry(Expiry v) {
         return new MapOptions(backupCount, asyncBackups, readBackups, sizing, quorum, mergePolicy, v, eviction,
-                compressAbove);
+                compressAbove, maxValueBytes);
     }
 
     /** Entries live {@code v} from their last write unless a write says otherwise ({@link Duration#ZERO}: for ever). */
@@ -102,7 +118,7 @@ public record MapOptions(int backupCount, boolean asyncBackups, boolean readBack
 
     public MapOptions withEviction(Eviction v) {
         return new MapOptions(backupCount, asyncBackups, readBackups, sizing, quorum, mergePolicy, expiry, v,
-                compressAbove);
+                compressAbove, maxValueBytes);
     }
 
     /** At most {@code v} entries of this map on each node (see {@link Eviction}); {@link EvictionPolicy#LRU} unless set. */
@@ -126,6 +142,16 @@ public record MapOptions(int backupCount, boolean asyncBackups, boolean readBack
 
     /** Values larger than {@code v} bytes serialized are stored and sent LZ4-compressed; 0 for never. */
     public MapOptions withCompressionAbove(int v) {
-        return new MapOptions(backupCount, asyncBackups, readBackups, sizing, quorum, mergePolicy, expiry, eviction, v);
+        return new MapOptions(backupCount, asyncBackups, readBackups, sizing, quorum, mergePolicy, expiry, eviction, v,
+                maxValueBytes);
+    }
+
+    /**
+     * The largest serialized value this map takes, in bytes (1 to {@value #MAX_VALUE_BYTES_LIMIT}); a larger one fails
+     * at once with {@link ValueTooLargeException} naming the map, its size and this limit.
+     */
+    public MapOptions withMaxValueBytes(int v) {
+        return new MapOptions(backupCount, asyncBackups, readBackups, sizing, quorum, mergePolicy, expiry, eviction,
+                compressAbove, v);
     }
 }

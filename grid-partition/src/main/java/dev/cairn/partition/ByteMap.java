@@ -8,6 +8,7 @@ import dev.cairn.EntryOptions;
 import dev.cairn.Fence;
 import dev.cairn.MapOptions;
 import dev.cairn.StaleFenceException;
+import dev.cairn.ValueTooLargeException;
 
 /**
  * One named map at the byte level, as grid-core's typed map uses it. Keys and values are serialized bytes; every
@@ -234,9 +235,18 @@ public final class ByteMap {
         return router.invoke(state, op, key, fence);
     }
 
-    /** A value as it is sent: checked, and packed for a map that compresses ({@link Compression}). */
+    /**
+     * A value as it is sent: checked, and packed for a map that compresses ({@link Compression}).
+     *
+     * @throws ValueTooLargeException if it is larger than the map takes, before anything is sent
+     */
     private byte[] value(byte[] value) {
         Objects.requireNonNull(value, "value");
+        if (value.length > state.options.maxValueBytes()) {
+            throw new ValueTooLargeException("A value of " + value.length + " bytes is larger than map '" + state.name
+                    + "' takes, at most " + state.options.maxValueBytes() + " bytes (MapOptions.withMaxValueBytes):"
+                    + " nothing was written");
+        }
         return state.compression == null ? value : state.compression.pack(value);
     }
 

@@ -35,7 +35,9 @@ import java.util.function.BiConsumer;
  * tiers, each as large as one segment's main tier, up to a bound; past that bound an insert fails, and this class
  * answers with {@link StoreFullException} while everything stored stays readable, removable and overwritable. An entry
  * must fit in one segment tier: about {@code entries × average size / segments} bytes, at least 256 KB unless the
- * whole store is smaller; a larger one is refused with {@link IllegalArgumentException}.
+ * whole store is smaller. So values larger than {@link #inlineLimit} (64 KB, or a quarter of that where it is smaller)
+ * are kept out of line ({@link LargeValues}, issue 22) and the sizing never decides whether a value fits; only a key
+ * too large for a tier is refused, with {@link IllegalArgumentException}.
  *
  * <p><b>Threads.</b> Every method may be called from any thread. Chronicle locks per segment: reads share a read
  * lock, writes take the update lock. {@link #forEach} is weakly consistent. {@link #close()} may race with other calls:
@@ -79,6 +81,12 @@ final class PartitionStore implements AutoCloseable {
      */
     static final int HEADROOM = 2;
 
+    /**
+     * Values larger than this many bytes are kept out of line ({@link LargeValues}); smaller ones take the store's own
+     * path, as before there were large values. 64 KB: a value this large costs its copies more than its lookups.
+     */
+    static final int INLINE_MAX = 64 * 1024;
+
     /** No partition store is smaller than this many entries, so tiny maps are not full after a handful of puts. */
     static final long MIN_ENTRIES_PER_PARTITION = 128;
 
@@ -109,6 +117,10 @@ final class PartitionStore implements AutoCloseable {
     private long entries;
     /** Whether a full store grows rather than refuse: a bounded map's, which its bound keeps in check (issue 15). */
     private final boolean growable;
+    /** Values larger than {@link #inlineLimit} bytes, kept out of line (issue 22). */
+    private final LargeValues large = new LargeValues();
+    /** The largest value kept in the Chronicle store itself: {@link #INLINE_MAX}, or less where its tiers are small. */
+    private volatile int inlineLimit;
     /**
      * Bytes of the entries stored (keys, headers and values), kept as entries are stored and removed: what a map's byte
      * bound counts. Written under each segment's update lock, which different segments do not share, so atomic.
@@ -131,6 +143,16 @@ final class PartitionStore implements AutoCloseable {
         this.entries = entries;
         this.growable = growable;
         this.map = build(mapName, partition, entries, sizing);
+        this.inlineLimit = inlineLimit(map);
+    }
+
+    /**
+     * The largest value a Chronicle store keeps in line: {@link #INLINE_MAX}, or a quarter of the largest entry its
+     * tiers can hold where that is less (the rest is left for the key), so that no sizing ever refuses a value.
+     */
+    static int inlineLimit(ChronicleMap<byte[], StoredEntry> m) {
+        var hash = (net.openhft.chronicle.hash.impl.VanillaChronicleHash<?, ?, ?, ?>) m;
+        return (int) Math.min(INLINE_MAX, hash.chunkSize * hash.maxChunksPerEntry / 4);
     }
 
     /**
@@ -197,6 +219,7 @@ final class PartitionStore implements AutoCloseable {
         }
         entries = bigger;
         map = grown;
+        inlineLimit = inlineLimit(grown);
         old.close();
     }
 
@@ -246,7 +269,17 @@ final class PartitionStore implements AutoCloseable {
     StoredEntry get(byte[] key) {
         Objects.requireNonNull(key, "key");
         try {
-            return open().get(key);
+            while (true) {
+                StoredEntry stored = open().get(key);
+                if (!LargeValues.isReference(stored)) {
+                    return stored;
+                }
+                StoredEntry whole = large.resolve(stored);
+                if (whole != null) {
+                    return whole;
+                }
+                // its value was replaced or removed between the lookup and the copy: read the key again
+            }
         } catch (RuntimeException e) {
             throw translate(e);
         }
@@ -269,11 +302,11 @@ final class PartitionStore implements AutoCloseable {
             Data<StoredEntry> stored = present.value();
             StoredEntry entry = stored.getUsing(null);
             if (Expiration.expired(entry, epochMillis, maxIdleMillis)) {
-                return entry; // expired: not read, so not touched (the caller sees it absent)
+                return large.resolve(entry); // expired: not read, so not touched (the caller sees it absent)
             }
             long access = Access.touched(entry.access(), epochMillis, true);
             writeAccess(c, present, entry, access);
-            return entry.withAccess(access);
+            return large.resolve(entry.withAccess(access)); // (a writer frees a block under this same lock)
         } catch (RuntimeException e) {
             throw translate(e);
         }
@@ -318,19 +351,28 @@ final class PartitionStore implements AutoCloseable {
      * Stores {@code entry} under {@code key}, replacing any entry there.
      *
      * @throws StoreFullException       if the store has no room for it; what was stored before stays as it was
-     * @throws IllegalArgumentException if the entry is larger than one segment tier can ever hold
+     * @throws IllegalArgumentException if the key is larger than one segment tier can ever hold
      */
     void put(byte[] key, StoredEntry entry) {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(entry, "entry");
+        if (entry.version() < 0) { // (its sign bit says a value is out of line: LargeValues.OUT_OF_LINE)
+            throw new IllegalArgumentException("A stored entry's version must not be negative, was " + entry.version());
+        }
+        StoredEntry stored = entry.value().length > inlineLimit ? large.store(entry) : entry;
         try {
-            putOnce(key, entry);
-        } catch (StoreFullException full) {
-            if (!growable || closed) {
-                throw full;
+            try {
+                putOnce(key, stored);
+            } catch (StoreFullException full) {
+                if (!growable || closed) {
+                    throw full;
+                }
+                grow();
+                putOnce(key, stored);
             }
-            grow();
-            putOnce(key, entry);
+        } catch (RuntimeException failed) {
+            large.free(stored); // (nothing, for a value in line)
+            throw failed;
         }
     }
 
@@ -343,18 +385,23 @@ final class PartitionStore implements AutoCloseable {
             c.updateLock().lock();
             MapEntry<byte[], StoredEntry> present = c.entry();
             Data<StoredEntry> value = c.wrapValueAsData(entry); // written by Codec straight into the store
+            long size = value.size() + LargeValues.outOfLineBytes(entry);
             if (present == null) {
                 c.insert(c.absentEntry(), value); // fails before it changes anything
-                entryBytes.addAndGet(key.length + value.size());
+                entryBytes.addAndGet(key.length + size);
                 return;
             }
-            long before = present.value().size();
-            if (value.size() <= before) {
+            Data<StoredEntry> was = present.value();
+            long outOfLine = LargeValues.outOfLineBytes(was.bytes(), was.offset());
+            StoredEntry replaced = outOfLine > 0 ? was.getUsing(null) : null;
+            long before = was.size() + outOfLine;
+            if (value.size() <= was.size()) {
                 c.replaceValue(present, value); // in place: allocates nothing
             } else {
                 grow(c, present, value);
             }
-            entryBytes.addAndGet(value.size() - before);
+            large.free(replaced); // under the segment's lock, which a reader resolving it here holds too
+            entryBytes.addAndGet(size - before);
         } catch (RuntimeException e) {
             throw translate(e);
         }
@@ -393,10 +440,12 @@ final class PartitionStore implements AutoCloseable {
                 return null;
             }
             StoredEntry removed = e.value().getUsing(null);
-            long bytes = key.length + e.value().size();
+            long bytes = key.length + e.value().size() + LargeValues.outOfLineBytes(removed);
+            StoredEntry whole = large.resolve(removed);
             c.remove(e);
+            large.free(removed);
             entryBytes.addAndGet(-bytes);
-            return removed;
+            return whole;
         } catch (RuntimeException e) {
             throw translate(e);
         }
@@ -422,7 +471,7 @@ final class PartitionStore implements AutoCloseable {
     /** Off-heap bytes Chronicle has allocated for this store: address space reserved, not all of it resident. */
     long offHeapBytes() {
         try {
-            return open().offHeapMemoryUsed();
+            return open().offHeapMemoryUsed() + large.bytes();
         } catch (RuntimeException e) {
             throw translate(e);
         }
@@ -443,8 +492,11 @@ final class PartitionStore implements AutoCloseable {
             for (int s = 0, n = m.segments(); s < n; s++) {
                 try (MapSegmentContext<byte[], StoredEntry, ?> c = m.segmentContext(s)) {
                     c.forEachSegmentEntry(e -> {
-                        keys.add(e.key().getUsing(null));
-                        entries.add(e.value().getUsing(null));
+                        StoredEntry whole = large.resolve(e.value().getUsing(null));
+                        if (whole != null) { // (null: cleared meanwhile)
+                            keys.add(e.key().getUsing(null));
+                            entries.add(whole);
+                        }
                     });
                 }
                 for (int i = 0; i < keys.size(); i++) {
@@ -462,6 +514,7 @@ final class PartitionStore implements AutoCloseable {
     void clear() {
         try {
             open().clear();
+            large.clear(); // (writers, this one too, hold the partition's monitor: no value is stored meanwhile)
             entryBytes.set(0);
         } catch (RuntimeException e) {
             throw translate(e);
@@ -516,7 +569,8 @@ final class PartitionStore implements AutoCloseable {
                         long at = v.offset();
                         byte[] key = e.key().getUsing(null);
                         visitor.visit(key, in.readLong(at + Long.BYTES), in.readLong(at + 2 * Long.BYTES),
-                                in.readLong(at + ACCESS_OFFSET), (int) (key.length + v.size()));
+                                in.readLong(at + ACCESS_OFFSET),
+                                (int) (key.length + v.size() + LargeValues.outOfLineBytes(in, at)));
                     });
                 }
             }
@@ -537,6 +591,7 @@ final class PartitionStore implements AutoCloseable {
         OPEN.decrementAndGet();
         synchronized (this) { // (not while it grows)
             map.close();
+            large.close();
         }
     }
 
@@ -583,9 +638,10 @@ final class PartitionStore implements AutoCloseable {
                     e);
         }
         if (e instanceof IllegalArgumentException && message != null && message.contains("Entry is too large")) {
-            return new IllegalArgumentException("The entry is larger than the store of map '" + mapName
+            // (values above the inline limit are out of line, so only a key this large gets here)
+            return new IllegalArgumentException("A key is larger than the store of map '" + mapName
                     + "' in partition " + partition + " can hold in one segment tier (" + message.trim()
-                    + "). Raise averageValueBytes or expectedEntries in the map's StoreSizing.", e);
+                    + "). Raise averageKeyBytes in the map's StoreSizing, or use a smaller key.", e);
         }
         return e;
     }

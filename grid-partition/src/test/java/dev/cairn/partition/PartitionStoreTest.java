@@ -153,13 +153,16 @@ class PartitionStoreTest {
     @Test
     void anEmptyValueAndExtremeHeaderValuesRoundTrip() {
         PartitionStore store = defaultStore();
-        StoredEntry empty = new StoredEntry(Long.MIN_VALUE, 0, Long.MAX_VALUE, new byte[0]);
+        StoredEntry empty = new StoredEntry(Long.MAX_VALUE, 0, Long.MAX_VALUE, new byte[0]);
         store.put(key(1), empty);
         store.put(new byte[0], entry(2, 1, 10));
 
         assertEquals(empty, store.get(key(1)));
         assertEquals(0, store.get(key(1)).value().length);
         assertEquals(entry(2, 1, 10), store.get(new byte[0]));
+        // a negative version is refused: its sign bit marks a value kept out of line
+        assertThrows(IllegalArgumentException.class, () -> store.put(key(3), new StoredEntry(-1, 0, 0, new byte[1])));
+        assertFalse(store.containsKey(key(3)));
     }
 
     @Test
@@ -430,17 +433,80 @@ class PartitionStoreTest {
     }
 
     @Test
-    void anEntryLargerThanASegmentTierIsRefusedAndTheOldValueKept() {
+    void valuesLargerThanASegmentTierAreKeptOutOfLineWhateverTheSizing() {
+        PartitionStore store = store("tiny-map", 1, 2, TINY); // tiers of a few KB: 1 MB would not fit in one
+        store.put(key(1), entry(1, 1, 16));
+        long small = store.entryBytes();
+        for (int mb : new int[] {1, 4, 16}) {
+            StoredEntry large = entry(1, mb, mb << 20);
+            store.put(key(1), large); // replaces the small value, or the last large one
+            assertEquals(large, store.get(key(1)), mb + " MB");
+            assertArrayEquals(large.value(), store.getTouched(key(1), 0, 0).value(), mb + " MB, read by a counting map");
+            assertTrue(store.entryBytes() >= mb << 20, "the bound counts it: " + store.entryBytes());
+            assertTrue(store.offHeapBytes() >= mb << 20, "off-heap bytes count it: " + store.offHeapBytes());
+        }
+        store.put(key(2), entry(2, 1, 4 << 20));
+        Map<String, StoredEntry> seen = new HashMap<>();
+        store.forEach((k, e) -> seen.put(new String(k, StandardCharsets.UTF_8), e));
+        assertEquals(2, seen.size());
+        assertArrayEquals(entry(1, 16, 16 << 20).value(), seen.get(new String(key(1), StandardCharsets.UTF_8)).value());
+        assertEquals(entry(2, 1, 4 << 20), seen.get(new String(key(2), StandardCharsets.UTF_8)));
+        long[] headerBytes = {0};
+        store.forEachHeader((k, expiresAt, writtenAt, access, bytes) -> headerBytes[0] += bytes);
+        assertEquals(store.entryBytes(), headerBytes[0], "the headers' sizes count the values out of line");
+
+        assertEquals(entry(2, 1, 4 << 20), store.remove(key(2)), "remove returns the whole value");
+        store.put(key(1), entry(1, 99, 16)); // back in line
+        assertEquals(entry(1, 99, 16), store.get(key(1)));
+        assertEquals(small, store.entryBytes(), "every large value's bytes are given back");
+        assertTrue(store.offHeapBytes() < 1 << 20, "and freed: " + store.offHeapBytes());
+    }
+
+    @Test
+    void readersOfALargeValueBeingReplacedGetAWholeValueEveryTime() throws Exception {
+        PartitionStore store = defaultStore();
+        int versions = 200;
+        store.put(key(1), entry(1, 0, 256 * 1024));
+        AtomicBoolean done = new AtomicBoolean();
+        ExecutorService readers = Executors.newFixedThreadPool(2);
+        try {
+            List<Future<Integer>> reads = new ArrayList<>();
+            for (int r = 0; r < 2; r++) {
+                reads.add(readers.submit(() -> {
+                    int n = 0;
+                    while (!done.get()) {
+                        StoredEntry e = store.get(key(1));
+                        assertEquals(entry(1, e.version(), e.value().length), e, "a whole value of one write");
+                        n++;
+                    }
+                    return n;
+                }));
+            }
+            for (int v = 1; v <= versions; v++) {
+                store.put(key(1), entry(1, v, (v % 2 == 0 ? 256 : 128) * 1024)); // each frees the last one's block
+            }
+            done.set(true);
+            for (Future<Integer> f : reads) {
+                assertTrue(f.get(30, TimeUnit.SECONDS) > 0);
+            }
+        } finally {
+            done.set(true);
+            readers.shutdownNow();
+        }
+        assertEquals(entry(1, versions, 256 * 1024), store.get(key(1)));
+    }
+
+    @Test
+    void aKeyLargerThanASegmentTierIsRefusedWithoutNamingTheValueSizing() {
         PartitionStore store = store("tiny-map", 1, 2, TINY);
         store.put(key(1), entry(1, 1, 16));
-
+        byte[] hugeKey = new byte[4 << 20];
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> store.put(key(1), entry(1, 2, 4 << 20)));
-        assertTrue(e.getMessage().contains("'tiny-map'") && e.getMessage().contains("partition 1"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> store.put(key(2), entry(2, 1, 4 << 20)));
-
+                () -> store.put(hugeKey, entry(1, 2, 16)));
+        assertTrue(e.getMessage().contains("'tiny-map'") && e.getMessage().contains("partition 1")
+                && e.getMessage().contains("averageKeyBytes") && !e.getMessage().contains("averageValueBytes"),
+                e.getMessage());
         assertEquals(entry(1, 1, 16), store.get(key(1)));
-        assertFalse(store.containsKey(key(2)));
         assertEquals(1, store.size());
     }
 
