@@ -31,7 +31,9 @@ final class MapCommands {
                   fill <map> <from> <count> [bytes]    write keys k-<from>.. with values of that many bytes
                   check <map> <from> <count> [bytes]   read them back: CHECKED ok= missing= wrong=
                   bench <map> <threads> <seconds> <keys> <bytes> <read%>   load over keys k-0.. filled before
-                  memory <map>                heap after GC, off-heap bytes and resident memory of this JVM""";
+                  memory <map>                heap after GC, off-heap bytes and resident memory of this JVM
+                  putbig <map> <key> <bytes> <seed>   a random value of that many bytes serialized: PUTBIG <sha-256>
+                  digest <map> <key>          the value's serialized size and SHA-256: DIGEST <bytes> <sha-256>""";
     }
 
     /** Runs a command if it is a map command; false if not. */
@@ -90,6 +92,15 @@ final class MapCommands {
                 need(w, 2, "memory <map>");
                 memory(w[1]);
             }
+            case "putbig" -> {
+                need(w, 5, "putbig <map> <key> <bytes> <seed>");
+                putBig(w[1], w[2], Integer.parseInt(w[3]), Long.parseLong(w[4]));
+            }
+            case "digest" -> {
+                need(w, 3, "digest <map> <key>");
+                byte[] v = strings(w[1]).get(w[2]);
+                out.println("DIGEST " + (v == null ? "null" : grid.codec().encode(v).length + " " + sha256(v)));
+            }
             default -> {
                 return false;
             }
@@ -137,6 +148,26 @@ final class MapCommands {
     private void bench(String map, int threads, double seconds, int keys, int bytes, int readPercent, String keyChoice) {
         GridMap<String, byte[]> m = strings(map);
         Load.bench(Load.target(m::get, m::set), out, threads, seconds, keys, bytes, readPercent, keyChoice);
+    }
+
+    /**
+     * Writes random bytes (from {@code seed}) that serialize to exactly {@code bytes} (issue 22: values up to the map's
+     * limit, which counts the serialized form), and prints their SHA-256 for any node to compare with {@code digest}.
+     */
+    private void putBig(String map, String key, int bytes, long seed) {
+        int overhead = grid.codec().encode(new byte[bytes]).length - bytes; // the codec's type and length prefix
+        byte[] value = new byte[bytes - overhead];
+        new java.util.SplittableRandom(seed).nextBytes(value);
+        strings(map).set(key, value);
+        out.println("PUTBIG " + grid.codec().encode(value).length + " " + sha256(value));
+    }
+
+    private static String sha256(byte[] v) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(v));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
     }
 
     /** What this JVM holds: heap after a GC, the map's off-heap bytes here, resident and virtual memory. */
