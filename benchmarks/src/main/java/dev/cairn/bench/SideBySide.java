@@ -50,7 +50,7 @@ import dev.cairn.examples.launch.NodeProcess;
  *
  * <pre>
  * java -jar benchmarks/target/cairn-benchmarks.jar side-by-side [--quick] [--systems cairn,hazelcast,infinispan]
- *      [--design ofat|grid] [--seconds 12] [--warmup 6] [--keys 100000] [--heap 1g] [--big-heap 3g]
+ *      [--design ofat|grid|large] [--seconds 12] [--warmup 6] [--keys 100000] [--heap 1g] [--big-heap 3g]
  *      [--entries 2000000] [--lock-seconds 10] [--skip steady,near,locks,memory,rebalance,recovery]
  *      [--jfr DIR] [--csv target/side-by-side.csv] [--logs DIR] [--cairn-jar examples/target/cairn-examples.jar]
  * </pre>
@@ -63,17 +63,29 @@ final class SideBySide {
     private SideBySide() {
     }
 
-    /** One load: threads, read share, value size, key choice, and the map it runs on. */
-    record Workload(String name, int threads, int read, int bytes, String keyChoice, String map) {
+    /**
+     * One load: threads, read share, value size, key choice, the map it runs on, and how many keys (0: the plan's
+     * {@code --keys}; large values run over fewer keys, so that every system holds them in its heap).
+     */
+    record Workload(String name, int threads, int read, int bytes, String keyChoice, String map, int keys) {
         static final Workload BASE = new Workload("base", 8, 90, 1024, "uniform", "bench");
 
-        String label() {
-            return String.format(Locale.ROOT, "%s (%d/%d %s %s %dt)", name, read, 100 - read, bytes >= 1024 ? bytes / 1024 + "KB"
-                    : bytes + "B", keyChoice, threads);
+        Workload(String name, int threads, int read, int bytes, String keyChoice, String map) {
+            this(name, threads, read, bytes, keyChoice, map, 0);
         }
 
-        String command(double seconds, int keys) {
-            return String.format(Locale.ROOT, "bench %s %d %s %d %d %d %s", map, threads, num(seconds), keys, bytes, read, keyChoice);
+        String label() {
+            String size = bytes >= 1 << 20 ? bytes / (1 << 20) + "MB" : bytes >= 1024 ? bytes / 1024 + "KB" : bytes + "B";
+            return String.format(Locale.ROOT, "%s (%d/%d %s %s %dt)", name, read, 100 - read, size, keyChoice, threads);
+        }
+
+        int keys(Plan p) {
+            return keys > 0 ? keys : p.keys();
+        }
+
+        String command(double seconds, Plan p) {
+            return String.format(Locale.ROOT, "bench %s %d %s %d %d %d %s", map, threads, num(seconds), keys(p), bytes, read,
+                    keyChoice);
         }
     }
 
@@ -156,6 +168,9 @@ final class SideBySide {
         Workload b = Workload.BASE;
         return switch (design) {
             case "quick" -> List.of(b);
+            // issue 22: the base, then values of 100 KB (over 1,000 keys) and 1 MB (over 200 keys)
+            case "large" -> List.of(b, new Workload("100 KB", 8, 90, 100 * 1024, "uniform", "bench", 1000),
+                    new Workload("1 MB", 8, 90, 1 << 20, "uniform", "bench", 200));
             // one factor at a time around the base; the 1 KB runs first, then the map is refilled with 100 B values
             case "ofat" -> List.of(b, new Workload("50/50", 8, 50, 1024, "uniform", "bench"),
                     new Workload("zipfian", 8, 90, 1024, "zipfian", "bench"), new Workload("1 thread", 1, 90, 1024, "uniform", "bench"),
@@ -173,7 +188,7 @@ final class SideBySide {
                 }
                 yield all;
             }
-            default -> throw new IllegalArgumentException("--design must be ofat or grid but was '" + design + "'");
+            default -> throw new IllegalArgumentException("--design must be ofat, grid or large but was '" + design + "'");
         };
     }
 
@@ -182,6 +197,8 @@ final class SideBySide {
             case "quick" -> "--quick: the base workload only (90% get / 10% put, 1 KB, uniform keys, 8 threads)";
             case "ofat" -> "one factor at a time around the base (90% get / 10% put, 1 KB, uniform keys, 8 threads): base, 50/50, "
                     + "zipfian (YCSB constant 0.99, not scrambled), 1 thread, 32 threads, 100 B";
+            case "large" -> "large values (issue 22): the base, then 90/10 with 100 KB values over 1,000 keys and 1 MB over 200"
+                    + " (uniform, 8 threads)";
             default -> "full grid: {90/10, 50/50} x {1 KB, 100 B} x {uniform, zipfian 0.99} x {1, 8, 32 threads}";
         };
         return String.format(Locale.ROOT, "side-by-side %s, %s, %d cores%n"
@@ -291,12 +308,12 @@ final class SideBySide {
             int filled = -1;
             for (Workload w : p.workloads()) {
                 if (w.bytes() != filled) {
-                    clusters.forEach((system, c) -> fill(c.node("a"), system, w.map(), p.keys(), w.bytes()));
+                    clusters.forEach((system, c) -> fill(c.node("a"), system, w.map(), w.keys(p), w.bytes()));
                     filled = w.bytes();
                 }
                 if (!warmedUp) {
                     // JIT and connections, discarded
-                    clusters.forEach((system, c) -> c.node("a").ask(w.command(p.warmup(), p.keys()), "BENCH", STEP));
+                    clusters.forEach((system, c) -> c.node("a").ask(w.command(p.warmup(), p), "BENCH", STEP));
                     warmedUp = true;
                 }
                 clusters.forEach((system, c) -> rows.add(bench(p, c, system, products.get(system), w)));
@@ -332,7 +349,7 @@ final class SideBySide {
             }
         }
         try {
-            String line = a.ask(w.command(p.seconds(), p.keys()), "BENCH", STEP);
+            String line = a.ask(w.command(p.seconds(), p), "BENCH", STEP);
             Map<String, Double> m = fields(line);
             m.put("load-1m", loadAverage()); // the machine's 1-minute load average as the run ends (2 cores: above 2 is contention)
             System.out.printf(Locale.ROOT, "%s %s: %s load=%.1f%n", system, w.label(), line, m.get("load-1m"));

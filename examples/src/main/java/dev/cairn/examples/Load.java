@@ -60,16 +60,22 @@ public final class Load {
         return v;
     }
 
+    /** Keys per batch of {@link #fill} and {@link #check}: 1,000, or fewer where that would pass 4 MB of values. */
+    static int batchOf(int bytes) {
+        return Math.max(1, Math.min(1000, (4 << 20) / Math.max(1, bytes)));
+    }
+
     /**
-     * Writes keys {@code k-from..} with {@link #valueFor} values of {@code bytes}, in batches of 1,000 through
-     * {@code putAll}, and prints one {@code FILLED <count> in <ms> ms} line.
+     * Writes keys {@code k-from..} with {@link #valueFor} values of {@code bytes}, in batches of {@link #batchOf}
+     * through {@code putAll}, and prints one {@code FILLED <count> in <ms> ms} line.
      */
     public static void fill(java.util.function.Consumer<java.util.Map<String, byte[]>> putAll, PrintStream out, int from,
                             int count, int bytes) {
         long start = System.nanoTime();
-        for (int base = from; base < from + count; base += 1000) {
+        int perBatch = batchOf(bytes);
+        for (int base = from; base < from + count; base += perBatch) {
             java.util.Map<String, byte[]> batch = new java.util.LinkedHashMap<>();
-            for (int i = base; i < Math.min(from + count, base + 1000); i++) {
+            for (int i = base; i < Math.min(from + count, base + perBatch); i++) {
                 batch.put("k-" + i, valueFor(i, bytes));
             }
             putAll.accept(batch);
@@ -78,7 +84,7 @@ public final class Load {
     }
 
     /**
-     * Reads keys {@code k-from..} back in batches of 1,000 through {@code getAll}, compares each with its
+     * Reads keys {@code k-from..} back in batches of {@link #batchOf} through {@code getAll}, compares each with its
      * {@link #valueFor} value, and prints one {@code CHECKED ok=.. missing=.. wrong=.. in <ms> ms} line.
      */
     public static void check(java.util.function.Function<java.util.Set<String>, java.util.Map<String, byte[]>> getAll,
@@ -87,9 +93,10 @@ public final class Load {
         long missing = 0;
         long wrong = 0;
         long start = System.nanoTime();
-        for (int base = from; base < from + count; base += 1000) {
+        int perBatch = batchOf(bytes);
+        for (int base = from; base < from + count; base += perBatch) {
             java.util.Set<String> keys = new java.util.LinkedHashSet<>();
-            for (int i = base; i < Math.min(from + count, base + 1000); i++) {
+            for (int i = base; i < Math.min(from + count, base + perBatch); i++) {
                 keys.add("k-" + i);
             }
             java.util.Map<String, byte[]> got = getAll.apply(keys);

@@ -52,6 +52,25 @@ class GridMapTest {
     }
 
     @Test
+    void typedValuesOfMegabytesRoundTripAndTheLimitCountsTheirSerializedForm() {
+        try (var cluster = cluster(2)) {
+            GridMap<String, Order> orders = cluster.node(0).map("large");
+            List<String> lines = new java.util.ArrayList<>(java.util.Collections.nCopies(200_000, "a line of an order"));
+            Order big = new Order("big", 1, lines);
+            orders.set("big", big);
+            assertEquals(big, cluster.node(1).<String, Order>map("large").get("big"));
+            GridMap<String, byte[]> blobs = cluster.node(1).map("large");
+            byte[] atLimit = new byte[dev.cairn.MapOptions.DEFAULT_MAX_VALUE_BYTES - 16]; // with the codec's prefix
+            blobs.set("blob", atLimit);
+            assertEquals(atLimit.length, cluster.node(0).<String, byte[]>map("large").get("blob").length);
+            dev.cairn.ValueTooLargeException e = assertThrows(dev.cairn.ValueTooLargeException.class,
+                    () -> blobs.set("over", new byte[dev.cairn.MapOptions.DEFAULT_MAX_VALUE_BYTES]));
+            assertTrue(e.getMessage().contains("'large'"), e.getMessage());
+            assertNull(blobs.get("over"));
+        }
+    }
+
+    @Test
     void comparisonsAreOfSerializedBytes() {
         try (var cluster = cluster(2)) {
             GridMap<String, Order> m = cluster.node(0).map("cas");
