@@ -56,7 +56,7 @@ final class Evictor {
         long maxBytes = bound.maxBytes() == 0 ? Long.MAX_VALUE : Math.max(1, bound.maxBytes() / held);
         long size = store.size();
         long bytes = store.entryBytes();
-        long adding = key.length + PartitionStore.HEADER_BYTES + (long) entry.value().length;
+        long adding = key.length + StoredLayout.HEADER_BYTES + (long) entry.value().length;
         if (size + 1 <= maxEntries && bytes + adding <= maxBytes) {
             return null;
         }

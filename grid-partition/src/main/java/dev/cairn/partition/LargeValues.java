@@ -45,7 +45,7 @@ final class LargeValues implements AutoCloseable {
 
     /** The length of the value out of line behind the stored entry at {@code at} in {@code in}; 0 for one in line. */
     static long outOfLineBytes(RandomDataInput in, long at) {
-        return in.readLong(at) < 0 ? in.readInt(at + PartitionStore.HEADER_BYTES + Long.BYTES) : 0;
+        return in.readLong(at) < 0 ? in.readInt(at + StoredLayout.HEADER_BYTES + Long.BYTES) : 0;
     }
 
     /** The length of the value out of line behind {@code e} as its store holds it; 0 for one in line. */

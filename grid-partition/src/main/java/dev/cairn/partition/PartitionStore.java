@@ -3,12 +3,8 @@ package dev.cairn.partition;
 import dev.cairn.StoreFullException;
 import dev.cairn.StoreSizing;
 import dev.cairn.GridClosedException;
-import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.hash.ChronicleHashClosedException;
 import net.openhft.chronicle.hash.Data;
-import net.openhft.chronicle.hash.serialization.SizedReader;
-import net.openhft.chronicle.hash.serialization.SizedWriter;
-import net.openhft.chronicle.hash.serialization.impl.EnumMarshallable;
 import net.openhft.chronicle.map.ChronicleMap;
 import net.openhft.chronicle.map.ExternalMapQueryContext;
 import net.openhft.chronicle.map.MapEntry;
@@ -23,19 +19,18 @@ import java.util.function.BiConsumer;
  * The entries of one named map in one partition, held off-heap in an in-memory (not persisted) Chronicle Map keyed
  * by the serialized key bytes.
  *
- * <p>A stored value is a {@value #HEADER_BYTES}-byte header (version, expiresAt, writtenAt, access: four longs in
- * native byte order) followed by the value bytes. {@link Codec} is the only place that knows this layout; it is Chronicle's
+ * <p>A stored value is a {@value StoredLayout#HEADER_BYTES}-byte header (version, expiresAt, writtenAt, access: four longs in
+ * native byte order) followed by the value bytes. {@link StoredLayout} is the only place that knows this layout; it is Chronicle's
  * value marshaller, so Chronicle hands it the stored bytes and it builds the {@link StoredEntry} in one copy, and a put
  * writes the header and value straight into the store (rather than a {@code byte[]} value copied once more to add or
  * strip the header; see {@link #get} for the figures). The layout never leaves the process: it is neither persisted
  * nor sent.
  *
- * <p><b>Sizing</b> (DESIGN decision 12; see {@link #entriesPerPartition}, {@link #segmentsFor} and
- * {@link #MAX_BLOAT_FACTOR}). Chronicle reserves a store's main capacity when the store is created and later adds extra
+ * <p><b>Sizing</b> (DESIGN decision 12; see {@link ChronicleSizing}). Chronicle reserves a store's main capacity when the store is created and later adds extra
  * tiers, each as large as one segment's main tier, up to a bound; past that bound an insert fails, and this class
  * answers with {@link StoreFullException} while everything stored stays readable, removable and overwritable. An entry
  * must fit in one segment tier: about {@code entries × average size / segments} bytes, at least 256 KB unless the
- * whole store is smaller. So values larger than {@link #inlineLimit} (64 KB, or a quarter of that where it is smaller)
+ * whole store is smaller. So values larger than {@link ChronicleSizing#inlineLimit} (64 KB, or a quarter of that where it is smaller)
  * are kept out of line ({@link LargeValues}, issue 22) and the sizing never decides whether a value fits; only a key
  * too large for a tier is refused, with {@link IllegalArgumentException}.
  *
@@ -50,7 +45,8 @@ final class PartitionStore implements AutoCloseable {
 
     static {
         // DESIGN decision 8, before any Chronicle class is initialised: this runs when PartitionStore is initialised,
-        // and only PartitionStore touches Chronicle in this module. Chronicle-Core decides in
+        // and only PartitionStore (and the classes it calls: ChronicleSizing, StoredLayout, LargeValues) touches
+        // Chronicle in this module. Chronicle-Core decides in
         // AnalyticsFacade.isEnabled():
         //   ReflectionUtil.analyticsPresent() && !Jvm.getBoolean("chronicle.analytics.disable")
         // (OpenHFT/Chronicle-Core, src/main/java/net/openhft/chronicle/core/analytics/AnalyticsFacade.java; the same
@@ -64,48 +60,6 @@ final class PartitionStore implements AutoCloseable {
     /** Stores open in this JVM (created and not yet closed), on every node in it. */
     private static final java.util.concurrent.atomic.AtomicLong OPEN = new java.util.concurrent.atomic.AtomicLong();
 
-    /** Bytes of the header in front of every stored value: version, expiresAt, writtenAt, access. */
-    static final int HEADER_BYTES = 4 * Long.BYTES;
-    /** Where the access record ({@link Access}) sits in the header, the one field a read may write in place. */
-    private static final int ACCESS_OFFSET = 3 * Long.BYTES;
-
-    /**
-     * Headroom over a partition's even share of the map's expected entries. Chronicle advises configuring
-     * {@code entries} without margin, and adds its own margin for segments that fill unevenly; but nothing covers the
-     * spread of keys over partitions (three standard deviations are 5% at 3,700 entries a partition, 16% at 370) or an
-     * {@code expectedEntries} that was only an estimate. A store that outgrows its main tiers adds a tier per segment
-     * that overflows, and every lookup in that segment (every miss, too) walks the chain, so twice the share keeps a
-     * correctly sized map in its main tiers. It costs address space more than memory: Chronicle writes no entry space
-     * before an entry is stored; what it touches up front is each tier's hash lookup and free list (see
-     * {@code StoreFootprint} for the figures).
-     */
-    static final int HEADROOM = 2;
-
-    /**
-     * Values larger than this many bytes are kept out of line ({@link LargeValues}); smaller ones take the store's own
-     * path, as before there were large values. 64 KB: a value this large costs its copies more than its lookups.
-     */
-    static final int INLINE_MAX = 64 * 1024;
-
-    /** No partition store is smaller than this many entries, so tiny maps are not full after a handful of puts. */
-    static final long MIN_ENTRIES_PER_PARTITION = 128;
-
-    /**
-     * Chronicle's {@code maxBloatFactor}: how many extra tiers, as a multiple of the main ones, a store may add before
-     * it is full. Chronicle allows {@code maxBloatFactor × segments} extra tiers, so a store holds about
-     * {@code (1 + MAX_BLOAT_FACTOR) × entries} entries of the configured average size before
-     * {@link StoreFullException}: with {@link #HEADROOM} that is 22 times a partition's share. Extra tiers cost nothing
-     * until they are needed, so the bound is there to stop a runaway writer, not to save memory; 10 is the most
-     * Chronicle advises (beyond it a lookup walks too many tiers), and it is also what absorbs an underestimated
-     * {@code averageValueBytes}, which fills the store by bytes before it fills it by count.
-     */
-    static final double MAX_BLOAT_FACTOR = 10.0;
-
-    /** A segment holds at least this many entries (unless the whole store holds fewer). */
-    static final long MIN_ENTRIES_PER_SEGMENT = 1_024;
-
-    /** A segment tier holds at least this many bytes of entries (unless the whole store holds fewer). */
-    static final long MIN_SEGMENT_TIER_BYTES = 256 * 1024;
 
     private final String mapName;
     private final int partition;
@@ -119,7 +73,7 @@ final class PartitionStore implements AutoCloseable {
     private final boolean growable;
     /** Values larger than {@link #inlineLimit} bytes, kept out of line (issue 22). */
     private final LargeValues large = new LargeValues();
-    /** The largest value kept in the Chronicle store itself: {@link #INLINE_MAX}, or less where its tiers are small. */
+    /** The largest value kept in the Chronicle store itself ({@link ChronicleSizing#inlineLimit}). */
     private volatile int inlineLimit;
     /**
      * Bytes of the entries stored (keys, headers and values), kept as entries are stored and removed: what a map's byte
@@ -142,17 +96,8 @@ final class PartitionStore implements AutoCloseable {
         this.sizing = sizing;
         this.entries = entries;
         this.growable = growable;
-        this.map = build(mapName, partition, entries, sizing);
-        this.inlineLimit = inlineLimit(map);
-    }
-
-    /**
-     * The largest value a Chronicle store keeps in line: {@link #INLINE_MAX}, or a quarter of the largest entry its
-     * tiers can hold where that is less (the rest is left for the key), so that no sizing ever refuses a value.
-     */
-    static int inlineLimit(ChronicleMap<byte[], StoredEntry> m) {
-        var hash = (net.openhft.chronicle.hash.impl.VanillaChronicleHash<?, ?, ?, ?>) m;
-        return (int) Math.min(INLINE_MAX, hash.chunkSize * hash.maxChunksPerEntry / 4);
+        this.map = ChronicleSizing.build(mapName, partition, entries, sizing);
+        this.inlineLimit = ChronicleSizing.inlineLimit(map);
     }
 
     /**
@@ -178,23 +123,9 @@ final class PartitionStore implements AutoCloseable {
                     "partition must be in 0.." + (partitionCount - 1) + ", was " + partition);
         }
         PartitionStore store = new PartitionStore(mapName, partition, sizing,
-                entriesPerPartition(sizing.expectedEntries(), partitionCount), growable);
+                ChronicleSizing.entriesPerPartition(sizing.expectedEntries(), partitionCount), growable);
         OPEN.incrementAndGet();
         return store;
-    }
-
-    private static ChronicleMap<byte[], StoredEntry> build(String mapName, int partition, long entries,
-                                                           StoreSizing sizing) {
-        double averageValueBytes = HEADER_BYTES + (double) sizing.averageValueBytes();
-        return ChronicleMap.of(byte[].class, StoredEntry.class)
-                .name(mapName + "#" + partition)
-                .entries(entries)
-                .averageKeySize(sizing.averageKeyBytes())
-                .averageValueSize(averageValueBytes)
-                .valueMarshallers(Codec.INSTANCE, Codec.INSTANCE)
-                .actualSegments(segmentsFor(entries, sizing.averageKeyBytes() + averageValueBytes))
-                .maxBloatFactor(MAX_BLOAT_FACTOR)
-                .create();
     }
 
     /**
@@ -206,7 +137,7 @@ final class PartitionStore implements AutoCloseable {
     private synchronized void grow() {
         ChronicleMap<byte[], StoredEntry> old = map;
         long bigger = entries * 2;
-        ChronicleMap<byte[], StoredEntry> grown = build(mapName, partition, bigger, sizing);
+        ChronicleMap<byte[], StoredEntry> grown = ChronicleSizing.build(mapName, partition, bigger, sizing);
         try {
             for (int s = 0, n = old.segments(); s < n; s++) {
                 try (MapSegmentContext<byte[], StoredEntry, ?> c = old.segmentContext(s)) {
@@ -219,7 +150,7 @@ final class PartitionStore implements AutoCloseable {
         }
         entries = bigger;
         map = grown;
-        inlineLimit = inlineLimit(grown);
+        inlineLimit = ChronicleSizing.inlineLimit(grown);
         old.close();
     }
 
@@ -228,41 +159,9 @@ final class PartitionStore implements AutoCloseable {
         return OPEN.get();
     }
 
-    /** A partition's capacity in entries before extra tiers: {@link #HEADROOM} times its share, at least 128. */
-    static long entriesPerPartition(long expectedEntries, int partitionCount) {
-        long share = (expectedEntries + partitionCount - 1) / partitionCount;
-        return Math.max(MIN_ENTRIES_PER_PARTITION, share * HEADROOM);
-    }
-
-    /**
-     * How many segments (a power of two) a store of {@code entries} entries of {@code averageEntryBytes} is cut into:
-     * as many as leave each segment at least {@link #MIN_ENTRIES_PER_SEGMENT} entries and
-     * {@link #MIN_SEGMENT_TIER_BYTES} bytes. Chronicle's default would cut a partition of a few thousand entries into
-     * hundreds of segments of a few dozen entries, and two things argue against that here:
-     * <ul>
-     *   <li>An entry must fit in one segment tier. With the defaults (740 entries of ~330 bytes a partition) Chronicle
-     *       would choose 32 segments and refuse values over ~10 KB; with one segment the limit is ~270 KB.</li>
-     *   <li>The map is already cut into partitions that spread writers, and more segments buy less than they cost in
-     *       tier size: on this machine 8 threads putting and getting in one store took 25 to 29 us a put and get with
-     *       1 segment, 6 to 13 us with 16 or 64 (2 CPUs, locks that spin).</li>
-     * </ul>
-     * Nor should segments grow without bound: Chronicle's segment locks spin rather than park, and {@link #forEach}
-     * copies a whole segment under its update lock while that segment's writers spin.
-     */
-    static int segmentsFor(long entries, double averageEntryBytes) {
-        long perSegment = Math.max(MIN_ENTRIES_PER_SEGMENT,
-                (long) Math.ceil(MIN_SEGMENT_TIER_BYTES / averageEntryBytes));
-        long fit = entries / perSegment;
-        int segments = 1;
-        while (segments <= fit / 2 && segments < 1 << 20) {
-            segments <<= 1;
-        }
-        return segments;
-    }
-
     /**
      * The entry stored under {@code key}, or {@code null} when there is none. Chronicle's {@code get} takes its
-     * optimised lookup (no query context) and {@link Codec} copies the value once: measured on this machine at 140 to
+     * optimised lookup (no query context) and {@link StoredLayout} copies the value once: measured on this machine at 140 to
      * 190 ns for values up to 1 KB, against 350 to 390 ns through a query context and, for 16 KB values, 2.5 us against
      * 4.2 us for {@code byte[]} values copied again to strip the header.
      */
@@ -341,7 +240,7 @@ final class PartitionStore implements AutoCloseable {
                                     MapEntry<byte[], StoredEntry> present, StoredEntry entry, long access) {
         Data<StoredEntry> stored = present.value();
         if (stored.bytes() instanceof net.openhft.chronicle.bytes.RandomDataOutput<?> out) {
-            out.writeLong(stored.offset() + ACCESS_OFFSET, access); // in place: the entry's bytes stay where they are
+            out.writeLong(stored.offset() + StoredLayout.ACCESS_OFFSET, access); // in place: the entry's bytes stay where they are
         } else {
             c.replaceValue(present, c.wrapValueAsData(entry.withAccess(access)));
         }
@@ -384,7 +283,7 @@ final class PartitionStore implements AutoCloseable {
         try (ExternalMapQueryContext<byte[], StoredEntry, ?> c = open().queryContext(key)) {
             c.updateLock().lock();
             MapEntry<byte[], StoredEntry> present = c.entry();
-            Data<StoredEntry> value = c.wrapValueAsData(entry); // written by Codec straight into the store
+            Data<StoredEntry> value = c.wrapValueAsData(entry); // written by StoredLayout straight into the store
             long size = value.size() + LargeValues.outOfLineBytes(entry);
             if (present == null) {
                 c.insert(c.absentEntry(), value); // fails before it changes anything
@@ -569,7 +468,7 @@ final class PartitionStore implements AutoCloseable {
                         long at = v.offset();
                         byte[] key = e.key().getUsing(null);
                         visitor.visit(key, in.readLong(at + Long.BYTES), in.readLong(at + 2 * Long.BYTES),
-                                in.readLong(at + ACCESS_OFFSET),
+                                in.readLong(at + StoredLayout.ACCESS_OFFSET),
                                 (int) (key.length + v.size() + LargeValues.outOfLineBytes(in, at)));
                     });
                 }
@@ -644,55 +543,5 @@ final class PartitionStore implements AutoCloseable {
                     + "). Raise averageKeyBytes in the map's StoreSizing, or use a smaller key.", e);
         }
         return e;
-    }
-
-    /**
-     * The stored layout, and the only code that knows it (with {@link #ACCESS_OFFSET}): {@value #HEADER_BYTES} bytes of
-     * header (version, expiresAt, writtenAt, access as longs in Chronicle's native byte order) followed by the value
-     * bytes. As Chronicle's value marshaller
-     * it writes an entry straight into the store and reads one straight out of it, so the value is copied once each
-     * way (DESIGN decision 11). Stateless; Chronicle wants marshallers emulating enums as a final class with one
-     * instance and {@code readResolve}, not Java enums.
-     */
-    static final class Codec implements SizedReader<StoredEntry>, SizedWriter<StoredEntry>, EnumMarshallable<Codec> {
-        static final Codec INSTANCE = new Codec();
-
-        private Codec() {
-        }
-
-        @Override
-        public long size(StoredEntry entry) {
-            return HEADER_BYTES + (long) entry.value().length;
-        }
-
-        @Override
-        public void write(Bytes<?> out, long size, StoredEntry entry) {
-            out.writeLong(entry.version());
-            out.writeLong(entry.expiresAt());
-            out.writeLong(entry.writtenAt());
-            out.writeLong(entry.access());
-            out.write(entry.value());
-        }
-
-        /** Ignores {@code using}: entries are immutable, each read returns a new one. */
-        @Override
-        public StoredEntry read(Bytes<?> in, long size, StoredEntry using) {
-            if (size < HEADER_BYTES || size - HEADER_BYTES > Integer.MAX_VALUE) {
-                throw new IllegalStateException("A stored value must be " + HEADER_BYTES + " to "
-                        + (HEADER_BYTES + (long) Integer.MAX_VALUE) + " bytes, was " + size);
-            }
-            long version = in.readLong();
-            long expiresAt = in.readLong();
-            long writtenAt = in.readLong();
-            long access = in.readLong();
-            byte[] value = new byte[(int) (size - HEADER_BYTES)];
-            in.read(value);
-            return new StoredEntry(version, expiresAt, writtenAt, access, value);
-        }
-
-        @Override
-        public Codec readResolve() {
-            return INSTANCE;
-        }
     }
 }

@@ -111,7 +111,7 @@ class PartitionStoreTest {
         long bytes = 0;
         for (int i = 0; i < beyond; i++) {
             growable.put(key(i), entry(i, 1, 16));
-            bytes += key(i).length + PartitionStore.HEADER_BYTES + 16;
+            bytes += key(i).length + StoredLayout.HEADER_BYTES + 16;
         }
         assertEquals(beyond, growable.size(), "four times what the fixed store took (" + n + ")");
         for (int i = 0; i < beyond; i++) {
@@ -564,21 +564,21 @@ class PartitionStoreTest {
 
     @Test
     void aPartitionIsSizedForTwiceItsShareAndAtLeast128Entries() {
-        assertEquals(740, PartitionStore.entriesPerPartition(100_000, 271)); // 370 (rounded up) x 2
-        assertEquals(7_382, PartitionStore.entriesPerPartition(1_000_000, 271));
-        assertEquals(128, PartitionStore.entriesPerPartition(1, 271));
-        assertEquals(128, PartitionStore.entriesPerPartition(64, 1));
+        assertEquals(740, ChronicleSizing.entriesPerPartition(100_000, 271)); // 370 (rounded up) x 2
+        assertEquals(7_382, ChronicleSizing.entriesPerPartition(1_000_000, 271));
+        assertEquals(128, ChronicleSizing.entriesPerPartition(1, 271));
+        assertEquals(128, ChronicleSizing.entriesPerPartition(64, 1));
     }
 
     @Test
     void segmentsHoldAtLeast1024EntriesAnd256KiloBytes() {
-        assertEquals(1, PartitionStore.segmentsFor(128, 50));
-        assertEquals(1, PartitionStore.segmentsFor(740, 24 + 32 + 256)); // the defaults
-        assertEquals(1, PartitionStore.segmentsFor(2_047, 1_064));
-        assertEquals(2, PartitionStore.segmentsFor(2_048, 1_064));
-        assertEquals(4, PartitionStore.segmentsFor(7_382, 16 + 24 + 1_024)); // a million 1 KB values
-        assertEquals(1, PartitionStore.segmentsFor(10_000, 50)); // 5,243 entries make 256 KB
-        assertEquals(32, PartitionStore.segmentsFor(400_000, 40)); // 6,554 entries make 256 KB
+        assertEquals(1, ChronicleSizing.segmentsFor(128, 50));
+        assertEquals(1, ChronicleSizing.segmentsFor(740, 24 + 32 + 256)); // the defaults
+        assertEquals(1, ChronicleSizing.segmentsFor(2_047, 1_064));
+        assertEquals(2, ChronicleSizing.segmentsFor(2_048, 1_064));
+        assertEquals(4, ChronicleSizing.segmentsFor(7_382, 16 + 24 + 1_024)); // a million 1 KB values
+        assertEquals(1, ChronicleSizing.segmentsFor(10_000, 50)); // 5,243 entries make 256 KB
+        assertEquals(32, ChronicleSizing.segmentsFor(400_000, 40)); // 6,554 entries make 256 KB
     }
 
     @Test
